@@ -1,0 +1,336 @@
+package dev.kith.mesh;
+
+import ch.qos.logback.classic.LoggerContext;
+import com.hazelcast.core.HazelcastInstance;
+import dev.kith.mesh.cluster.HazelcastSetup;
+import dev.kith.mesh.config.ConfigException;
+import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.mesh.edge.Edge;
+import dev.kith.mesh.metrics.MeshMetrics;
+import dev.kith.mesh.registry.DeviceInfo;
+import dev.kith.mesh.registry.DeviceRegistry;
+import dev.kith.mesh.spi.KithService;
+import dev.kith.mesh.spi.Placement;
+import dev.kith.mesh.spi.ServiceContext;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running device: a clustered Vert.x instance, its entry in the device registry, its edge and
+ * the services it runs.
+ *
+ * <p>Start-up order: check the ports, join the mesh, claim the device name (a name held by another
+ * live device ends start-up with {@link DeviceRegistry.NameInUseException}), answer pings, start
+ * the edge, deploy the services placed on every device, then report ready. {@link #stop()} is the
+ * clean leave: the registry marks the device {@code left} before the cluster sees it go, so the
+ * mesh can tell a goodbye from a crash.
+ */
+public final class Device {
+
+  private static final Logger log = LoggerFactory.getLogger(Device.class);
+  private static final Pattern SERVICE_NAME = Pattern.compile("[a-z][a-z0-9]{0,30}");
+  private static final long REGISTRY_REFRESH_MILLIS = 1000;
+
+  private final DeviceConfig config;
+  private final Vertx vertx;
+  private final DeviceRegistry registry;
+  private final MeshMetrics meshMetrics;
+  private final List<String> running = new CopyOnWriteArrayList<>();
+  private volatile DeviceInfo self;
+  private volatile boolean ready;
+  private volatile Instant readySince;
+  private volatile int httpPort;
+  private long refreshTimer = -1;
+
+  private Device(
+      DeviceConfig config, Vertx vertx, DeviceRegistry registry, MeshMetrics meshMetrics) {
+    this.config = config;
+    this.vertx = vertx;
+    this.registry = registry;
+    this.meshMetrics = meshMetrics;
+  }
+
+  /** The version of Kith, from the jar manifest. */
+  public static String version() {
+    String v = Device.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  /** Starts a device; the future fails with a {@link ConfigException} for bad configuration. */
+  public static Future<Device> start(DeviceConfig config) {
+    nameLogLines(config.name());
+    try {
+      checkPortFree("http-port", config.httpPort());
+      checkPortFree("cluster-port", config.clusterPort());
+      if (config.busPort() != 0) {
+        checkPortFree("bus-port", config.busPort());
+      }
+    } catch (ConfigException e) {
+      return Future.failedFuture(e);
+    }
+    log.info(
+        "starting device {} (Kith {}) in mesh '{}', home {}, joining {}",
+        config.name(),
+        version(),
+        config.mesh(),
+        config.home(),
+        config.join().isEmpty() ? "nobody (a mesh of one)" : config.join());
+
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    HazelcastClusterManager clusterManager =
+        new HazelcastClusterManager(HazelcastSetup.build(config));
+    EventBusOptions bus = new EventBusOptions().setPort(config.busPort());
+    if (config.publicHost() != null) {
+      bus.setHost("0.0.0.0").setClusterPublicHost(config.publicHost());
+    }
+    VertxOptions options =
+        new VertxOptions()
+            .setEventBusOptions(bus)
+            .setMetricsOptions(
+                new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+    long started = System.nanoTime();
+    return Vertx.builder()
+        .with(options)
+        .withMetrics(new MicrometerMetricsFactory(metrics))
+        .withClusterManager(clusterManager)
+        .buildClustered()
+        .recover(e -> Future.failedFuture(explainStartFailure(config, e)))
+        .compose(
+            vertx -> {
+              log.info(
+                  "joined mesh '{}' in {} ms with {} device(s)",
+                  config.mesh(),
+                  (System.nanoTime() - started) / 1_000_000,
+                  clusterManager.getHazelcastInstance().getCluster().getMembers().size());
+              HazelcastInstance hz = clusterManager.getHazelcastInstance();
+              Device device =
+                  new Device(
+                      config,
+                      vertx,
+                      new DeviceRegistry(vertx, hz),
+                      new MeshMetrics(metrics, config.name(), config.owner(), version()));
+              return device
+                  .run(hz, metrics)
+                  .map(device)
+                  .recover(e -> vertx.close().transform(closed -> Future.failedFuture(e)));
+            });
+  }
+
+  private Future<Void> run(HazelcastInstance hz, PrometheusMeterRegistry metrics) {
+    self =
+        new DeviceInfo(
+            config.name(),
+            config.owner(),
+            registry.localMemberId(),
+            httpUrl(hz),
+            clusterAddress(hz),
+            version(),
+            Instant.now(),
+            capacity(),
+            List.of(),
+            false);
+    long waitForSilentHolder = (config.noHeartbeatTimeoutSeconds() + 3) * 1000L;
+    List<KithService> services = loadServices();
+    ServiceContext context = new ServiceContext(vertx, config, metrics);
+    Edge edge =
+        new Edge(
+            config.httpPort(),
+            config.maxBodyBytes(),
+            registry,
+            services,
+            context,
+            metrics,
+            () -> ready,
+            this::runningServices);
+    return registry
+        .claim(self, waitForSilentHolder)
+        .compose(
+            claimed ->
+                vertx
+                    .eventBus()
+                    .consumer(
+                        DeviceRegistry.pingAddress(config.name()), msg -> msg.reply(self.toJson()))
+                    .completion())
+        .compose(registered -> vertx.deployVerticle(edge))
+        .compose(
+            edgeUp -> {
+              httpPort = edge.actualPort();
+              return deployEveryDeviceServices(services);
+            })
+        .compose(deployed -> registry.update(self.withServices(running)))
+        .onSuccess(
+            updated -> {
+              self = self.withServices(List.copyOf(running));
+              registry.onMembershipChange(this::refreshDevices);
+              refreshTimer = vertx.setPeriodic(REGISTRY_REFRESH_MILLIS, t -> refreshDevices());
+              refreshDevices();
+              ready = true;
+              readySince = Instant.now();
+              log.info(
+                  "device {} is ready: {} on port {}", config.name(), self.httpUrl(), httpPort);
+            });
+  }
+
+  private Future<Void> deployEveryDeviceServices(List<KithService> services) {
+    List<Future<?>> deployments = new ArrayList<>();
+    for (KithService service : services) {
+      if (service.placement() != Placement.EVERY_DEVICE) {
+        log.info(
+            "service {} ({}) waits for the placement controller",
+            service.name(),
+            service.placement().wireName());
+        continue;
+      }
+      JsonObject instanceConfig = new JsonObject().put("device", config.name()).put("epoch", 0);
+      deployments.add(
+          vertx
+              .deployVerticle(
+                  service.newInstance(), new DeploymentOptions().setConfig(instanceConfig))
+              .onSuccess(id -> running.add(service.name()))
+              .onFailure(
+                  e ->
+                      log.error(
+                          "service {} failed to start on {}", service.name(), config.name(), e)));
+    }
+    return Future.all(deployments).mapEmpty();
+  }
+
+  /** Every service declared through the SPI, checked for valid and distinct names. */
+  static List<KithService> loadServices() {
+    List<KithService> services = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (KithService service : ServiceLoader.load(KithService.class)) {
+      if (!SERVICE_NAME.matcher(service.name()).matches() || service.name().equals("mesh")) {
+        throw new IllegalStateException(
+            service.getClass().getName() + " declares an invalid service name: " + service.name());
+      }
+      if (!names.add(service.name())) {
+        throw new IllegalStateException("two services declare the name " + service.name());
+      }
+      services.add(service);
+    }
+    return services;
+  }
+
+  /** Which services run where, as {@code /api/mesh/services} shows it. */
+  private JsonArray runningServices() {
+    JsonArray out = new JsonArray();
+    for (String service : running) {
+      out.add(
+          new JsonObject()
+              .put("service", service)
+              .put("owner", (String) null)
+              .put("device", config.name())
+              .put("epoch", 0)
+              .put("since", String.valueOf(readySince))
+              .put("state", "running"));
+    }
+    return out;
+  }
+
+  private void refreshDevices() {
+    if (!ready) {
+      return;
+    }
+    registry
+        .list()
+        .onSuccess(meshMetrics::update)
+        .onFailure(e -> log.warn("cannot read the device registry: {}", e.toString()));
+  }
+
+  /** The clean leave: tell the mesh, then close. */
+  public Future<Void> stop() {
+    ready = false;
+    vertx.cancelTimer(refreshTimer);
+    log.info("device {} is leaving the mesh", config.name());
+    return registry
+        .update(self.asLeft())
+        .recover(
+            e -> {
+              log.warn("could not mark {} as left: {}", config.name(), e.toString());
+              return Future.succeededFuture();
+            })
+        .compose(marked -> vertx.close());
+  }
+
+  public DeviceConfig config() {
+    return config;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  private String httpUrl(HazelcastInstance hz) {
+    String host =
+        config.publicHost() != null
+            ? config.publicHost()
+            : hz.getCluster().getLocalMember().getAddress().getHost();
+    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + config.httpPort();
+  }
+
+  private static String clusterAddress(HazelcastInstance hz) {
+    var address = hz.getCluster().getLocalMember().getAddress();
+    return address.getHost() + ":" + address.getPort();
+  }
+
+  private JsonObject capacity() {
+    return new JsonObject()
+        .put("storageQuotaBytes", config.storageQuotaBytes())
+        .put("freeDiskBytes", config.home().toFile().getUsableSpace())
+        .put("cpus", Runtime.getRuntime().availableProcessors())
+        .put("maxHeapBytes", Runtime.getRuntime().maxMemory());
+  }
+
+  /** Puts the device name on every log line, Hazelcast's and Vert.x's included. */
+  static void nameLogLines(String name) {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.putProperty("device", name);
+    }
+  }
+
+  private static void checkPortFree(String key, int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(port));
+    } catch (IOException e) {
+      throw new ConfigException(key, port + " is already in use; choose another with --" + key);
+    }
+  }
+
+  private static Throwable explainStartFailure(DeviceConfig config, Throwable e) {
+    String text = String.valueOf(e.getMessage());
+    if (text.contains("bind") || text.contains("Address already in use")) {
+      return new ConfigException(
+          "cluster-port", config.clusterPort() + " could not be bound: " + text);
+    }
+    return e;
+  }
+}

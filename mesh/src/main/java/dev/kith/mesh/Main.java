@@ -1,0 +1,158 @@
+package dev.kith.mesh;
+
+import dev.kith.mesh.config.ConfigException;
+import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.mesh.registry.DeviceRegistry;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * The {@code kith} command: {@code run} (the default) starts a device, {@code status} shows the
+ * mesh, {@code health-check} probes a device for container health checks.
+ *
+ * <p>Exit codes: 0 after a clean stop (Ctrl-C or SIGTERM), 2 for a usage or configuration error or
+ * a device name already in use, 1 for any other failure.
+ */
+public final class Main {
+
+  static final int EXIT_OK = 0;
+  static final int EXIT_FAILURE = 1;
+  static final int EXIT_USAGE = 2;
+
+  /** A clean stop that takes longer than this is cut short. */
+  private static final long STOP_DEADLINE_MILLIS = 4_000;
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    List<String> rest = Arrays.asList(args);
+    String command = "run";
+    if (!rest.isEmpty() && !rest.get(0).startsWith("-")) {
+      command = rest.get(0);
+      rest = rest.subList(1, rest.size());
+    } else if (!rest.isEmpty() && List.of("--help", "-h").contains(rest.get(0))) {
+      command = "help";
+    } else if (!rest.isEmpty() && rest.get(0).equals("--version")) {
+      command = "version";
+    }
+    int code =
+        switch (command) {
+          case "run" -> run(rest);
+          case "status" -> StatusCommand.status(rest);
+          case "health-check" -> StatusCommand.healthCheck(rest);
+          case "help" -> help();
+          case "version" -> {
+            System.out.println("kith " + Device.version());
+            yield EXIT_OK;
+          }
+          default -> {
+            System.err.println("kith: " + command + ": unknown command (see kith --help)");
+            yield EXIT_USAGE;
+          }
+        };
+    if (code != EXIT_OK || !command.equals("run")) {
+      System.exit(code);
+    }
+  }
+
+  private static int run(List<String> args) {
+    if (args.contains("--help") || args.contains("-h")) {
+      return help();
+    }
+    DeviceConfig config;
+    try {
+      config =
+          DeviceConfig.load(
+              args,
+              System.getenv(),
+              unknown -> log.warn("ignoring environment variable {}: not a Kith setting", unknown));
+    } catch (ConfigException e) {
+      System.err.println("kith: " + e.getMessage());
+      return EXIT_USAGE;
+    }
+
+    Device device;
+    try {
+      device = Device.start(config).toCompletionStage().toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof ConfigException || cause instanceof DeviceRegistry.NameInUseException) {
+        System.err.println("kith: " + cause.getMessage());
+        return EXIT_USAGE;
+      }
+      log.error(
+          "device {} failed to start; check the log above, the ports and {}",
+          config.name(),
+          config.home(),
+          cause);
+      System.err.println("kith: " + config.name() + " failed to start: " + cause);
+      return EXIT_FAILURE;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return EXIT_FAILURE;
+    }
+    stopOnSignal(device);
+    return EXIT_OK;
+  }
+
+  /** Ctrl-C and SIGTERM leave the mesh cleanly and exit 0. */
+  private static void stopOnSignal(Device device) {
+    AtomicBoolean stopping = new AtomicBoolean();
+    Runnable stop =
+        () -> {
+          if (!stopping.compareAndSet(false, true)) {
+            return;
+          }
+          Thread stopper =
+              new Thread(
+                  () -> {
+                    CountDownLatch stopped = new CountDownLatch(1);
+                    device.stop().onComplete(r -> stopped.countDown());
+                    try {
+                      if (!stopped.await(STOP_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)) {
+                        log.error(
+                            "device {} did not stop within {} ms; exiting anyway",
+                            device.config().name(),
+                            STOP_DEADLINE_MILLIS);
+                      } else {
+                        log.info("device {} stopped", device.config().name());
+                      }
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                    Runtime.getRuntime().halt(EXIT_OK);
+                  },
+                  "kith-stop");
+          stopper.start();
+        };
+    Signal.handle(new Signal("INT"), signal -> stop.run());
+    Signal.handle(new Signal("TERM"), signal -> stop.run());
+  }
+
+  private static int help() {
+    StringBuilder text = new StringBuilder();
+    text.append("kith ")
+        .append(Device.version())
+        .append(": your own mail, web, chat and social feed on your own devices\n\n")
+        .append("usage:\n")
+        .append("  kith [run] [options]          start this device (the default)\n")
+        .append("  kith status [--url URL]       show the mesh's devices and services\n")
+        .append("  kith health-check [--url URL] exit 0 if the device answers /health\n")
+        .append("  kith --help | --version\n\n")
+        .append("options (each also KITH_<NAME> in the environment and <name> in the file):\n");
+    for (DeviceConfig.Key key : DeviceConfig.Key.values()) {
+      text.append(String.format("  %-34s %s%n", key.flag(), key.help));
+    }
+    System.out.print(text);
+    return EXIT_OK;
+  }
+}

@@ -1,0 +1,455 @@
+package dev.kith.mesh.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * Everything a device is configured with, typed and validated.
+ *
+ * <p>Sources apply in this order, each overriding the one before: built-in defaults, the YAML file
+ * ({@code --config FILE}, else {@code HOME/config.yaml} if it exists), the environment ({@code
+ * KITH_HTTP_PORT} for {@code http-port}) and the command line ({@code --http-port 8081}). File keys
+ * and flags share one spelling. An unknown key or flag, or a value out of range, is a {@link
+ * ConfigException} that names the key.
+ *
+ * @param name the device name, {@code NAME.OWNER}
+ * @param owner the owner part of the name
+ * @param home where the device keeps its data; created if missing and checked to be writable
+ * @param publicHost the host other devices use to reach this one, or {@code null} to let the
+ *     cluster pick a local address
+ * @param failover each owner's failover order, most preferred device first
+ * @param heartbeatSeconds how often cluster members send heartbeats
+ * @param noHeartbeatTimeoutSeconds silence after which the cluster drops a member
+ * @param waitBeforeJoinSeconds how long a new member waits for others before it joins
+ * @param maxBodyBytes the largest HTTP request body the edge reads
+ * @param storageQuotaBytes storage this device offers to the mesh; 0 means its free disk
+ */
+public record DeviceConfig(
+    String name,
+    String owner,
+    Path home,
+    int httpPort,
+    int clusterPort,
+    int busPort,
+    List<String> join,
+    String mesh,
+    String publicHost,
+    boolean multicast,
+    Map<String, List<String>> failover,
+    int heartbeatSeconds,
+    int noHeartbeatTimeoutSeconds,
+    int waitBeforeJoinSeconds,
+    long maxBodyBytes,
+    long storageQuotaBytes) {
+
+  /** Every configuration key, with its default as the file would spell it. */
+  public enum Key {
+    NAME("name", null, "this device, NAME.OWNER (default HOSTNAME.USER)"),
+    HOME("home", null, "data directory (default ~/.kith)"),
+    HTTP_PORT("http-port", "8080", "HTTP edge port"),
+    CLUSTER_PORT("cluster-port", "5701", "cluster membership port"),
+    BUS_PORT("bus-port", "0", "event-bus port (0 picks a free one)"),
+    JOIN("join", "", "HOST:PORT[,HOST:PORT...] of devices to join"),
+    MESH("mesh", "kith", "mesh name; devices join only their own mesh"),
+    PUBLIC_HOST("public-host", null, "address other devices use to reach this one"),
+    MULTICAST("multicast", "false", "find devices by multicast on the local network"),
+    CONFIG("config", null, "YAML configuration file (default HOME/config.yaml)"),
+    FAILOVER("failover", null, "failover order: DEVICE,DEVICE... (or per owner in the file)"),
+    HEARTBEAT_SECONDS("heartbeat-seconds", "1", "cluster heartbeat period"),
+    NO_HEARTBEAT_TIMEOUT_SECONDS(
+        "no-heartbeat-timeout-seconds", "5", "silence before the cluster drops a device"),
+    WAIT_BEFORE_JOIN_SECONDS("wait-before-join-seconds", "0", "wait for peers before joining"),
+    MAX_BODY_BYTES("max-body-bytes", "1048576", "largest HTTP request body"),
+    STORAGE_QUOTA_BYTES("storage-quota-bytes", "0", "storage offered to the mesh (0 = free disk)");
+
+    public final String key;
+    final String defaultValue;
+    public final String help;
+
+    Key(String key, String defaultValue, String help) {
+      this.key = key;
+      this.defaultValue = defaultValue;
+      this.help = help;
+    }
+
+    public String flag() {
+      return "--" + key;
+    }
+
+    public String envVar() {
+      return "KITH_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+
+    static Key byName(String name) {
+      for (Key k : values()) {
+        if (k.key.equals(name)) {
+          return k;
+        }
+      }
+      return null;
+    }
+  }
+
+  /** Environment variables that belong to Kith's tools rather than to a device. */
+  private static final Set<String> NON_DEVICE_ENV =
+      Set.of("KITH_URL", "KITH_REQUIRE_DOCKER", "KITH_BASE_IMAGE", "KITH_JAVA_OPTS");
+
+  private static final String LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+  private static final Pattern DEVICE_NAME = Pattern.compile(LABEL + "\\." + LABEL);
+  private static final Pattern OWNER = Pattern.compile(LABEL);
+  private static final Pattern MESH_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:\\[\\]-]{1,253}");
+  private static final long MAX_CONFIG_FILE_BYTES = 1 << 20;
+
+  public DeviceConfig {
+    join = List.copyOf(join);
+    failover = Map.copyOf(failover);
+  }
+
+  /** The owner's failover order, most preferred first; empty if none is configured. */
+  public List<String> failoverOf(String anOwner) {
+    return failover.getOrDefault(anOwner, List.of());
+  }
+
+  /**
+   * Builds the configuration from every source.
+   *
+   * @param args command-line flags, without the command name
+   * @param env the process environment
+   * @param unknownEnv receives environment variables that look like Kith's but are not keys
+   */
+  public static DeviceConfig load(
+      List<String> args, Map<String, String> env, java.util.function.Consumer<String> unknownEnv) {
+    Map<Key, Object> flags = parseFlags(args);
+    Map<Key, Object> fromEnv = new EnumMap<>(Key.class);
+    for (Key k : Key.values()) {
+      String v = env.get(k.envVar());
+      if (v != null) {
+        fromEnv.put(k, v);
+      }
+    }
+    env.keySet().stream()
+        .filter(v -> v.startsWith("KITH_") && !NON_DEVICE_ENV.contains(v))
+        .filter(v -> Arrays.stream(Key.values()).noneMatch(k -> k.envVar().equals(v)))
+        .forEach(unknownEnv);
+
+    // The config file is located from the higher-priority sources only.
+    Object explicitFile = flags.getOrDefault(Key.CONFIG, fromEnv.get(Key.CONFIG));
+    Path home = homeFrom(firstOf(flags.get(Key.HOME), fromEnv.get(Key.HOME), null));
+    Map<Key, Object> fromFile;
+    if (explicitFile != null) {
+      fromFile = readFile(Path.of(explicitFile.toString()), true);
+    } else {
+      fromFile = readFile(home.resolve("config.yaml"), false);
+    }
+
+    Map<Key, Object> merged = new EnumMap<>(Key.class);
+    for (Key k : Key.values()) {
+      if (k.defaultValue != null) {
+        merged.put(k, k.defaultValue);
+      }
+    }
+    merged.putAll(fromFile);
+    merged.putAll(fromEnv);
+    merged.putAll(flags);
+    return build(merged);
+  }
+
+  private static Object firstOf(Object... values) {
+    for (Object v : values) {
+      if (v != null) {
+        return v;
+      }
+    }
+    return null;
+  }
+
+  private static Map<Key, Object> parseFlags(List<String> args) {
+    Map<Key, Object> flags = new EnumMap<>(Key.class);
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      if (!arg.startsWith("--")) {
+        throw new ConfigException(arg, "unexpected argument (see kith --help)");
+      }
+      String name = arg.substring(2);
+      String value = null;
+      int eq = name.indexOf('=');
+      if (eq >= 0) {
+        value = name.substring(eq + 1);
+        name = name.substring(0, eq);
+      }
+      Key key = Key.byName(name);
+      if (key == null) {
+        throw new ConfigException("--" + name, "unknown option (see kith --help)");
+      }
+      if (value == null) {
+        if (key == Key.MULTICAST) {
+          value = "true";
+        } else if (i + 1 < args.size()) {
+          value = args.get(++i);
+        } else {
+          throw new ConfigException(key.flag(), "needs a value");
+        }
+      }
+      flags.put(key, value);
+    }
+    return flags;
+  }
+
+  private static Map<Key, Object> readFile(Path file, boolean required) {
+    Map<Key, Object> values = new EnumMap<>(Key.class);
+    if (!Files.exists(file)) {
+      if (required) {
+        throw new ConfigException("config", file + " does not exist");
+      }
+      return values;
+    }
+    Object doc;
+    try {
+      if (Files.size(file) > MAX_CONFIG_FILE_BYTES) {
+        throw new ConfigException("config", file + " is larger than 1 MiB");
+      }
+      LoaderOptions options = new LoaderOptions();
+      options.setAllowDuplicateKeys(false);
+      try (InputStream in = Files.newInputStream(file)) {
+        doc = new Yaml(new SafeConstructor(options)).load(in);
+      }
+    } catch (IOException e) {
+      throw new ConfigException("config", file + " cannot be read: " + e.getMessage());
+    } catch (YAMLException e) {
+      String line = e.getMessage() == null ? "invalid YAML" : e.getMessage().split("\n")[0];
+      throw new ConfigException("config", file + " is not valid YAML: " + line);
+    }
+    if (doc == null) {
+      return values;
+    }
+    if (!(doc instanceof Map<?, ?> map)) {
+      throw new ConfigException("config", file + " must be a map of key: value");
+    }
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      Key key = Key.byName(String.valueOf(e.getKey()));
+      if (key == null || key == Key.CONFIG) {
+        throw new ConfigException(String.valueOf(e.getKey()), "unknown key in " + file);
+      }
+      values.put(key, e.getValue());
+    }
+    return values;
+  }
+
+  private static DeviceConfig build(Map<Key, Object> v) {
+    String name = v.containsKey(Key.NAME) ? str(v, Key.NAME) : defaultName();
+    if (!DEVICE_NAME.matcher(name).matches()) {
+      throw new ConfigException(
+          "name",
+          "'"
+              + name
+              + "' is not NAME.OWNER (lowercase letters, digits and '-', e.g. laptop.alice)");
+    }
+    String owner = name.substring(name.indexOf('.') + 1);
+    Path home = homeFrom(v.get(Key.HOME));
+    checkWritable(home);
+
+    List<String> join = new ArrayList<>();
+    for (String member : list(v, Key.JOIN)) {
+      int colon = member.lastIndexOf(':');
+      if (colon <= 0 || !HOST.matcher(member.substring(0, colon)).matches()) {
+        throw new ConfigException("join", "'" + member + "' is not HOST:PORT");
+      }
+      port(Key.JOIN, member.substring(colon + 1), 1);
+      join.add(member);
+    }
+    String mesh = str(v, Key.MESH);
+    if (!MESH_NAME.matcher(mesh).matches()) {
+      throw new ConfigException("mesh", "'" + mesh + "' must be 1-64 of A-Z a-z 0-9 . _ -");
+    }
+    String publicHost = v.containsKey(Key.PUBLIC_HOST) ? str(v, Key.PUBLIC_HOST) : null;
+    if (publicHost != null && !HOST.matcher(publicHost).matches()) {
+      throw new ConfigException("public-host", "'" + publicHost + "' is not a host name or IP");
+    }
+    int heartbeat = integer(v, Key.HEARTBEAT_SECONDS, 1, 60);
+    int timeout = integer(v, Key.NO_HEARTBEAT_TIMEOUT_SECONDS, 2, 600);
+    if (timeout <= heartbeat) {
+      throw new ConfigException(
+          Key.NO_HEARTBEAT_TIMEOUT_SECONDS.key,
+          timeout + " must exceed heartbeat-seconds (" + heartbeat + ")");
+    }
+    return new DeviceConfig(
+        name,
+        owner,
+        home,
+        port(Key.HTTP_PORT, str(v, Key.HTTP_PORT), 1),
+        port(Key.CLUSTER_PORT, str(v, Key.CLUSTER_PORT), 1),
+        port(Key.BUS_PORT, str(v, Key.BUS_PORT), 0),
+        join,
+        mesh,
+        publicHost,
+        bool(v, Key.MULTICAST),
+        failover(v.get(Key.FAILOVER), owner),
+        heartbeat,
+        timeout,
+        integer(v, Key.WAIT_BEFORE_JOIN_SECONDS, 0, 60),
+        longValue(v, Key.MAX_BODY_BYTES, 1024, 1L << 30),
+        longValue(v, Key.STORAGE_QUOTA_BYTES, 0, Long.MAX_VALUE));
+  }
+
+  /** A list applies to this device's owner; a map gives each owner's order. */
+  private static Map<String, List<String>> failover(Object raw, String owner) {
+    Map<String, List<String>> orders = new LinkedHashMap<>();
+    if (raw == null) {
+      return orders;
+    }
+    if (raw instanceof Map<?, ?> perOwner) {
+      for (Map.Entry<?, ?> e : perOwner.entrySet()) {
+        String anOwner = String.valueOf(e.getKey());
+        if (!OWNER.matcher(anOwner).matches()) {
+          throw new ConfigException("failover", "'" + anOwner + "' is not an owner name");
+        }
+        orders.put(anOwner, failoverList(e.getValue(), anOwner));
+      }
+    } else {
+      orders.put(owner, failoverList(raw, owner));
+    }
+    return orders;
+  }
+
+  private static List<String> failoverList(Object raw, String owner) {
+    List<String> devices = splitList(raw);
+    for (String d : devices) {
+      if (!DEVICE_NAME.matcher(d).matches() || !d.endsWith("." + owner)) {
+        throw new ConfigException(
+            "failover", "'" + d + "' is not a device of " + owner + " (NAME." + owner + ")");
+      }
+    }
+    if (devices.stream().distinct().count() != devices.size()) {
+      throw new ConfigException("failover", owner + "'s order names a device twice: " + devices);
+    }
+    return devices;
+  }
+
+  private static String defaultName() {
+    String host = System.getenv("HOSTNAME");
+    if (host == null || host.isBlank()) {
+      try {
+        host = Files.readString(Path.of("/etc/hostname")).trim();
+      } catch (IOException | RuntimeException e) {
+        host = "device";
+      }
+    }
+    return label(host.split("\\.")[0], "device")
+        + "."
+        + label(System.getProperty("user.name"), "owner");
+  }
+
+  /** Lowercases and strips a host or user name down to a valid name label. */
+  static String label(String raw, String fallback) {
+    String s = raw == null ? "" : raw.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+    s = s.replaceAll("^-+|-+$", "");
+    if (s.length() > 63) {
+      s = s.substring(0, 63).replaceAll("-+$", "");
+    }
+    return s.isEmpty() ? fallback : s;
+  }
+
+  private static Path homeFrom(Object raw) {
+    if (raw == null) {
+      return Path.of(System.getProperty("user.home"), ".kith").toAbsolutePath();
+    }
+    String s = raw.toString();
+    if (s.equals("~") || s.startsWith("~/")) {
+      s = System.getProperty("user.home") + s.substring(1);
+    }
+    return Path.of(s).toAbsolutePath().normalize();
+  }
+
+  private static void checkWritable(Path home) {
+    try {
+      Files.createDirectories(home);
+      Path probe = Files.createTempFile(home, ".write-check", ".tmp");
+      Files.delete(probe);
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      throw new ConfigException(
+          "home", home + " cannot be written (" + e.getClass().getSimpleName() + ")");
+    }
+  }
+
+  private static String str(Map<Key, Object> v, Key k) {
+    Object o = v.get(k);
+    if (o instanceof Map<?, ?> || o instanceof List<?>) {
+      throw new ConfigException(k.key, "must be a single value, not " + o);
+    }
+    return String.valueOf(o).trim();
+  }
+
+  private static List<String> list(Map<Key, Object> v, Key k) {
+    return splitList(v.get(k));
+  }
+
+  private static List<String> splitList(Object raw) {
+    List<String> out = new ArrayList<>();
+    if (raw instanceof List<?> items) {
+      items.forEach(i -> out.add(String.valueOf(i).trim()));
+    } else if (raw != null) {
+      for (String s : raw.toString().split(",")) {
+        if (!s.isBlank()) {
+          out.add(s.trim());
+        }
+      }
+    }
+    return out;
+  }
+
+  private static int port(Key k, String raw, int min) {
+    int p;
+    try {
+      p = Integer.parseInt(raw.trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(k.key, "'" + raw + "' is not a port number");
+    }
+    if (p < min || p > 65535) {
+      throw new ConfigException(k.key, p + " is not a port (" + min + "-65535)");
+    }
+    return p;
+  }
+
+  private static int integer(Map<Key, Object> v, Key k, int min, int max) {
+    return (int) longValue(v, k, min, max);
+  }
+
+  private static long longValue(Map<Key, Object> v, Key k, long min, long max) {
+    String raw = str(v, k);
+    long n;
+    try {
+      n = Long.parseLong(raw);
+    } catch (NumberFormatException e) {
+      throw new ConfigException(k.key, "'" + raw + "' is not a whole number");
+    }
+    if (n < min || n > max) {
+      throw new ConfigException(k.key, n + " is out of range (" + min + "-" + max + ")");
+    }
+    return n;
+  }
+
+  private static boolean bool(Map<Key, Object> v, Key k) {
+    String raw = str(v, k).toLowerCase(Locale.ROOT);
+    return switch (raw) {
+      case "true", "yes", "on", "1" -> true;
+      case "false", "no", "off", "0" -> false;
+      default -> throw new ConfigException(k.key, "'" + raw + "' is not true or false");
+    };
+  }
+}

@@ -1,0 +1,232 @@
+package dev.kith.mesh.edge;
+
+import dev.kith.mesh.registry.DeviceRegistry;
+import dev.kith.mesh.spi.KithService;
+import dev.kith.mesh.spi.ServiceContext;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP front every device runs. It answers for the whole mesh: its own endpoints, the mesh API,
+ * and every service's routes under {@code /api/<service>/}. Every error, whoever raised it, leaves
+ * through {@link #writeError} as {@code {"error": ..., "message": ...}}.
+ */
+public final class Edge extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(Edge.class);
+
+  /** Longest request line and headers the edge reads. */
+  private static final int MAX_INITIAL_LINE_BYTES = 8 * 1024;
+
+  private static final int MAX_HEADER_BYTES = 16 * 1024;
+
+  private final int port;
+  private final long maxBodyBytes;
+  private final String device;
+  private final DeviceRegistry registry;
+  private final List<KithService> services;
+  private final ServiceContext serviceContext;
+  private final PrometheusMeterRegistry metrics;
+  private final BooleanSupplier ready;
+  private final Supplier<JsonArray> runningServices;
+  private HttpServer server;
+
+  public Edge(
+      int port,
+      long maxBodyBytes,
+      DeviceRegistry registry,
+      List<KithService> services,
+      ServiceContext serviceContext,
+      PrometheusMeterRegistry metrics,
+      BooleanSupplier ready,
+      Supplier<JsonArray> runningServices) {
+    this.port = port;
+    this.maxBodyBytes = maxBodyBytes;
+    this.device = serviceContext.device();
+    this.registry = registry;
+    this.services = services;
+    this.serviceContext = serviceContext;
+    this.metrics = metrics;
+    this.ready = ready;
+    this.runningServices = runningServices;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+
+    router.get("/health").handler(this::health);
+    router.get("/ready").handler(this::ready);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
+    router.get("/api/mesh/devices").handler(this::listDevices);
+    router.get("/api/mesh/devices/:name").handler(this::getDevice);
+    router.get("/api/mesh/services").handler(this::listServices);
+    for (KithService service : services) {
+      Router serviceRouter = Router.router(vertx);
+      service.routes(serviceRouter, serviceContext);
+      router.route("/api/" + service.name() + "/*").subRouter(serviceRouter);
+    }
+
+    for (int status = 400; status < 600; status++) {
+      router.errorHandler(status, this::writeError);
+    }
+
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setPort(port)
+            .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
+            .setMaxHeaderSize(MAX_HEADER_BYTES)
+            .setCompressionSupported(true);
+    return vertx
+        .createHttpServer(options)
+        .requestHandler(router)
+        .listen()
+        .onSuccess(s -> server = s)
+        .onSuccess(s -> log.info("edge listening on HTTP port {}", s.actualPort()));
+  }
+
+  /** The port the edge listens on. */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private void health(RoutingContext ctx) {
+    sendJson(ctx, 200, new JsonObject().put("status", "UP").put("device", device));
+  }
+
+  private void ready(RoutingContext ctx) {
+    if (ready.getAsBoolean()) {
+      sendJson(ctx, 200, new JsonObject().put("status", "READY").put("device", device));
+    } else {
+      ctx.response().putHeader("Retry-After", "1");
+      sendJson(
+          ctx,
+          503,
+          new JsonObject()
+              .put("error", "not-ready")
+              .put("message", device + " is still joining the mesh or deploying services"));
+    }
+  }
+
+  private void listDevices(RoutingContext ctx) {
+    registry
+        .list()
+        .onSuccess(devices -> sendJson(ctx, 200, new JsonArray(devices)))
+        .onFailure(e -> ctx.fail(503, e));
+  }
+
+  private void getDevice(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    registry
+        .list()
+        .onSuccess(
+            devices ->
+                devices.stream()
+                    .filter(d -> name.equals(d.getString("name")))
+                    .findFirst()
+                    .ifPresentOrElse(
+                        d -> sendJson(ctx, 200, d),
+                        () -> ctx.fail(404, new NotFound("no device named " + name))))
+        .onFailure(e -> ctx.fail(503, e));
+  }
+
+  private void listServices(RoutingContext ctx) {
+    sendJson(ctx, 200, runningServices.get());
+  }
+
+  private static void sendJson(RoutingContext ctx, int status, Object body) {
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(
+            body instanceof JsonObject o
+                ? o.encode()
+                : body instanceof JsonArray a ? a.encode() : String.valueOf(body));
+  }
+
+  /** A 404 whose message is safe to show the caller. */
+  public static final class NotFound extends RuntimeException {
+    public NotFound(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** Writes every error response. Caller mistakes are 4xx; the edge's own failures are 5xx. */
+  private void writeError(RoutingContext ctx) {
+    int status = ctx.statusCode() < 400 ? 500 : ctx.statusCode();
+    Throwable failure = ctx.failure();
+    if (failure instanceof DecodeException) {
+      status = 400;
+    }
+    String message =
+        switch (status) {
+          case 404 ->
+              failure != null && failure.getMessage() != null
+                  ? failure.getMessage()
+                  : "no such endpoint: " + ctx.request().method() + " " + ctx.request().path();
+          case 405 -> "method " + ctx.request().method() + " is not allowed here";
+          case 413 -> "request body is larger than " + maxBodyBytes + " bytes";
+          default ->
+              failure != null && failure.getMessage() != null
+                  ? failure.getMessage()
+                  : defaultMessage(status);
+        };
+    if (status >= 500) {
+      log.error(
+          "{} {} failed with {}: {}",
+          ctx.request().method(),
+          ctx.request().path(),
+          status,
+          message,
+          failure);
+      if (status == 503) {
+        ctx.response().putHeader("Retry-After", "1");
+      }
+    }
+    if (ctx.response().ended()) {
+      return;
+    }
+    if (ctx.response().headWritten()) {
+      ctx.response().reset();
+      return;
+    }
+    sendJson(ctx, status, new JsonObject().put("error", errorName(status)).put("message", message));
+  }
+
+  private static String errorName(int status) {
+    return switch (status) {
+      case 400 -> "bad-request";
+      case 401 -> "unauthorized";
+      case 403 -> "forbidden";
+      case 404 -> "not-found";
+      case 405 -> "method-not-allowed";
+      case 409 -> "conflict";
+      case 413 -> "too-large";
+      case 429 -> "too-many-requests";
+      case 502 -> "bad-gateway";
+      case 503 -> "unavailable";
+      case 504 -> "timeout";
+      default -> status < 500 ? "client-error" : "internal-error";
+    };
+  }
+
+  private static String defaultMessage(int status) {
+    return status < 500 ? "the request was not valid" : "the device failed to handle the request";
+  }
+}
