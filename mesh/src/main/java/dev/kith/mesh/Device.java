@@ -16,10 +16,10 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -61,7 +61,6 @@ public final class Device {
   private final List<String> running = new CopyOnWriteArrayList<>();
   private volatile DeviceInfo self;
   private volatile boolean ready;
-  private volatile Instant readySince;
   private volatile int httpPort;
   private long refreshTimer = -1;
 
@@ -163,8 +162,7 @@ public final class Device {
             services,
             context,
             metrics,
-            () -> ready,
-            this::runningServices);
+            () -> ready);
     return registry
         .claim(self, waitForSilentHolder)
         .compose(
@@ -188,7 +186,6 @@ public final class Device {
               refreshTimer = vertx.setPeriodic(REGISTRY_REFRESH_MILLIS, t -> refreshDevices());
               refreshDevices();
               ready = true;
-              readySince = Instant.now();
               log.info(
                   "device {} is ready: {} on port {}", config.name(), self.httpUrl(), httpPort);
             });
@@ -235,22 +232,6 @@ public final class Device {
     return services;
   }
 
-  /** Which services run where, as {@code /api/mesh/services} shows it. */
-  private JsonArray runningServices() {
-    JsonArray out = new JsonArray();
-    for (String service : running) {
-      out.add(
-          new JsonObject()
-              .put("service", service)
-              .put("owner", (String) null)
-              .put("device", config.name())
-              .put("epoch", 0)
-              .put("since", String.valueOf(readySince))
-              .put("state", "running"));
-    }
-    return out;
-  }
-
   private void refreshDevices() {
     if (!ready) {
       return;
@@ -266,14 +247,14 @@ public final class Device {
     ready = false;
     vertx.cancelTimer(refreshTimer);
     log.info("device {} is leaving the mesh", config.name());
-    return registry
+    // Completed off any Vert.x context: vertx.close() stops the event loop that a future
+    // composed on the registry call would complete on, and that future would never complete.
+    Promise<Void> stopped = Promise.promise();
+    registry
         .update(self.asLeft())
-        .recover(
-            e -> {
-              log.warn("could not mark {} as left: {}", config.name(), e.toString());
-              return Future.succeededFuture();
-            })
-        .compose(marked -> vertx.close());
+        .onFailure(e -> log.warn("could not mark {} as left: {}", config.name(), e.toString()))
+        .onComplete(marked -> vertx.close().onComplete(stopped));
+    return stopped.future();
   }
 
   public DeviceConfig config() {

@@ -69,7 +69,7 @@ final class StatusCommand {
           "kith: cannot read the mesh from "
               + url
               + " ("
-              + e.getMessage()
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
               + "); is a device running there? Start one with: java -jar kith.jar");
       return Main.EXIT_FAILURE;
     } catch (InterruptedException e) {

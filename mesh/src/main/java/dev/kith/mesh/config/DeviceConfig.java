@@ -139,7 +139,8 @@ public record DeviceConfig(
     Map<Key, Object> fromEnv = new EnumMap<>(Key.class);
     for (Key k : Key.values()) {
       String v = env.get(k.envVar());
-      if (v != null) {
+      // An empty variable counts as unset, as compose files often leave them.
+      if (v != null && !v.isBlank()) {
         fromEnv.put(k, v);
       }
     }
@@ -167,7 +168,7 @@ public record DeviceConfig(
     merged.putAll(fromFile);
     merged.putAll(fromEnv);
     merged.putAll(flags);
-    return build(merged);
+    return build(merged, env);
   }
 
   private static Object firstOf(Object... values) {
@@ -251,8 +252,8 @@ public record DeviceConfig(
     return values;
   }
 
-  private static DeviceConfig build(Map<Key, Object> v) {
-    String name = v.containsKey(Key.NAME) ? str(v, Key.NAME) : defaultName();
+  private static DeviceConfig build(Map<Key, Object> v, Map<String, String> env) {
+    String name = v.containsKey(Key.NAME) ? str(v, Key.NAME) : defaultName(env);
     if (!DEVICE_NAME.matcher(name).matches()) {
       throw new ConfigException(
           "name",
@@ -341,8 +342,8 @@ public record DeviceConfig(
     return devices;
   }
 
-  private static String defaultName() {
-    String host = System.getenv("HOSTNAME");
+  private static String defaultName(Map<String, String> env) {
+    String host = env.get("HOSTNAME");
     if (host == null || host.isBlank()) {
       try {
         host = Files.readString(Path.of("/etc/hostname")).trim();

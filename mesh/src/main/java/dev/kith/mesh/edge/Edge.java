@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,7 +18,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +43,6 @@ public final class Edge extends VerticleBase {
   private final ServiceContext serviceContext;
   private final PrometheusMeterRegistry metrics;
   private final BooleanSupplier ready;
-  private final Supplier<JsonArray> runningServices;
   private HttpServer server;
 
   public Edge(
@@ -53,8 +52,7 @@ public final class Edge extends VerticleBase {
       List<KithService> services,
       ServiceContext serviceContext,
       PrometheusMeterRegistry metrics,
-      BooleanSupplier ready,
-      Supplier<JsonArray> runningServices) {
+      BooleanSupplier ready) {
     this.port = port;
     this.maxBodyBytes = maxBodyBytes;
     this.device = serviceContext.device();
@@ -63,7 +61,6 @@ public final class Edge extends VerticleBase {
     this.serviceContext = serviceContext;
     this.metrics = metrics;
     this.ready = ready;
-    this.runningServices = runningServices;
   }
 
   @Override
@@ -96,6 +93,7 @@ public final class Edge extends VerticleBase {
     return vertx
         .createHttpServer(options)
         .requestHandler(router)
+        .invalidRequestHandler(this::invalidRequest)
         .listen()
         .onSuccess(s -> server = s)
         .onSuccess(s -> log.info("edge listening on HTTP port {}", s.actualPort()));
@@ -146,8 +144,31 @@ public final class Edge extends VerticleBase {
         .onFailure(e -> ctx.fail(503, e));
   }
 
+  /** Every running service instance in the mesh, from the devices' registry entries. */
   private void listServices(RoutingContext ctx) {
-    sendJson(ctx, 200, runningServices.get());
+    registry
+        .list()
+        .onSuccess(
+            devices -> {
+              JsonArray instances = new JsonArray();
+              for (JsonObject d : devices) {
+                if (!"alive".equals(d.getString("state"))) {
+                  continue;
+                }
+                for (Object service : d.getJsonArray("services", new JsonArray())) {
+                  instances.add(
+                      new JsonObject()
+                          .put("service", service)
+                          .put("owner", (String) null)
+                          .put("device", d.getString("name"))
+                          .put("epoch", 0)
+                          .put("since", d.getString("startedAt"))
+                          .put("state", "running"));
+                }
+              }
+              sendJson(ctx, 200, instances);
+            })
+        .onFailure(e -> ctx.fail(503, e));
   }
 
   private static void sendJson(RoutingContext ctx, int status, Object body) {
@@ -182,6 +203,11 @@ public final class Edge extends VerticleBase {
                   : "no such endpoint: " + ctx.request().method() + " " + ctx.request().path();
           case 405 -> "method " + ctx.request().method() + " is not allowed here";
           case 413 -> "request body is larger than " + maxBodyBytes + " bytes";
+          case 500 ->
+              // The cause is logged below; its text may hold internals, so the caller gets advice.
+              "the device "
+                  + device
+                  + " failed to handle the request; its log has the cause. Retry, or report it.";
           default ->
               failure != null && failure.getMessage() != null
                   ? failure.getMessage()
@@ -193,7 +219,7 @@ public final class Edge extends VerticleBase {
           ctx.request().method(),
           ctx.request().path(),
           status,
-          message,
+          failure == null ? message : failure.toString(),
           failure);
       if (status == 503) {
         ctx.response().putHeader("Retry-After", "1");
@@ -209,6 +235,36 @@ public final class Edge extends VerticleBase {
     sendJson(ctx, status, new JsonObject().put("error", errorName(status)).put("message", message));
   }
 
+  /**
+   * Answers requests that never reach the router: a request line or headers over the limits, or
+   * bytes that are not HTTP. Vert.x would answer these with an empty body (or none); they get the
+   * same JSON as every other error, and the connection is closed because its state is unknown.
+   */
+  private void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    String problem = cause == null ? "" : String.valueOf(cause.getMessage());
+    int status;
+    String message;
+    if (problem.startsWith("An HTTP line is larger than")) {
+      status = 414;
+      message = "request line is longer than " + MAX_INITIAL_LINE_BYTES + " bytes";
+    } else if (problem.startsWith("HTTP header is larger than")) {
+      status = 431;
+      message = "request headers are larger than " + MAX_HEADER_BYTES + " bytes";
+    } else {
+      status = 400;
+      message = "the request is not valid HTTP";
+    }
+    log.debug("invalid request from {}: {}", request.remoteAddress(), problem);
+    request
+        .response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Connection", "close")
+        .end(new JsonObject().put("error", errorName(status)).put("message", message).encode())
+        .onComplete(sent -> request.connection().close());
+  }
+
   private static String errorName(int status) {
     return switch (status) {
       case 400 -> "bad-request";
@@ -218,6 +274,8 @@ public final class Edge extends VerticleBase {
       case 405 -> "method-not-allowed";
       case 409 -> "conflict";
       case 413 -> "too-large";
+      case 414 -> "uri-too-long";
+      case 431 -> "headers-too-large";
       case 429 -> "too-many-requests";
       case 502 -> "bad-gateway";
       case 503 -> "unavailable";

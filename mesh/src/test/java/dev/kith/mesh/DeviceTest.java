@@ -1,0 +1,385 @@
+package dev.kith.mesh;
+
+import static dev.kith.mesh.testing.Eventually.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.mesh.testing.FreePorts;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublisher;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One real device, a mesh of one, started in this JVM once for the whole class and driven over real
+ * HTTP on loopback. It runs {@link EchoService} from the test class path. The last test stops it;
+ * every other test leaves it serving.
+ */
+@DisplayName("A one-device mesh")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DeviceTest {
+
+  private static final String NAME =
+      "solo" + UUID.randomUUID().toString().substring(0, 6) + ".alice";
+  private static final int MAX_BODY_BYTES = 2048;
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final HttpClient CLIENT =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(2))
+          .build();
+
+  @TempDir static Path home;
+
+  private static Instant startRequested;
+  private static Device device;
+  private static int httpPort;
+  private static boolean stopped;
+
+  @BeforeAll
+  static void startDevice() throws Exception {
+    httpPort = FreePorts.next();
+    DeviceConfig config =
+        DeviceConfig.load(
+            List.of(
+                "--name", NAME,
+                "--home", home.toString(),
+                "--http-port", String.valueOf(httpPort),
+                "--cluster-port", String.valueOf(FreePorts.next()),
+                "--mesh", "test-" + UUID.randomUUID(),
+                "--public-host", "127.0.0.1",
+                "--max-body-bytes", String.valueOf(MAX_BODY_BYTES)),
+            Map.of(),
+            unknown -> {});
+    startRequested = Instant.now();
+    device =
+        Device.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stopDevice() throws Exception {
+    if (device != null && !stopped) {
+      device.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @DisplayName("answers /health with 200 and its name as JSON")
+  void health() throws Exception {
+    HttpResponse<String> response = get("/health");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(new JsonObject(response.body()).getString("device")).isEqualTo(NAME);
+  }
+
+  @Test
+  @DisplayName("answers /ready with 200 as soon as start() has completed")
+  void ready() throws Exception {
+    HttpResponse<String> response = get("/ready");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(response.body()).getString("device")).isEqualTo(NAME);
+  }
+
+  @Test
+  @DisplayName("exports the mesh's gauges on /metrics: one alive device, and this device's info")
+  void meshMetrics() {
+    eventually(
+        WAIT,
+        () -> {
+          String metrics = get("/metrics").body();
+          assertThat(metrics).contains("kith_devices{state=\"alive\"} 1.0");
+          assertThat(metrics).contains("kith_devices{state=\"dead\"} 0.0");
+          assertThat(metrics)
+              .contains(
+                  "kith_device_info{device=\""
+                      + NAME
+                      + "\",owner=\"alice\",version=\""
+                      + Device.version()
+                      + "\"} 1");
+        });
+  }
+
+  @Test
+  @DisplayName("exports Vert.x HTTP server metrics on /metrics once it has served a request")
+  void vertxMetrics() throws Exception {
+    assertThat(get("/health").statusCode()).isEqualTo(200);
+
+    eventually(
+        WAIT, () -> assertThat(get("/metrics").body()).contains("vertx_http_server_requests"));
+  }
+
+  @Test
+  @DisplayName(
+      "lists exactly itself on /api/mesh/devices: alive, reachable, with start and version")
+  void listsItself() throws Exception {
+    JsonArray devices = okArray("/api/mesh/devices");
+
+    assertThat(devices).hasSize(1);
+    JsonObject self = devices.getJsonObject(0);
+    assertThat(self.getString("name")).isEqualTo(NAME);
+    assertThat(self.getString("owner")).isEqualTo("alice");
+    assertThat(self.getString("state")).isEqualTo("alive");
+    assertThat(self.getString("httpUrl")).isEqualTo("http://127.0.0.1:" + httpPort);
+    assertThat(self.getString("version")).isEqualTo(Device.version()).isNotBlank();
+    assertThat(Instant.parse(self.getString("startedAt"))).isBetween(startRequested, Instant.now());
+    assertThat(self.getJsonArray("services").stream().toList()).contains("echo");
+    assertThat(self.fieldNames()).doesNotContain("memberId", "left");
+  }
+
+  @Test
+  @DisplayName("answers /api/mesh/devices/{name} with the device's entry")
+  void getsItselfByName() throws Exception {
+    HttpResponse<String> response = get("/api/mesh/devices/" + NAME);
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonObject self = new JsonObject(response.body());
+    assertThat(self).isEqualTo(okArray("/api/mesh/devices").getJsonObject(0));
+  }
+
+  @Test
+  @DisplayName("answers /api/mesh/devices/{name} with a JSON 404 for a name it has never seen")
+  void unknownDevice() throws Exception {
+    HttpResponse<String> response = get("/api/mesh/devices/nobody.alice");
+
+    assertError(response, 404, "not-found");
+    assertThat(error(response).getString("message")).contains("nobody.alice");
+  }
+
+  @Test
+  @DisplayName("answers an unknown path with a JSON 404 that names the path")
+  void unknownPath() throws Exception {
+    HttpResponse<String> response = get("/no/such/thing");
+
+    assertError(response, 404, "not-found");
+    assertThat(error(response).getString("message")).contains("/no/such/thing");
+  }
+
+  @Test
+  @DisplayName("answers a known path with the wrong method with a JSON 405")
+  void wrongMethod() throws Exception {
+    assertError(send("POST", "/health", "{}"), 405, "method-not-allowed");
+    assertError(send("DELETE", "/api/mesh/devices", null), 405, "method-not-allowed");
+  }
+
+  @Test
+  @DisplayName("lists the echo service as running on this device on /api/mesh/services")
+  void listsServices() throws Exception {
+    JsonArray services = okArray("/api/mesh/services");
+
+    assertThat(services.stream().map(JsonObject.class::cast))
+        .anySatisfy(
+            s -> {
+              assertThat(s.getString("service")).isEqualTo("echo");
+              assertThat(s.getString("device")).isEqualTo(NAME);
+              assertThat(s.getString("state")).isEqualTo("running");
+            });
+  }
+
+  @Test
+  @DisplayName(
+      "mounts a service's routes under /api/<service>/ and reaches its verticle by event bus")
+  void echoesThroughTheEventBus() throws Exception {
+    HttpResponse<String> response =
+        send("POST", "/api/echo/", new JsonObject().put("hello", "world").encode());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(response.body()))
+        .isEqualTo(new JsonObject().put("hello", "world").put("device", NAME));
+  }
+
+  @Test
+  @DisplayName("does not mount a service's routes outside /api/<service>/")
+  void serviceRoutesOnlyUnderTheirPrefix() throws Exception {
+    assertError(send("POST", "/", "{}"), 404, "not-found");
+    assertError(get("/boom"), 404, "not-found");
+  }
+
+  @Test
+  @DisplayName("accepts a request body just under max-body-bytes")
+  void bodyUnderTheLimit() throws Exception {
+    String body = jsonOfSize(MAX_BODY_BYTES - 100);
+
+    HttpResponse<String> response = send("POST", "/api/echo/", body);
+
+    assertThat(response.statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  @DisplayName("refuses a request body over max-body-bytes with a JSON 413")
+  void bodyOverTheLimit() throws Exception {
+    HttpResponse<String> response = send("POST", "/api/echo/", jsonOfSize(2 * MAX_BODY_BYTES));
+
+    assertError(response, 413, "too-large");
+    assertThat(error(response).getString("message")).contains(String.valueOf(MAX_BODY_BYTES));
+  }
+
+  @Test
+  @DisplayName("refuses a chunked request body over max-body-bytes with a JSON 413")
+  void chunkedBodyOverTheLimit() throws Exception {
+    // Without Content-Length the edge can only count bytes as they arrive.
+    String body = jsonOfSize(2 * MAX_BODY_BYTES);
+    HttpRequest request =
+        HttpRequest.newBuilder(uri("/api/echo/"))
+            .timeout(Duration.ofSeconds(5))
+            .header("Content-Type", "application/json")
+            .POST(withoutLength(BodyPublishers.ofString(body)))
+            .build();
+
+    HttpResponse<String> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+
+    assertError(response, 413, "too-large");
+  }
+
+  @Test
+  @DisplayName("answers a body that is not JSON with a JSON 400")
+  void invalidJson() throws Exception {
+    assertError(send("POST", "/api/echo/", "{not json"), 400, "bad-request");
+  }
+
+  @Test
+  @DisplayName("answers a route that throws with a JSON 500 and keeps serving")
+  void failingRoute() throws Exception {
+    HttpResponse<String> response = get("/api/echo/boom");
+
+    assertError(response, 500, "internal-error");
+    assertThat(get("/health").statusCode()).isEqualTo(200);
+    assertThat(send("POST", "/api/echo/", "{}").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  @DisplayName("answers a request with oversized headers with a JSON error")
+  void oversizedHeaders() throws Exception {
+    HttpRequest request =
+        HttpRequest.newBuilder(uri("/health"))
+            .timeout(Duration.ofSeconds(5))
+            .header("X-Padding", "x".repeat(20 * 1024))
+            .build();
+
+    HttpResponse<String> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+
+    assertError(response, 431, "headers-too-large");
+    assertThat(get("/health").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  @DisplayName("answers a request line that is too long with a JSON 414")
+  void overlongRequestLine() throws Exception {
+    HttpResponse<String> response = get("/health?pad=" + "x".repeat(10 * 1024));
+
+    assertError(response, 414, "uri-too-long");
+    assertThat(get("/health").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  @Order(Integer.MAX_VALUE)
+  @DisplayName("stops within 5 s and then no longer answers HTTP")
+  void stops() throws Exception {
+    stopped = true;
+    long start = System.nanoTime();
+
+    device.stop().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+    System.out.printf(
+        "device %s stopped in %d ms%n", NAME, (System.nanoTime() - start) / 1_000_000);
+    eventually(
+        WAIT, () -> assertThatThrownBy(() -> get("/health")).isInstanceOf(ConnectException.class));
+  }
+
+  // Helpers
+
+  private static URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + httpPort + path);
+  }
+
+  private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return send("GET", path, null);
+  }
+
+  private static HttpResponse<String> send(String method, String path, String body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(5));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    request.method(
+        method,
+        body == null
+            ? BodyPublishers.noBody()
+            : BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+    return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonArray okArray(String path) throws IOException, InterruptedException {
+    HttpResponse<String> response = get(path);
+    assertThat(response.statusCode()).as("GET %s: %s", path, response.body()).isEqualTo(200);
+    return new JsonArray(response.body());
+  }
+
+  private static JsonObject error(HttpResponse<String> response) {
+    return new JsonObject(response.body());
+  }
+
+  /** Asserts the edge's error shape: the status, JSON, and {@code error} (if given) and message. */
+  private static void assertError(HttpResponse<String> response, int status, String error) {
+    assertThat(response.statusCode())
+        .as("%s %s: %s", response.request().method(), response.uri(), response.body())
+        .isEqualTo(status);
+    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+    JsonObject body = error(response);
+    if (error != null) {
+      assertThat(body.getString("error")).isEqualTo(error);
+    } else {
+      assertThat(body.getString("error")).isNotBlank();
+    }
+    assertThat(body.getString("message")).isNotBlank();
+  }
+
+  /** A JSON object whose encoding is {@code bytes} long. */
+  private static String jsonOfSize(int bytes) {
+    String prefix = "{\"pad\":\"";
+    String suffix = "\"}";
+    return prefix + "x".repeat(bytes - prefix.length() - suffix.length()) + suffix;
+  }
+
+  /** The same bytes, sent without a Content-Length, so the client uses chunked encoding. */
+  private static BodyPublisher withoutLength(BodyPublisher publisher) {
+    return new BodyPublisher() {
+      @Override
+      public long contentLength() {
+        return -1;
+      }
+
+      @Override
+      public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+        publisher.subscribe(subscriber);
+      }
+    };
+  }
+}
