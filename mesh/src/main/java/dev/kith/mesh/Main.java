@@ -34,6 +34,17 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    try {
+      dispatch(args);
+    } catch (Throwable e) {
+      // Cluster threads would keep a half-started device alive with no edge: exit instead.
+      log.error("kith failed: {}", e.toString(), e);
+      System.err.println("kith: failed: " + e);
+      Runtime.getRuntime().halt(EXIT_FAILURE);
+    }
+  }
+
+  private static void dispatch(String[] args) {
     List<String> rest = Arrays.asList(args);
     String command = "run";
     if (!rest.isEmpty() && !rest.get(0).startsWith("-")) {
