@@ -10,6 +10,8 @@ import dev.kith.mesh.metrics.MeshMetrics;
 import dev.kith.mesh.registry.DeviceInfo;
 import dev.kith.mesh.registry.DeviceRegistry;
 import dev.kith.mesh.spi.KithService;
+import dev.kith.mesh.spi.MeshContext;
+import dev.kith.mesh.spi.MeshExtension;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -59,6 +61,7 @@ public final class Device {
   private final DeviceRegistry registry;
   private final MeshMetrics meshMetrics;
   private final List<String> running = new CopyOnWriteArrayList<>();
+  private final List<MeshExtension> extensions = loadExtensions();
   private volatile DeviceInfo self;
   private volatile boolean ready;
   private volatile int httpPort;
@@ -154,12 +157,14 @@ public final class Device {
     long waitForSilentHolder = (config.noHeartbeatTimeoutSeconds() + 3) * 1000L;
     List<KithService> services = loadServices();
     ServiceContext context = new ServiceContext(vertx, config, metrics);
+    MeshContext meshContext = new MeshContext(vertx, config, hz, registry, services, metrics);
     Edge edge =
         new Edge(
             config.httpPort(),
             config.maxBodyBytes(),
             registry,
             services,
+            extensions,
             context,
             metrics,
             () -> ready);
@@ -172,7 +177,8 @@ public final class Device {
                     .consumer(
                         DeviceRegistry.pingAddress(config.name()), msg -> msg.reply(self.toJson()))
                     .completion())
-        .compose(registered -> vertx.deployVerticle(edge))
+        .compose(registered -> startExtensions(meshContext))
+        .compose(extended -> vertx.deployVerticle(edge))
         .compose(
             edgeUp -> {
               httpPort = edge.actualPort();
@@ -189,6 +195,26 @@ public final class Device {
               log.info(
                   "device {} is ready: {} on port {}", config.name(), self.httpUrl(), httpPort);
             });
+  }
+
+  private Future<Void> startExtensions(MeshContext meshContext) {
+    Future<Void> chain = Future.succeededFuture();
+    for (MeshExtension extension : extensions) {
+      chain =
+          chain.compose(
+              previous ->
+                  extension
+                      .start(meshContext)
+                      .onSuccess(started -> log.info("extension {} started", extension.name()))
+                      .onFailure(
+                          e ->
+                              log.error(
+                                  "extension {} failed to start on {}",
+                                  extension.name(),
+                                  config.name(),
+                                  e)));
+    }
+    return chain;
   }
 
   private Future<Void> deployEveryDeviceServices(List<KithService> services) {
@@ -213,6 +239,14 @@ public final class Device {
                           "service {} failed to start on {}", service.name(), config.name(), e)));
     }
     return Future.all(deployments).mapEmpty();
+  }
+
+  /** Every platform extension on the class path, in a stable order. */
+  static List<MeshExtension> loadExtensions() {
+    List<MeshExtension> found = new ArrayList<>();
+    ServiceLoader.load(MeshExtension.class).forEach(found::add);
+    found.sort(java.util.Comparator.comparing(MeshExtension::name));
+    return List.copyOf(found);
   }
 
   /** Every service declared through the SPI, checked for valid and distinct names. */
@@ -250,8 +284,23 @@ public final class Device {
     // Completed off any Vert.x context: vertx.close() stops the event loop that a future
     // composed on the registry call would complete on, and that future would never complete.
     Promise<Void> stopped = Promise.promise();
-    registry
-        .update(self.asLeft())
+    Future<Void> extensionsStopped = Future.succeededFuture();
+    for (int i = extensions.size() - 1; i >= 0; i--) {
+      MeshExtension extension = extensions.get(i);
+      extensionsStopped =
+          extensionsStopped.eventually(
+              () ->
+                  extension
+                      .stop()
+                      .onFailure(
+                          e ->
+                              log.warn(
+                                  "extension {} did not stop: {}",
+                                  extension.name(),
+                                  e.toString())));
+    }
+    extensionsStopped
+        .eventually(() -> registry.update(self.asLeft()))
         .onFailure(e -> log.warn("could not mark {} as left: {}", config.name(), e.toString()))
         .onComplete(marked -> vertx.close().onComplete(stopped));
     return stopped.future();

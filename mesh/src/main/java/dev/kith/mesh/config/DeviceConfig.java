@@ -55,7 +55,34 @@ public record DeviceConfig(
     int noHeartbeatTimeoutSeconds,
     int waitBeforeJoinSeconds,
     long maxBodyBytes,
-    long storageQuotaBytes) {
+    long storageQuotaBytes,
+    Health health) {
+
+  /**
+   * Settings of health gossip, failure detection and placement.
+   *
+   * @param power where power readings come from: {@code auto} (Linux sysfs), {@code mains}, or a
+   *     simulated battery such as {@code battery:0.80:discharging:0.5} (level, percent per minute)
+   * @param gossipPeriodMillis how often a device on mains publishes its status
+   * @param gossipPeriodOnBatteryMillis how often a device on battery publishes its status
+   * @param suspectAfterMillis silence after which a device is suspect
+   * @param deadAfterMillis silence after which a device is dead and its services move
+   * @param lowBatteryRatio below this level, a discharging device hands its services off
+   * @param takeoverOwners owners whose services move back when a preferred device returns
+   */
+  public record Health(
+      String power,
+      int gossipPeriodMillis,
+      int gossipPeriodOnBatteryMillis,
+      int suspectAfterMillis,
+      int deadAfterMillis,
+      double lowBatteryRatio,
+      java.util.Set<String> takeoverOwners) {
+
+    public Health {
+      takeoverOwners = java.util.Set.copyOf(takeoverOwners);
+    }
+  }
 
   /** Every configuration key, with its default as the file would spell it. */
   public enum Key {
@@ -75,7 +102,16 @@ public record DeviceConfig(
         "no-heartbeat-timeout-seconds", "5", "silence before the cluster drops a device"),
     WAIT_BEFORE_JOIN_SECONDS("wait-before-join-seconds", "0", "wait for peers before joining"),
     MAX_BODY_BYTES("max-body-bytes", "1048576", "largest HTTP request body"),
-    STORAGE_QUOTA_BYTES("storage-quota-bytes", "0", "storage offered to the mesh (0 = free disk)");
+    STORAGE_QUOTA_BYTES("storage-quota-bytes", "0", "storage offered to the mesh (0 = free disk)"),
+    POWER(
+        "power", "auto", "auto (sysfs), mains, or battery:LEVEL:charging|discharging:PCT_PER_MIN"),
+    GOSSIP_PERIOD_MILLIS("gossip-period-millis", "1000", "status gossip period on mains"),
+    GOSSIP_PERIOD_ON_BATTERY_MILLIS(
+        "gossip-period-on-battery-millis", "1500", "status gossip period on battery"),
+    SUSPECT_AFTER_MILLIS("suspect-after-millis", "2000", "silence before a device is suspect"),
+    DEAD_AFTER_MILLIS("dead-after-millis", "4000", "silence before a device is dead"),
+    LOW_BATTERY_RATIO("low-battery-ratio", "0.20", "hand services off below this battery level"),
+    TAKEOVER("takeover", "", "OWNER,... whose services move back to a preferred device");
 
     public final String key;
     final String defaultValue;
@@ -289,6 +325,7 @@ public record DeviceConfig(
           Key.NO_HEARTBEAT_TIMEOUT_SECONDS.key,
           timeout + " must exceed heartbeat-seconds (" + heartbeat + ")");
     }
+    Health health = health(v);
     return new DeviceConfig(
         name,
         owner,
@@ -305,7 +342,47 @@ public record DeviceConfig(
         timeout,
         integer(v, Key.WAIT_BEFORE_JOIN_SECONDS, 0, 60),
         longValue(v, Key.MAX_BODY_BYTES, 1024, 1L << 30),
-        longValue(v, Key.STORAGE_QUOTA_BYTES, 0, Long.MAX_VALUE));
+        longValue(v, Key.STORAGE_QUOTA_BYTES, 0, Long.MAX_VALUE),
+        health);
+  }
+
+  private static Health health(Map<Key, Object> v) {
+    int period = integer(v, Key.GOSSIP_PERIOD_MILLIS, 100, 60_000);
+    int batteryPeriod = integer(v, Key.GOSSIP_PERIOD_ON_BATTERY_MILLIS, 100, 60_000);
+    int suspect = integer(v, Key.SUSPECT_AFTER_MILLIS, 200, 600_000);
+    int dead = integer(v, Key.DEAD_AFTER_MILLIS, 300, 600_000);
+    int slowest = Math.max(period, batteryPeriod);
+    if (suspect <= slowest) {
+      throw new ConfigException(
+          Key.SUSPECT_AFTER_MILLIS.key,
+          suspect + " must exceed the slowest gossip period (" + slowest + " ms)");
+    }
+    if (dead <= suspect) {
+      throw new ConfigException(
+          Key.DEAD_AFTER_MILLIS.key, dead + " must exceed suspect-after-millis (" + suspect + ")");
+    }
+    String power = str(v, Key.POWER);
+    if (power.isEmpty() || power.length() > 100) {
+      throw new ConfigException(Key.POWER.key, "'" + power + "' is not a power source");
+    }
+    double lowBattery;
+    String raw = str(v, Key.LOW_BATTERY_RATIO);
+    try {
+      lowBattery = Double.parseDouble(raw);
+    } catch (NumberFormatException e) {
+      throw new ConfigException(Key.LOW_BATTERY_RATIO.key, "'" + raw + "' is not a number");
+    }
+    if (!(lowBattery >= 0 && lowBattery < 1)) {
+      throw new ConfigException(Key.LOW_BATTERY_RATIO.key, raw + " is not in [0, 1)");
+    }
+    java.util.Set<String> takeover = new java.util.LinkedHashSet<>();
+    for (String owner : list(v, Key.TAKEOVER)) {
+      if (!OWNER.matcher(owner).matches()) {
+        throw new ConfigException(Key.TAKEOVER.key, "'" + owner + "' is not an owner name");
+      }
+      takeover.add(owner);
+    }
+    return new Health(power, period, batteryPeriod, suspect, dead, lowBattery, takeover);
   }
 
   /** A list applies to this device's owner; a map gives each owner's order. */

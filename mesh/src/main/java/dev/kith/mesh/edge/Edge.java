@@ -2,6 +2,7 @@ package dev.kith.mesh.edge;
 
 import dev.kith.mesh.registry.DeviceRegistry;
 import dev.kith.mesh.spi.KithService;
+import dev.kith.mesh.spi.MeshExtension;
 import dev.kith.mesh.spi.ServiceContext;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -40,6 +41,7 @@ public final class Edge extends VerticleBase {
   private final String device;
   private final DeviceRegistry registry;
   private final List<KithService> services;
+  private final List<MeshExtension> extensions;
   private final ServiceContext serviceContext;
   private final PrometheusMeterRegistry metrics;
   private final BooleanSupplier ready;
@@ -50,6 +52,7 @@ public final class Edge extends VerticleBase {
       long maxBodyBytes,
       DeviceRegistry registry,
       List<KithService> services,
+      List<MeshExtension> extensions,
       ServiceContext serviceContext,
       PrometheusMeterRegistry metrics,
       BooleanSupplier ready) {
@@ -58,6 +61,7 @@ public final class Edge extends VerticleBase {
     this.device = serviceContext.device();
     this.registry = registry;
     this.services = services;
+    this.extensions = extensions;
     this.serviceContext = serviceContext;
     this.metrics = metrics;
     this.ready = ready;
@@ -68,6 +72,8 @@ public final class Edge extends VerticleBase {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
 
+    // Extensions first: their /api/mesh/ routes may answer more fully than the edge's own.
+    extensions.forEach(extension -> extension.routes(router));
     router.get("/health").handler(this::health);
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));

@@ -1,0 +1,35 @@
+package dev.kith.mesh.spi;
+
+import io.vertx.core.Future;
+import io.vertx.ext.web.Router;
+
+/**
+ * A part of the platform that runs on every device beside the runtime itself: health gossip,
+ * failure detection and the placement controller live behind this interface, so that {@code mesh/}
+ * knows none of them by name. Implementations are found with {@link java.util.ServiceLoader}
+ * ({@code META-INF/services/dev.kith.mesh.spi.MeshExtension}).
+ *
+ * <p>A device starts its extensions after it has joined the mesh and claimed its name, and before
+ * its edge listens; it is ready only when every extension's {@link #start} has completed. It stops
+ * them, in reverse order, before it leaves the mesh.
+ */
+public interface MeshExtension {
+
+  /** A short name for logs. */
+  String name();
+
+  /** Starts the extension; the device is not ready until the future completes. */
+  Future<Void> start(MeshContext mesh);
+
+  /**
+   * Adds routes to the edge's router. They are mounted before the edge's own, so an extension may
+   * answer {@code /api/mesh/...} paths more fully than the edge does. Paths must start with {@code
+   * /api/mesh/}.
+   */
+  default void routes(Router router) {}
+
+  /** Stops the extension, for a clean leave. */
+  default Future<Void> stop() {
+    return Future.succeededFuture();
+  }
+}
