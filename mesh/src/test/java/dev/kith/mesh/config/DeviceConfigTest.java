@@ -321,6 +321,43 @@ class DeviceConfigTest {
   }
 
   @Test
+  @DisplayName("reads the health settings, with defaults that detect a silent device in 3-5 s")
+  void healthSettings() {
+    DeviceConfig defaults = loadWithHome();
+    assertThat(defaults.health().power()).isEqualTo("auto");
+    assertThat(defaults.health().gossipPeriodMillis()).isEqualTo(1000);
+    assertThat(defaults.health().deadAfterMillis()).isBetween(3000, 5000);
+    assertThat(defaults.health().lowBatteryRatio()).isEqualTo(0.20);
+    assertThat(defaults.health().takeoverOwners()).isEmpty();
+
+    env.put("KITH_POWER", "battery:0.80:discharging:0.5");
+    DeviceConfig set =
+        loadWithHome(
+            "--takeover", "alice,bob", "--low-battery-ratio", "0.3", "--dead-after-millis", "6000");
+    assertThat(set.health().power()).isEqualTo("battery:0.80:discharging:0.5");
+    assertThat(set.health().takeoverOwners()).containsExactlyInAnyOrder("alice", "bob");
+    assertThat(set.health().lowBatteryRatio()).isEqualTo(0.3);
+    assertThat(set.health().deadAfterMillis()).isEqualTo(6000);
+  }
+
+  @Test
+  @DisplayName("refuses health deadlines that do not exceed what they wait on")
+  void healthDeadlines() {
+    assertThatThrownBy(() -> loadWithHome("--suspect-after-millis", "1500"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("suspect-after-millis");
+    assertThatThrownBy(() -> loadWithHome("--dead-after-millis", "2000"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("dead-after-millis");
+    assertThatThrownBy(() -> loadWithHome("--low-battery-ratio", "1.5"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("low-battery-ratio");
+    assertThatThrownBy(() -> loadWithHome("--takeover", "Alice"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("takeover");
+  }
+
+  @Test
   @DisplayName("treats an empty KITH_ variable as unset, as compose files leave them")
   void emptyEnvironment() {
     env.put("KITH_PUBLIC_HOST", "");
