@@ -4,6 +4,7 @@ import dev.kith.mesh.registry.DeviceRegistry;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.MeshExtension;
 import dev.kith.mesh.spi.ServiceContext;
+import dev.kith.mesh.spi.ServiceUnavailable;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -177,7 +178,8 @@ public final class Edge extends VerticleBase {
         .onFailure(e -> ctx.fail(503, e));
   }
 
-  private static void sendJson(RoutingContext ctx, int status, Object body) {
+  /** Writes a JSON object or array with a status; extensions' routes use it too. */
+  public static void sendJson(RoutingContext ctx, int status, Object body) {
     ctx.response()
         .setStatusCode(status)
         .putHeader("Content-Type", "application/json")
@@ -200,6 +202,8 @@ public final class Edge extends VerticleBase {
     Throwable failure = ctx.failure();
     if (failure instanceof DecodeException) {
       status = 400;
+    } else if (failure instanceof ServiceUnavailable) {
+      status = 503;
     }
     String message =
         switch (status) {
@@ -219,7 +223,11 @@ public final class Edge extends VerticleBase {
                   ? failure.getMessage()
                   : defaultMessage(status);
         };
-    if (status >= 500) {
+    if (status == 503) {
+      // Expected while a service moves; the caller is told to retry.
+      log.warn("{} {} answered 503: {}", ctx.request().method(), ctx.request().path(), message);
+      ctx.response().putHeader("Retry-After", "1");
+    } else if (status >= 500) {
       log.error(
           "{} {} failed with {}: {}",
           ctx.request().method(),
@@ -227,9 +235,6 @@ public final class Edge extends VerticleBase {
           status,
           failure == null ? message : failure.toString(),
           failure);
-      if (status == 503) {
-        ctx.response().putHeader("Retry-After", "1");
-      }
     }
     if (ctx.response().ended()) {
       return;
