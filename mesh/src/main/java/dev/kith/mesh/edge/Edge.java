@@ -212,7 +212,10 @@ public final class Edge extends VerticleBase {
                   ? failure.getMessage()
                   : "no such endpoint: " + ctx.request().method() + " " + ctx.request().path();
           case 405 -> "method " + ctx.request().method() + " is not allowed here";
-          case 413 -> "request body is larger than " + maxBodyBytes + " bytes";
+          case 413 ->
+              failure != null && failure.getMessage() != null
+                  ? failure.getMessage()
+                  : "request body is larger than " + maxBodyBytes + " bytes";
           case 500 ->
               // The cause is logged below; its text may hold internals, so the caller gets advice.
               "the device "

@@ -1,0 +1,329 @@
+package dev.kith.health.gossip;
+
+import dev.kith.health.power.PowerRequest;
+import dev.kith.health.power.PowerStatus;
+import dev.kith.health.power.SwitchablePower;
+import dev.kith.health.sampling.LoadSampler;
+import dev.kith.health.sampling.LoadStatus;
+import dev.kith.mesh.config.DeviceConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gossips this device's status and keeps its {@link MeshView} up to date.
+ *
+ * <p>Every period (the mains period, or the longer battery period while on battery; the timer
+ * reschedules itself, so the period follows the power) it samples power and load on a worker and
+ * publishes a {@link DeviceStatus} on {@link #ADDRESS}. A sample that hangs (a stalled file system)
+ * does not silence the device: until it returns, the last sample is gossiped again. Every {@link
+ * MeshView#CHECK_PERIOD_MILLIS} it applies the view's deadlines, and every second it compares the
+ * view's member list with the cluster's, in case a membership event was missed. It also answers
+ * power requests for this device on {@link #powerAddress}.
+ *
+ * <p>Failure model. Stopping the verticle is the clean leave: it publishes a last status with
+ * {@code leaving} set, so that peers see LEFT rather than a crash. Anything else that ends the
+ * gossip (a crash, a hang, a lost network) is for the peers' views to detect. The view is confined
+ * to this verticle's context: membership events from Hazelcast's threads are handed over with
+ * {@link #memberRemoved} and {@link #memberAdded}. Periodic tasks catch and log everything and
+ * always reschedule themselves.
+ */
+public final class GossipVerticle extends VerticleBase {
+
+  /** Where every device publishes its status. */
+  public static final String ADDRESS = "kith.health.gossip";
+
+  /** How often the view's member list is compared with the cluster's, in checks. */
+  private static final int MEMBER_SYNC_EVERY_CHECKS = 10;
+
+  private static final long BAD_MESSAGE_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  private static final Logger log = LoggerFactory.getLogger(GossipVerticle.class);
+
+  private record Sample(PowerStatus power, LoadStatus load, long generation) {}
+
+  private final String device;
+  private final String owner;
+  private final long incarnation;
+  private final DeviceConfig.Health health;
+  private final Membership membership;
+  private final SwitchablePower power;
+  private final LoadSampler loadSampler;
+  private final MeshView view;
+  private final Counter sentBytes;
+
+  private MessageConsumer<Object> gossip;
+  private MessageConsumer<Object> powerRequests;
+  private Sample latest = new Sample(PowerStatus.MAINS, LoadStatus.UNKNOWN, -1);
+  private long sequence;
+  private boolean sampling;
+  private boolean slowSampleLogged;
+  private boolean stopped;
+  private long gossipTimer = -1;
+  private long checkTimer = -1;
+  private long checks;
+  private long lastBadMessageLog = System.nanoTime() - BAD_MESSAGE_LOG_NANOS;
+  private long badMessagesSinceLog;
+
+  /**
+   * @param incarnation this process's incarnation, see {@link DeviceStatus#incarnation()}
+   */
+  public GossipVerticle(
+      String device,
+      String owner,
+      long incarnation,
+      DeviceConfig.Health health,
+      Membership membership,
+      SwitchablePower power,
+      LoadSampler loadSampler,
+      MeshView view,
+      MeterRegistry metrics) {
+    this.device = device;
+    this.owner = owner;
+    this.incarnation = incarnation;
+    this.health = health;
+    this.membership = membership;
+    this.power = power;
+    this.loadSampler = loadSampler;
+    this.view = view;
+    this.sentBytes =
+        Counter.builder("kith.gossip.sent.bytes")
+            .description("Bytes of status messages this device has published")
+            .register(metrics);
+  }
+
+  /** The address where {@code device} answers power requests. */
+  public static String powerAddress(String device) {
+    return "kith.health.power." + device;
+  }
+
+  @Override
+  public Future<?> start() {
+    gossip = vertx.eventBus().consumer(ADDRESS, this::onStatus);
+    powerRequests = vertx.eventBus().consumer(powerAddress(device), this::onPowerRequest);
+    Future<Sample> firstSample = sample().onSuccess(this::absorb);
+    return Future.join(gossip.completion(), powerRequests.completion(), firstSample)
+        .onSuccess(
+            ready -> {
+              view.setMembers(membership.memberIds());
+              publish(false);
+              power
+                  .lastProblem()
+                  .ifPresent(problem -> log.info("{}: power reading: {}", device, problem));
+              gossipTimer = vertx.setTimer(periodMillis(), id -> gossipTick());
+              checkTimer = vertx.setTimer(MeshView.CHECK_PERIOD_MILLIS, id -> checkTick());
+              log.info(
+                  "{} gossips every {} ms (incarnation {}), power {}",
+                  device,
+                  periodMillis(),
+                  incarnation,
+                  latest.power().toJson().encode());
+            });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    vertx.cancelTimer(gossipTimer);
+    vertx.cancelTimer(checkTimer);
+    // Deaf first: the goodbye would otherwise reach this device's own consumer as it goes away.
+    Future<Void> unregistered =
+        Future.join(gossip.unregister(), powerRequests.unregister()).mapEmpty();
+    try {
+      publish(true);
+      log.info("{} announced that it is leaving", device);
+    } catch (Throwable e) {
+      log.warn("{} could not announce that it is leaving: {}", device, e.toString());
+    }
+    return unregistered;
+  }
+
+  /** Hands a removed cluster member to the view, from any thread. */
+  public void memberRemoved(String memberId) {
+    context.runOnContext(v -> view.memberRemoved(memberId));
+  }
+
+  /** Hands a new cluster member to the view, from any thread. */
+  public void memberAdded(String memberId) {
+    context.runOnContext(v -> view.memberAdded(memberId));
+  }
+
+  /**
+   * Changes this device's power as {@code request} says and gossips it at once. Safe from any
+   * thread; never blocks.
+   *
+   * @return the power from now on
+   */
+  public PowerStatus applyPower(PowerRequest request) {
+    PowerStatus now = power.apply(request);
+    log.info("{}: power set to {} by request", device, now.toJson().encode());
+    long generation = power.generation();
+    context.runOnContext(
+        v -> {
+          latest = new Sample(now, latest.load(), generation);
+          if (!stopped) {
+            publish(false);
+          }
+        });
+    return now;
+  }
+
+  private void gossipTick() {
+    try {
+      if (sampling) {
+        // The last sample has not come back (a stalled file system?): staying silent would get
+        // this device declared dead, so gossip what is known.
+        if (!slowSampleLogged) {
+          log.warn("{}: sampling power and load is slow; gossiping the last sample", device);
+          slowSampleLogged = true;
+        }
+        publish(false);
+      } else {
+        sampling = true;
+        sample().onComplete(this::sampled);
+      }
+    } catch (Throwable e) {
+      log.error("{}: gossip failed; trying again next period", device, e);
+    } finally {
+      if (!stopped) {
+        gossipTimer = vertx.setTimer(periodMillis(), id -> gossipTick());
+      }
+    }
+  }
+
+  private void sampled(AsyncResult<Sample> result) {
+    sampling = false;
+    slowSampleLogged = false;
+    try {
+      if (result.succeeded()) {
+        absorb(result.result());
+      } else {
+        log.warn("{}: sampling failed: {}", device, result.cause().toString());
+      }
+      if (!stopped) {
+        publish(false);
+      }
+    } catch (Throwable e) {
+      log.error("{}: gossip failed; trying again next period", device, e);
+    }
+  }
+
+  private void checkTick() {
+    try {
+      if (++checks % MEMBER_SYNC_EVERY_CHECKS == 0) {
+        view.setMembers(membership.memberIds());
+      }
+      view.check();
+    } catch (Throwable e) {
+      log.error("{}: failure check failed; trying again", device, e);
+    } finally {
+      if (!stopped) {
+        checkTimer = vertx.setTimer(MeshView.CHECK_PERIOD_MILLIS, id -> checkTick());
+      }
+    }
+  }
+
+  private Future<Sample> sample() {
+    // Unordered: a slow sample must not queue the next one behind it.
+    return vertx.executeBlocking(
+        () -> {
+          long generation = power.generation();
+          return new Sample(power.read(), loadSampler.sample(), generation);
+        },
+        false);
+  }
+
+  private void absorb(Sample sample) {
+    // A power request may have changed the source while this sample was being taken.
+    PowerStatus powerNow =
+        sample.generation() == power.generation() ? sample.power() : latest.power();
+    latest = new Sample(powerNow, sample.load(), power.generation());
+  }
+
+  private long periodMillis() {
+    return latest.power().isBattery()
+        ? health.gossipPeriodOnBatteryMillis()
+        : health.gossipPeriodMillis();
+  }
+
+  private void publish(boolean leaving) {
+    DeviceStatus status =
+        new DeviceStatus(
+            device,
+            owner,
+            membership.localMemberId(),
+            incarnation,
+            sequence++,
+            periodMillis(),
+            latest.power(),
+            latest.load(),
+            leaving,
+            System.currentTimeMillis());
+    String wire = status.encode();
+    vertx.eventBus().publish(ADDRESS, wire);
+    sentBytes.increment(wire.getBytes(StandardCharsets.UTF_8).length);
+    view.receive(status);
+  }
+
+  private void onStatus(Message<Object> message) {
+    DeviceStatus status;
+    try {
+      status = DeviceStatus.parse(message.body());
+    } catch (IllegalArgumentException e) {
+      badMessage(e.getMessage());
+      return;
+    }
+    if (status.device().equals(device)) {
+      if (status.incarnation() != incarnation) {
+        badMessage(
+            "another process gossips as " + device + " (incarnation " + status.incarnation() + ")");
+      }
+      // This device's own statuses reach the view when they are published.
+      return;
+    }
+    view.receive(status);
+  }
+
+  private void onPowerRequest(Message<Object> message) {
+    try {
+      Object body = message.body();
+      JsonObject json =
+          body instanceof JsonObject o
+              ? o
+              : body instanceof String s && s.length() <= DeviceStatus.MAX_BYTES
+                  ? new JsonObject(s)
+                  : null;
+      if (json == null) {
+        throw new IllegalArgumentException("power: expected a JSON object");
+      }
+      PowerStatus now = applyPower(PowerRequest.fromJson(json));
+      message.reply(new JsonObject().put("device", device).put("power", now.toJson()));
+    } catch (RuntimeException e) {
+      message.fail(400, e.getMessage());
+    }
+  }
+
+  /** Logs messages that other devices got wrong, at most once per interval. */
+  private void badMessage(String problem) {
+    badMessagesSinceLog++;
+    long now = System.nanoTime();
+    if (now - lastBadMessageLog >= BAD_MESSAGE_LOG_NANOS) {
+      log.warn(
+          "{} ignored {} gossip message(s) since the last warning; the latest: {}",
+          device,
+          badMessagesSinceLog,
+          problem);
+      lastBadMessageLog = now;
+      badMessagesSinceLog = 0;
+    }
+  }
+}
