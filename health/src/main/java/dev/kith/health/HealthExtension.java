@@ -4,22 +4,39 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import dev.kith.health.controller.PlacementAgent;
+import dev.kith.health.controller.PlacementController;
+import dev.kith.health.controller.PlacementMetrics;
+import dev.kith.health.controller.PlacementRoutes;
+import dev.kith.health.controller.PlacementStore;
 import dev.kith.health.gossip.DeviceMetrics;
 import dev.kith.health.gossip.GossipVerticle;
+import dev.kith.health.gossip.Liveness;
 import dev.kith.health.gossip.Membership;
 import dev.kith.health.gossip.MeshView;
+import dev.kith.health.placement.Candidate;
 import dev.kith.health.power.PowerSource;
 import dev.kith.health.power.PowerSources;
+import dev.kith.health.power.PowerStatus;
 import dev.kith.health.power.SwitchablePower;
 import dev.kith.health.sampling.LoadSampler;
 import dev.kith.mesh.config.ConfigException;
 import dev.kith.mesh.spi.MeshContext;
 import dev.kith.mesh.spi.MeshExtension;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -43,6 +60,12 @@ public final class HealthExtension implements MeshExtension {
   private GossipVerticle gossip;
   private String deploymentId;
   private UUID membershipListener;
+  private RegistryReader registry;
+  private PlacementStore store;
+  private PlacementAgent agent;
+  private PlacementController controller;
+  private final Map<String, Long> aliveSinceMillis = new ConcurrentHashMap<>();
+  private final Map<String, Long> changedAtMillis = new ConcurrentHashMap<>();
 
   @Override
   public String name() {
@@ -92,18 +115,135 @@ public final class HealthExtension implements MeshExtension {
                       () -> hazelcast.getCluster().addMembershipListener(new Forwarder()));
             })
         .onSuccess(id -> membershipListener = id)
-        .mapEmpty();
+        .compose(listening -> startPlacement(context));
+  }
+
+  /**
+   * Starts the placement agent (every device) and the controller (active on the oldest member), fed
+   * by this device's view: every change the view reports asks for a reconcile.
+   */
+  private Future<Void> startPlacement(MeshContext context) {
+    store = new PlacementStore(context.vertx(), context.hazelcast());
+    registry = new RegistryReader(context.vertx(), context.registry()::list);
+    Timer failoverSeconds =
+        Timer.builder("kith.failover")
+            .description("From detecting a fault or condition to the moved instance being ready")
+            .publishPercentileHistogram()
+            .register(context.metrics());
+    agent =
+        new PlacementAgent(
+            context.vertx(),
+            context.device(),
+            store,
+            context.services(),
+            event -> {
+              store
+                  .addEvent(event)
+                  .onFailure(e -> log.warn("could not record a move: {}", e.toString()));
+              if (!"new".equals(event.getString("reason"))) {
+                failoverSeconds.record(
+                    Duration.ofMillis(
+                        Math.max(0, event.getLong("readyAt") - event.getLong("detectedAt"))));
+              }
+            });
+    controller =
+        new PlacementController(
+            context.vertx(),
+            context.hazelcast(),
+            context.config(),
+            store,
+            context.services(),
+            this::candidates,
+            device -> changedAtMillis.getOrDefault(device, System.currentTimeMillis()),
+            context.metrics());
+    new PlacementMetrics(context.metrics(), store, context.vertx()).start();
+    view.onChange(
+        change -> {
+          changedAtMillis.put(change.device(), change.atMillis());
+          if (change.to() == Liveness.ALIVE
+              && (change.from() != Liveness.ALIVE || change.firstSeen())) {
+            aliveSinceMillis.put(change.device(), change.atMillis());
+          }
+          controller.reconcileSoon();
+        });
+    return store
+        .publishFailover(context.config().failover())
+        .onSuccess(
+            published -> {
+              agent.start();
+              controller.start();
+            });
+  }
+
+  /** Every device the registry knows, as the placement controller sees it. */
+  private Future<List<Candidate>> candidates() {
+    return Future.all(registry.list(), store.drained())
+        .map(
+            all -> {
+              List<JsonObject> devices = all.resultAt(0);
+              Set<String> drained = all.resultAt(1);
+              List<Candidate> out = new ArrayList<>();
+              for (JsonObject d : devices) {
+                String name = d.getString("name");
+                Optional<MeshView.Observed> seen = view.observed(name);
+                boolean alive =
+                    name.equals(mesh.device())
+                        || seen.map(
+                                o -> o.state() == Liveness.ALIVE || o.state() == Liveness.SUSPECT)
+                            .orElse("alive".equals(d.getString("state")));
+                PowerStatus power =
+                    seen.map(o -> o.status() == null ? null : o.status().power())
+                        .orElse(PowerStatus.MAINS);
+                if (power == null) {
+                  power = PowerStatus.MAINS;
+                }
+                double cpu =
+                    seen.map(o -> o.status() == null ? Double.NaN : o.status().load().cpuLoad())
+                        .orElse(Double.NaN);
+                long disk =
+                    seen.map(o -> o.status() == null ? -1L : o.status().load().freeDiskBytes())
+                        .orElse(-1L);
+                long since =
+                    aliveSinceMillis.getOrDefault(name, startedAtMillis(d.getString("startedAt")));
+                out.add(
+                    new Candidate(
+                        name,
+                        d.getString("owner"),
+                        alive,
+                        drained.contains(name),
+                        power,
+                        cpu,
+                        disk,
+                        since));
+              }
+              return out;
+            });
+  }
+
+  private static long startedAtMillis(String iso) {
+    try {
+      return Instant.parse(iso).toEpochMilli();
+    } catch (RuntimeException e) {
+      return System.currentTimeMillis();
+    }
   }
 
   @Override
   public void routes(Router router) {
     new DevicesApi(mesh.vertx(), mesh.device(), mesh.registry(), view, gossip).mount(router);
+    new PlacementRoutes(store, mesh.registry(), controller::reconcileSoon).mount(router);
   }
 
   @Override
   public Future<Void> stop() {
     if (mesh == null) {
       return Future.succeededFuture();
+    }
+    if (controller != null) {
+      controller.stop();
+    }
+    if (agent != null) {
+      agent.stop();
     }
     UUID listener = membershipListener;
     Future<Void> unsubscribed =

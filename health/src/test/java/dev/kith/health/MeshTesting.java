@@ -31,20 +31,29 @@ final class MeshTesting {
 
   /** Sends {@code PUT url} with a JSON body and returns whatever status it gets. */
   static Http.Response put(String url, String body) {
+    return send("PUT", url, body);
+  }
+
+  /** Sends {@code POST url} with a JSON body and returns whatever status it gets. */
+  static Http.Response post(String url, String body) {
+    return send("POST", url, body);
+  }
+
+  private static Http.Response send(String method, String url, String body) {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create(url))
             .timeout(Duration.ofSeconds(5))
             .header("Content-Type", "application/json")
-            .PUT(HttpRequest.BodyPublishers.ofString(body))
+            .method(method, HttpRequest.BodyPublishers.ofString(body))
             .build();
     try {
       HttpResponse<String> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
       return new Http.Response(response.statusCode(), response.body());
     } catch (IOException e) {
-      throw new UncheckedIOException("PUT " + url + ": " + e, e);
+      throw new UncheckedIOException(method + " " + url + ": " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted during PUT " + url, e);
+      throw new IllegalStateException("Interrupted during " + method + " " + url, e);
     }
   }
 

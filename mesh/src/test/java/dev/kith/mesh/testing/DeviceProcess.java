@@ -417,6 +417,11 @@ public final class DeviceProcess implements AutoCloseable {
       return this;
     }
 
+    /** The device's name, {@code NAME.OWNER}. */
+    public String name() {
+      return name;
+    }
+
     /** The HTTP port the device will get. */
     public int httpPort() {
       return httpPort;

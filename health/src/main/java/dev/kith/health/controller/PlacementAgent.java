@@ -1,0 +1,278 @@
+package dev.kith.health.controller;
+
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import dev.kith.health.placement.InstanceKey;
+import dev.kith.mesh.spi.KithService;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs on every device and makes the device run exactly what the placement map tells it to.
+ *
+ * <p>Failure model. The agent trusts only the map: an instance runs here while its record names
+ * this device, and is stopped as soon as the record names another device with a newer decision —
+ * after a partition heals, the merged map names one device, so every other copy of a singleton
+ * stops within one sync period (fencing). The one exception is a planned handoff: while the record
+ * names this device as {@code previous} and the new instance is not yet running, the old one keeps
+ * serving (make-before-break). A deployment that fails is retried on the next sync. The agent syncs
+ * on every map change it hears of and, because listeners can miss events across a partition, every
+ * {@link #SYNC_PERIOD_MILLIS} as well.
+ */
+public final class PlacementAgent {
+
+  private static final Logger log = LoggerFactory.getLogger(PlacementAgent.class);
+  static final long SYNC_PERIOD_MILLIS = 500;
+
+  /** One instance deployed on this device. */
+  private record Local(String deploymentId, long epoch) {}
+
+  private final Vertx vertx;
+  private final String device;
+  private final PlacementStore store;
+  private final Map<String, KithService> services;
+  private final Consumer<JsonObject> onReady;
+  private final Map<InstanceKey, Local> deployed = new HashMap<>();
+  private final Map<InstanceKey, Boolean> inFlight = new HashMap<>();
+  private final AtomicBoolean syncQueued = new AtomicBoolean();
+  private volatile Map<InstanceKey, Long> runningSnapshot = Map.of();
+  private boolean syncing;
+  private Context context;
+  private long timer = -1;
+  private UUID listener;
+
+  /**
+   * @param onReady called with the move event when an instance placed here is ready
+   */
+  public PlacementAgent(
+      Vertx vertx,
+      String device,
+      PlacementStore store,
+      List<KithService> services,
+      Consumer<JsonObject> onReady) {
+    this.vertx = vertx;
+    this.device = device;
+    this.store = store;
+    this.services = new HashMap<>();
+    services.forEach(s -> this.services.put(s.name(), s));
+    this.onReady = onReady;
+  }
+
+  /** Starts syncing; all of the agent's state lives on the calling context. */
+  public void start() {
+    context = vertx.getOrCreateContext();
+    listener = store.placementsMap().addEntryListener(new Listener(), false);
+    timer = vertx.setPeriodic(SYNC_PERIOD_MILLIS, t -> requestSync());
+    requestSync();
+  }
+
+  public void stop() {
+    vertx.cancelTimer(timer);
+    if (listener != null) {
+      try {
+        store.placementsMap().removeEntryListener(listener);
+      } catch (RuntimeException e) {
+        log.debug("could not remove the placement listener: {}", e.toString());
+      }
+    }
+  }
+
+  /** What runs here now: instance key to epoch. */
+  public Map<InstanceKey, Long> running() {
+    return runningSnapshot;
+  }
+
+  private void publishSnapshot() {
+    Map<InstanceKey, Long> out = new HashMap<>();
+    deployed.forEach((k, v) -> out.put(k, v.epoch()));
+    runningSnapshot = Map.copyOf(out);
+  }
+
+  private final class Listener
+      implements EntryAddedListener<String, String>,
+          EntryUpdatedListener<String, String>,
+          EntryRemovedListener<String, String> {
+    @Override
+    public void entryAdded(EntryEvent<String, String> event) {
+      requestSync();
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, String> event) {
+      requestSync();
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, String> event) {
+      requestSync();
+    }
+  }
+
+  /** Coalesces sync requests: one runs at a time, and one more follows if any came meanwhile. */
+  private void requestSync() {
+    if (syncQueued.compareAndSet(false, true)) {
+      context.runOnContext(v -> runSync());
+    }
+  }
+
+  private void runSync() {
+    if (syncing) {
+      return; // the running sync re-checks syncQueued when it ends
+    }
+    syncQueued.set(false);
+    syncing = true;
+    store
+        .placements()
+        .compose(this::apply)
+        .onFailure(e -> log.warn("{} could not read the placements: {}", device, e.toString()))
+        .onComplete(
+            done -> {
+              syncing = false;
+              if (syncQueued.get()) {
+                syncQueued.set(false);
+                requestSync();
+              }
+            });
+  }
+
+  private Future<Void> apply(Map<InstanceKey, PlacementRecord> records) {
+    try {
+      for (PlacementRecord record : records.values()) {
+        if (device.equals(record.device())) {
+          ensureRunning(record);
+        }
+      }
+      for (Map.Entry<InstanceKey, Local> entry : Map.copyOf(deployed).entrySet()) {
+        PlacementRecord record = records.get(entry.getKey());
+        if (shouldStop(record, entry.getValue())) {
+          undeploy(entry.getKey(), entry.getValue(), record);
+        }
+      }
+    } catch (Throwable e) {
+      log.error("{} failed to apply the placements", device, e);
+    }
+    return Future.succeededFuture();
+  }
+
+  private boolean shouldStop(PlacementRecord record, Local local) {
+    if (record == null || record.device() == null) {
+      return true;
+    }
+    if (device.equals(record.device())) {
+      return false;
+    }
+    boolean handingOff =
+        device.equals(record.previous()) && !PlacementRecord.RUNNING.equals(record.state());
+    return !handingOff;
+  }
+
+  private void ensureRunning(PlacementRecord record) {
+    InstanceKey key = record.key();
+    Local local = deployed.get(key);
+    if (local != null) {
+      if (local.epoch() != record.epoch()) {
+        // Same device, newer decision (a merge after a partition): adopt it.
+        deployed.put(key, new Local(local.deploymentId(), record.epoch()));
+        publishSnapshot();
+      }
+      if (!PlacementRecord.RUNNING.equals(record.state())) {
+        confirm(record);
+      }
+      return;
+    }
+    if (inFlight.containsKey(key)) {
+      return;
+    }
+    KithService service = services.get(record.service());
+    if (service == null) {
+      log.error(
+          "{} is told to run {}, a service this device does not have; upgrade this device",
+          device,
+          PlacementRecord.mapKey(key));
+      return;
+    }
+    JsonObject config =
+        new JsonObject()
+            .put("service", record.service())
+            .put("owner", record.owner())
+            .put("device", device)
+            .put("epoch", record.epoch());
+    inFlight.put(key, true);
+    vertx
+        .deployVerticle(service.newInstance(), new DeploymentOptions().setConfig(config))
+        .onComplete(
+            ar -> {
+              inFlight.remove(key);
+              if (ar.failed()) {
+                log.error(
+                    "{} failed to start {}; will retry",
+                    device,
+                    PlacementRecord.mapKey(key),
+                    ar.cause());
+                return;
+              }
+              deployed.put(key, new Local(ar.result(), record.epoch()));
+              publishSnapshot();
+              log.info(
+                  "{} runs {} (epoch {}, {})",
+                  device,
+                  PlacementRecord.mapKey(key),
+                  record.epoch(),
+                  record.reason());
+              confirm(record);
+            });
+  }
+
+  private void confirm(PlacementRecord record) {
+    long readyAt = System.currentTimeMillis();
+    store
+        .markRunning(record.key(), device, record.epoch())
+        .onSuccess(
+            running -> {
+              if (running != null && !PlacementRecord.RUNNING.equals(record.state())) {
+                onReady.accept(
+                    new JsonObject()
+                        .put("service", record.service())
+                        .put("owner", record.owner())
+                        .put("from", record.previous())
+                        .put("to", device)
+                        .put("epoch", record.epoch())
+                        .put("reason", record.reason())
+                        .put("detectedAt", record.detectedAtMillis())
+                        .put("placedAt", record.placedAtMillis())
+                        .put("readyAt", readyAt));
+              }
+            })
+        .onFailure(
+            e -> log.warn("{} could not confirm {}: {}", device, record.key(), e.toString()));
+  }
+
+  private void undeploy(InstanceKey key, Local local, PlacementRecord record) {
+    deployed.remove(key);
+    publishSnapshot();
+    log.info(
+        "{} stops {} (epoch {}): {}",
+        device,
+        PlacementRecord.mapKey(key),
+        local.epoch(),
+        record == null || record.device() == null
+            ? "no device may run it now"
+            : "it now runs on " + record.device() + " (epoch " + record.epoch() + ")");
+    vertx
+        .undeploy(local.deploymentId())
+        .onFailure(e -> log.warn("{} could not stop {}: {}", device, key, e.toString()));
+  }
+}

@@ -1,0 +1,280 @@
+package dev.kith.health.controller;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.core.HazelcastInstance;
+import dev.kith.health.placement.Assignment;
+import dev.kith.health.placement.Candidate;
+import dev.kith.health.placement.InstanceKey;
+import dev.kith.health.placement.Move;
+import dev.kith.health.placement.MoveReason;
+import dev.kith.health.placement.PlacementInput;
+import dev.kith.health.placement.Placer;
+import dev.kith.health.placement.ServiceSpec;
+import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.mesh.spi.KithService;
+import dev.kith.mesh.spi.Placement;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides where every service instance runs, and writes it into the placement map for the agents.
+ *
+ * <p>Failure model. One controller is active at a time: the one on the oldest Hazelcast member.
+ * When that member dies or leaves, the next oldest sees itself first in the member list and takes
+ * over with a new, higher controller epoch, so its decisions outrank any its predecessor left
+ * behind. During a partition each side has its own oldest member and its own controller, so each
+ * side runs at most one copy of each singleton; when the partition heals, the merged placement map
+ * names one device per instance and the agents stop the others (see {@link PlacementAgent}). The
+ * controller reconciles the desired placement ({@link Placer}) against the map on every change it
+ * is told of and every {@link #RECONCILE_PERIOD_MILLIS}; a reconcile that fails is logged and the
+ * next one starts from the map again, so nothing is lost by a failed round.
+ */
+public final class PlacementController {
+
+  private static final Logger log = LoggerFactory.getLogger(PlacementController.class);
+
+  /** The timer that catches what no event reported. */
+  public static final long RECONCILE_PERIOD_MILLIS = 1000;
+
+  /**
+   * A controller that just became active waits this long before it places new instances, so that
+   * devices starting together have registered and published their failover orders; it handles
+   * failures at once.
+   */
+  static final long SETTLE_MILLIS = 3000;
+
+  /** A preferred device must be up this long before a takeover moves services back to it. */
+  static final long TAKEOVER_STABLE_MILLIS = 10_000;
+
+  private final Vertx vertx;
+  private final HazelcastInstance hazelcast;
+  private final DeviceConfig config;
+  private final PlacementStore store;
+  private final List<ServiceSpec> specs;
+  private final Supplier<Future<List<Candidate>>> candidates;
+  private final ToLongFunction<String> detectedAtMillis;
+  private final MeterRegistry metrics;
+  private final Map<String, Counter> failovers = new HashMap<>();
+  private final AtomicBoolean queued = new AtomicBoolean();
+  private Context context;
+  private boolean running;
+  private long controllerEpoch;
+  private long activeSinceMillis;
+  private long timer = -1;
+
+  /**
+   * @param candidates every device the mesh knows, dead ones included, as placement candidates
+   * @param detectedAtMillis when the mesh noticed a device's present condition (declared it dead,
+   *     saw its battery run low, ...), in epoch millis
+   */
+  public PlacementController(
+      Vertx vertx,
+      HazelcastInstance hazelcast,
+      DeviceConfig config,
+      PlacementStore store,
+      List<KithService> services,
+      Supplier<Future<List<Candidate>>> candidates,
+      ToLongFunction<String> detectedAtMillis,
+      MeterRegistry metrics) {
+    this.vertx = vertx;
+    this.hazelcast = hazelcast;
+    this.config = config;
+    this.store = store;
+    this.specs =
+        services.stream()
+            .filter(s -> s.placement() != Placement.EVERY_DEVICE)
+            .map(s -> new ServiceSpec(s.name(), s.placement(), 1.0))
+            .toList();
+    this.candidates = candidates;
+    this.detectedAtMillis = detectedAtMillis;
+    this.metrics = metrics;
+  }
+
+  public void start() {
+    context = vertx.getOrCreateContext();
+    timer = vertx.setPeriodic(RECONCILE_PERIOD_MILLIS, t -> reconcileSoon());
+    reconcileSoon();
+  }
+
+  public void stop() {
+    vertx.cancelTimer(timer);
+  }
+
+  /** Whether this device runs the active controller. */
+  public boolean isActive() {
+    Set<Member> members = hazelcast.getCluster().getMembers();
+    return !members.isEmpty() && members.iterator().next().localMember();
+  }
+
+  public long epoch() {
+    return controllerEpoch;
+  }
+
+  /** Asks for a reconcile; requests that arrive while one runs fold into the next. */
+  public void reconcileSoon() {
+    if (context != null && queued.compareAndSet(false, true)) {
+      context.runOnContext(v -> runReconcile());
+    }
+  }
+
+  private void runReconcile() {
+    if (running) {
+      return;
+    }
+    queued.set(false);
+    running = true;
+    Future<Void> round;
+    try {
+      round = reconcile();
+    } catch (Throwable e) {
+      round = Future.failedFuture(e);
+    }
+    round
+        .onFailure(e -> log.error("{}: placement reconcile failed; retrying", config.name(), e))
+        .onComplete(
+            done -> {
+              running = false;
+              if (queued.get()) {
+                queued.set(false);
+                reconcileSoon();
+              }
+            });
+  }
+
+  private Future<Void> reconcile() {
+    if (!isActive()) {
+      if (controllerEpoch != 0) {
+        log.info("{} is no longer the placement controller", config.name());
+        controllerEpoch = 0;
+      }
+      return Future.succeededFuture();
+    }
+    Future<Long> epoch =
+        controllerEpoch != 0
+            ? Future.succeededFuture(controllerEpoch)
+            : store
+                .nextControllerEpoch()
+                .onSuccess(
+                    e -> {
+                      controllerEpoch = e;
+                      activeSinceMillis = System.currentTimeMillis();
+                      log.info("{} is the placement controller, epoch {}", config.name(), e);
+                    });
+    return epoch.compose(
+        e ->
+            Future.all(candidates.get(), store.placements(), store.failoverOrders())
+                .compose(
+                    all -> {
+                      List<Candidate> devices = all.resultAt(0);
+                      Map<InstanceKey, PlacementRecord> records = all.resultAt(1);
+                      Map<String, List<String>> failover = new HashMap<>(all.resultAt(2));
+                      config.failover().forEach(failover::putIfAbsent);
+                      return apply(devices, records, failover);
+                    }));
+  }
+
+  private Future<Void> apply(
+      List<Candidate> devices,
+      Map<InstanceKey, PlacementRecord> records,
+      Map<String, List<String>> failover) {
+    Set<String> owners = new TreeSet<>();
+    devices.forEach(d -> owners.add(d.owner()));
+    Map<InstanceKey, Assignment> current = new LinkedHashMap<>();
+    long maxEpoch = 0;
+    for (PlacementRecord r : records.values()) {
+      maxEpoch = Math.max(maxEpoch, r.epoch());
+      if (r.device() != null) {
+        current.put(r.key(), new Assignment(r.device(), r.epoch(), r.placedAtMillis()));
+      }
+    }
+    long now = System.currentTimeMillis();
+    PlacementInput input =
+        new PlacementInput(
+            specs,
+            owners,
+            devices,
+            failover,
+            current,
+            config.health().takeoverOwners(),
+            config.health().lowBatteryRatio(),
+            now,
+            TAKEOVER_STABLE_MILLIS);
+    boolean settling = now - activeSinceMillis < SETTLE_MILLIS;
+    List<Move> moves =
+        Placer.plan(input).stream()
+            .filter(m -> !(settling && m.reason() == MoveReason.NEW))
+            .toList();
+    if (moves.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Map<String, Candidate> byName = new HashMap<>();
+    devices.forEach(d -> byName.put(d.device(), d));
+    List<Future<Void>> writes = new java.util.ArrayList<>();
+    long epoch = Math.max(maxEpoch, controllerEpoch * 1000);
+    for (Move move : moves) {
+      PlacementRecord before = records.get(move.instance());
+      if (move.to() == null && before != null && before.device() == null) {
+        continue; // already recorded as not running
+      }
+      epoch++;
+      Candidate from = move.from() == null ? null : byName.get(move.from());
+      boolean planned =
+          move.reason() != MoveReason.FAILED
+              && move.reason() != MoveReason.NEW
+              && from != null
+              && from.alive();
+      PlacementRecord record =
+          new PlacementRecord(
+              move.instance().service(),
+              move.instance().owner(),
+              move.to(),
+              epoch,
+              planned ? move.from() : null,
+              move.to() == null ? PlacementRecord.STOPPED : PlacementRecord.STARTING,
+              move.reason().wireName(),
+              // A failure was detected when the view declared the device dead; any other move's
+              // cause is noticed by this decision.
+              move.reason() == MoveReason.FAILED && move.from() != null
+                  ? Math.min(now, detectedAtMillis.applyAsLong(move.from()))
+                  : now,
+              now);
+      log.info(
+          "{} places {} on {} (from {}, {}, epoch {})",
+          config.name(),
+          PlacementRecord.mapKey(move.instance()),
+          move.to() == null ? "no device: none may run it now" : move.to(),
+          move.from() == null ? "nowhere" : move.from(),
+          move.reason().wireName(),
+          epoch);
+      if (move.reason() != MoveReason.NEW) {
+        failovers(move.instance().service(), move.reason().wireName()).increment();
+      }
+      writes.add(store.put(record));
+    }
+    return Future.all(writes).mapEmpty();
+  }
+
+  private Counter failovers(String service, String reason) {
+    return failovers.computeIfAbsent(
+        service + "/" + reason,
+        k ->
+            Counter.builder("kith.failovers")
+                .description("Service moves decided by the placement controller, by reason")
+                .tags("service", service, "reason", reason)
+                .register(metrics));
+  }
+}

@@ -1,0 +1,136 @@
+package dev.kith.health.controller;
+
+import dev.kith.mesh.edge.Edge;
+import dev.kith.mesh.registry.DeviceRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The placement part of the mesh API: where services run ({@code GET /api/mesh/services}), the
+ * recent moves ({@code GET /api/mesh/events}), and draining a device ({@code POST
+ * /api/mesh/devices/{name}/drain} and {@code .../undrain}). Any device answers; the state lives in
+ * the shared {@link PlacementStore}.
+ */
+public final class PlacementRoutes {
+
+  private static final int MAX_EVENTS = 200;
+
+  private final PlacementStore store;
+  private final DeviceRegistry registry;
+  private final Runnable reconcileSoon;
+
+  public PlacementRoutes(PlacementStore store, DeviceRegistry registry, Runnable reconcileSoon) {
+    this.store = store;
+    this.registry = registry;
+    this.reconcileSoon = reconcileSoon;
+  }
+
+  public void mount(Router router) {
+    router.get("/api/mesh/services").handler(this::listServices);
+    router.get("/api/mesh/events").handler(this::listEvents);
+    router.post("/api/mesh/devices/:name/drain").handler(ctx -> drain(ctx, true));
+    router.post("/api/mesh/devices/:name/undrain").handler(ctx -> drain(ctx, false));
+  }
+
+  /** Controller-placed instances, then the services that run on every live device. */
+  private void listServices(RoutingContext ctx) {
+    Future.all(store.placements(), registry.list())
+        .onSuccess(
+            all -> {
+              JsonArray out = new JsonArray();
+              all.<java.util.Map<?, PlacementRecord>>resultAt(0).values().stream()
+                  .sorted(
+                      Comparator.comparing(PlacementRecord::service)
+                          .thenComparing(r -> String.valueOf(r.owner())))
+                  .forEach(
+                      r ->
+                          out.add(
+                              new JsonObject()
+                                  .put("service", r.service())
+                                  .put("owner", r.owner())
+                                  .put("device", r.device())
+                                  .put("epoch", r.epoch())
+                                  .put("since", Instant.ofEpochMilli(r.placedAtMillis()).toString())
+                                  .put(
+                                      "state",
+                                      r.device() == null
+                                          ? "not-running"
+                                          : PlacementRecord.RUNNING.equals(r.state())
+                                              ? "running"
+                                              : "starting")));
+              for (JsonObject device : all.<List<JsonObject>>resultAt(1)) {
+                if (!"alive".equals(device.getString("state"))) {
+                  continue;
+                }
+                for (Object service : device.getJsonArray("services", new JsonArray())) {
+                  out.add(
+                      new JsonObject()
+                          .put("service", service)
+                          .put("owner", (String) null)
+                          .put("device", device.getString("name"))
+                          .put("epoch", 0)
+                          .put("since", device.getString("startedAt"))
+                          .put("state", "running"));
+                }
+              }
+              Edge.sendJson(ctx, 200, out);
+            })
+        .onFailure(e -> ctx.fail(503, e));
+  }
+
+  private void listEvents(RoutingContext ctx) {
+    store
+        .recentEvents(MAX_EVENTS)
+        .onSuccess(
+            events -> {
+              JsonArray out = new JsonArray();
+              for (JsonObject e : events) {
+                out.add(
+                    new JsonObject()
+                        .put("service", e.getString("service"))
+                        .put("owner", e.getString("owner"))
+                        .put("from", e.getString("from"))
+                        .put("to", e.getString("to"))
+                        .put("epoch", e.getLong("epoch"))
+                        .put("reason", e.getString("reason"))
+                        .put("detectedAt", iso(e.getLong("detectedAt")))
+                        .put("placedAt", iso(e.getLong("placedAt")))
+                        .put("readyAt", iso(e.getLong("readyAt")))
+                        .put(
+                            "seconds",
+                            e.getLong("readyAt") == null || e.getLong("detectedAt") == null
+                                ? null
+                                : (e.getLong("readyAt") - e.getLong("detectedAt")) / 1000.0));
+              }
+              Edge.sendJson(ctx, 200, out);
+            })
+        .onFailure(e -> ctx.fail(503, e));
+  }
+
+  private void drain(RoutingContext ctx, boolean drained) {
+    String name = ctx.pathParam("name");
+    registry
+        .list()
+        .compose(
+            devices ->
+                devices.stream().anyMatch(d -> name.equals(d.getString("name")))
+                    ? store.setDrained(name, drained)
+                    : Future.failedFuture(new Edge.NotFound("no device named " + name)))
+        .onSuccess(
+            done -> {
+              reconcileSoon.run();
+              Edge.sendJson(ctx, 200, new JsonObject().put("device", name).put("drained", drained));
+            })
+        .onFailure(e -> ctx.fail(e instanceof Edge.NotFound ? 404 : 503, e));
+  }
+
+  private static String iso(Long millis) {
+    return millis == null ? null : Instant.ofEpochMilli(millis).toString();
+  }
+}
