@@ -10,6 +10,7 @@ import dev.kith.health.controller.PlacementMetrics;
 import dev.kith.health.controller.PlacementRoutes;
 import dev.kith.health.controller.PlacementStore;
 import dev.kith.health.gossip.DeviceMetrics;
+import dev.kith.health.gossip.DeviceStatus;
 import dev.kith.health.gossip.GossipVerticle;
 import dev.kith.health.gossip.Liveness;
 import dev.kith.health.gossip.Membership;
@@ -130,12 +131,14 @@ public final class HealthExtension implements MeshExtension {
             .description("From detecting a fault or condition to the moved instance being ready")
             .publishPercentileHistogram()
             .register(context.metrics());
+    PlacementMetrics placementMetrics = new PlacementMetrics(context.metrics());
     agent =
         new PlacementAgent(
             context.vertx(),
             context.device(),
             store,
             context.services(),
+            placementMetrics::update,
             event -> {
               store
                   .addEvent(event)
@@ -156,7 +159,6 @@ public final class HealthExtension implements MeshExtension {
             this::candidates,
             device -> changedAtMillis.getOrDefault(device, System.currentTimeMillis()),
             context.metrics());
-    new PlacementMetrics(context.metrics(), store, context.vertx()).start();
     view.onChange(
         change -> {
           changedAtMillis.put(change.device(), change.atMillis());
@@ -191,18 +193,10 @@ public final class HealthExtension implements MeshExtension {
                         || seen.map(
                                 o -> o.state() == Liveness.ALIVE || o.state() == Liveness.SUSPECT)
                             .orElse("alive".equals(d.getString("state")));
-                PowerStatus power =
-                    seen.map(o -> o.status() == null ? null : o.status().power())
-                        .orElse(PowerStatus.MAINS);
-                if (power == null) {
-                  power = PowerStatus.MAINS;
-                }
-                double cpu =
-                    seen.map(o -> o.status() == null ? Double.NaN : o.status().load().cpuLoad())
-                        .orElse(Double.NaN);
-                long disk =
-                    seen.map(o -> o.status() == null ? -1L : o.status().load().freeDiskBytes())
-                        .orElse(-1L);
+                DeviceStatus status = seen.map(MeshView.Observed::status).orElse(null);
+                PowerStatus power = status == null ? PowerStatus.MAINS : status.power();
+                double cpu = status == null ? Double.NaN : status.load().cpuLoad();
+                long disk = status == null ? -1L : status.load().freeDiskBytes();
                 long since =
                     aliveSinceMillis.getOrDefault(name, startedAtMillis(d.getString("startedAt")));
                 out.add(

@@ -11,6 +11,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,7 @@ public final class PlacementAgent {
   private final String device;
   private final PlacementStore store;
   private final Map<String, KithService> services;
+  private final Consumer<Collection<PlacementRecord>> onSync;
   private final Consumer<JsonObject> onReady;
   private final Map<InstanceKey, Local> deployed = new HashMap<>();
   private final Map<InstanceKey, Boolean> inFlight = new HashMap<>();
@@ -55,6 +57,8 @@ public final class PlacementAgent {
   private UUID listener;
 
   /**
+   * @param onSync called with every placement record after each sync (the metrics read them here,
+   *     so the map is read once per sync, not once per consumer)
    * @param onReady called with the move event when an instance placed here is ready
    */
   public PlacementAgent(
@@ -62,12 +66,14 @@ public final class PlacementAgent {
       String device,
       PlacementStore store,
       List<KithService> services,
+      Consumer<Collection<PlacementRecord>> onSync,
       Consumer<JsonObject> onReady) {
     this.vertx = vertx;
     this.device = device;
     this.store = store;
     this.services = new HashMap<>();
     services.forEach(s -> this.services.put(s.name(), s));
+    this.onSync = onSync;
     this.onReady = onReady;
   }
 
@@ -150,6 +156,7 @@ public final class PlacementAgent {
 
   private Future<Void> apply(Map<InstanceKey, PlacementRecord> records) {
     try {
+      onSync.accept(records.values());
       for (PlacementRecord record : records.values()) {
         if (device.equals(record.device())) {
           ensureRunning(record);
