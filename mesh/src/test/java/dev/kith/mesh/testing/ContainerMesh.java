@@ -24,6 +24,7 @@ import java.util.stream.Collectors;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
+import org.testcontainers.containers.output.FrameConsumerResultCallback;
 import org.testcontainers.containers.output.OutputFrame;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.lifecycle.Startables;
@@ -56,6 +57,7 @@ public final class ContainerMesh implements AutoCloseable {
   private final List<String> names;
   private final List<GenericContainer<?>> containers = new ArrayList<>();
   private final List<Writer> logs = new ArrayList<>();
+  private final List<Consumer<OutputFrame>> logConsumers = new ArrayList<>();
   private final Map<Integer, Integer> mappedPorts = new ConcurrentHashMap<>();
 
   private ContainerMesh(Options options) {
@@ -72,6 +74,7 @@ public final class ContainerMesh implements AutoCloseable {
         hosts.stream().map(host -> host + ":" + CLUSTER_PORT).collect(Collectors.joining(","));
     try {
       for (int i = 0; i < options.count; i++) {
+        logConsumers.add(logTo(hosts.get(i)));
         GenericContainer<?> container =
             new GenericContainer<>(DockerImageName.parse(options.image))
                 .withImagePullPolicy(image -> false)
@@ -89,7 +92,7 @@ public final class ContainerMesh implements AutoCloseable {
                     "--mesh",
                     mesh)
                 .withExposedPorts(HTTP_PORT)
-                .withLogConsumer(logTo(hosts.get(i)))
+                .withLogConsumer(logConsumers.get(i))
                 .waitingFor(
                     Wait.forHttp("/health")
                         .forPort(HTTP_PORT)
@@ -197,6 +200,39 @@ public final class ContainerMesh implements AutoCloseable {
         });
   }
 
+  /**
+   * Starts a container again after {@link #dockerKill} ({@code docker start}): the same container,
+   * name, command and network alias, in a new process. Waits until it runs and Docker has mapped
+   * its HTTP port, which {@link #httpUrl} then returns, and appends its new output to the same log
+   * file. It does not wait for {@code /health}.
+   */
+  public void dockerStart(int index) {
+    String id = containers.get(index).getContainerId();
+    int since = (int) (System.currentTimeMillis() / 1000);
+    docker().startContainerCmd(id).exec();
+    int port =
+        Eventually.eventually(
+            Duration.ofSeconds(10),
+            () -> {
+              var state = docker().inspectContainerCmd(id).exec();
+              if (!Boolean.TRUE.equals(state.getState().getRunning())) {
+                throw new AssertionError(names.get(index) + " not running after docker start");
+              }
+              return hostPort(state.getNetworkSettings().getPorts(), index);
+            });
+    mappedPorts.put(index, port);
+    FrameConsumerResultCallback follow = new FrameConsumerResultCallback();
+    follow.addConsumer(OutputFrame.OutputType.STDOUT, logConsumers.get(index));
+    follow.addConsumer(OutputFrame.OutputType.STDERR, logConsumers.get(index));
+    docker()
+        .logContainerCmd(id)
+        .withStdOut(true)
+        .withStdErr(true)
+        .withFollowStream(true)
+        .withSince(since)
+        .exec(follow);
+  }
+
   /** Freezes every process in the container ({@code docker pause}): a hang, not a crash. */
   public void dockerPause(int index) {
     docker().pauseContainerCmd(containers.get(index).getContainerId()).exec();
@@ -232,18 +268,17 @@ public final class ContainerMesh implements AutoCloseable {
         .withContainerId(id)
         .withContainerNetwork(new ContainerNetwork().withAliases(hosts.get(index)))
         .exec();
-    Ports.Binding[] bindings =
-        docker()
-            .inspectContainerCmd(id)
-            .exec()
-            .getNetworkSettings()
-            .getPorts()
-            .getBindings()
-            .get(ExposedPort.tcp(HTTP_PORT));
+    mappedPorts.put(
+        index,
+        hostPort(docker().inspectContainerCmd(id).exec().getNetworkSettings().getPorts(), index));
+  }
+
+  private int hostPort(Ports ports, int index) {
+    Ports.Binding[] bindings = ports.getBindings().get(ExposedPort.tcp(HTTP_PORT));
     if (bindings == null || bindings.length == 0) {
-      throw new IllegalStateException(names.get(index) + " has no host port after reconnect");
+      throw new IllegalStateException(names.get(index) + " has no host port for " + HTTP_PORT);
     }
-    mappedPorts.put(index, Integer.parseInt(bindings[0].getHostPortSpec()));
+    return Integer.parseInt(bindings[0].getHostPortSpec());
   }
 
   /** Everything the container has written so far. */
