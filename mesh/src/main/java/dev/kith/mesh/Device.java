@@ -156,7 +156,7 @@ public final class Device {
             false);
     long waitForSilentHolder = (config.noHeartbeatTimeoutSeconds() + 3) * 1000L;
     List<KithService> services = loadServices();
-    ServiceContext context = new ServiceContext(vertx, config, metrics);
+    ServiceContext context = new ServiceContext(vertx, config, metrics, this::route);
     MeshContext meshContext = new MeshContext(vertx, config, hz, registry, services, metrics);
     Edge edge =
         new Edge(
@@ -177,6 +177,13 @@ public final class Device {
                     .consumer(
                         DeviceRegistry.pingAddress(config.name()), msg -> msg.reply(self.toJson()))
                     .completion())
+        .compose(
+            registered ->
+                vertx
+                    .eventBus()
+                    .<String>localConsumer(
+                        ServiceContext.DEVICE_LOST_ADDRESS, msg -> context.deviceLost(msg.body()))
+                    .completion())
         .compose(registered -> startExtensions(meshContext))
         .compose(extended -> vertx.deployVerticle(edge))
         .compose(
@@ -195,6 +202,17 @@ public final class Device {
               log.info(
                   "device {} is ready: {} on port {}", config.name(), self.httpUrl(), httpPort);
             });
+  }
+
+  /** The first extension that places {@code address} decides where its requests go. */
+  private String route(String address) {
+    for (MeshExtension extension : extensions) {
+      String target = extension.route(address);
+      if (target != null) {
+        return target;
+      }
+    }
+    return address;
   }
 
   private Future<Void> startExtensions(MeshContext meshContext) {
