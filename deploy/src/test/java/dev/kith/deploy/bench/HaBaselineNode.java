@@ -38,11 +38,12 @@ import org.slf4j.LoggerFactory;
  * is whichever node Vert.x's HA manager picks (by hash), not a choice of ours.
  *
  * <p>The node accepts the flags the harness gives a Kith device ({@code run --name N --http-port P
- * --cluster-port C --join H:P,... --mesh M --public-host H}, others ignored), so that {@code
- * DeviceProcess} and {@code ContainerMesh} start it like a device. It deploys one HA verticle that
- * answers on {@link #ADDRESS} with its node's name, unless a node already answers there, and serves
- * HTTP: {@code GET /health}, {@code GET /api/probe/alice} (the verticle's answer, or 503 with
- * {@code Retry-After}) and {@code GET /api/baseline/status} ({@code {"node","members","hosting"}}).
+ * --cluster-port C --join H:P,... --mesh M --public-host H}, others ignored; ports 8080 and 5701 by
+ * default), so that {@code DeviceProcess} and {@code ContainerMesh} start it like a device. It
+ * deploys one HA verticle that answers on {@link #ADDRESS} with its node's name, unless a node
+ * already answers there, and serves HTTP: {@code GET /health}, {@code GET /api/probe/alice} (the
+ * verticle's answer, or 503 with {@code Retry-After}) and {@code GET /api/baseline/status} ({@code
+ * {"node","members","hosting"}}).
  */
 public final class HaBaselineNode {
 
@@ -83,6 +84,9 @@ public final class HaBaselineNode {
     List<String> list = Arrays.asList(args);
     int from = !list.isEmpty() && list.get(0).equals("run") ? 1 : 0;
     Map<String, String> flags = new HashMap<>();
+    // A device's defaults, which the containers rely on.
+    flags.put("http-port", "8080");
+    flags.put("cluster-port", "5701");
     for (int i = from; i < list.size(); i++) {
       String key = list.get(i);
       if (!key.startsWith("--") || i + 1 >= list.size()) {
@@ -90,7 +94,7 @@ public final class HaBaselineNode {
       }
       flags.put(key.substring(2), list.get(++i));
     }
-    for (String required : List.of("name", "http-port", "cluster-port", "join", "mesh")) {
+    for (String required : List.of("name", "join", "mesh")) {
       if (!flags.containsKey(required)) {
         throw new IllegalArgumentException("missing --" + required + " in " + list);
       }
