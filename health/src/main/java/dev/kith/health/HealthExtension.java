@@ -167,12 +167,24 @@ public final class HealthExtension implements MeshExtension {
             this::candidates,
             device -> changedAtMillis.getOrDefault(device, System.currentTimeMillis()),
             context.metrics());
+    MemberEviction eviction =
+        new MemberEviction(context.vertx(), context.hazelcast(), context.device());
     view.onChange(
         change -> {
           changedAtMillis.put(change.device(), change.atMillis());
           if (change.to() == Liveness.ALIVE
               && (change.from() != Liveness.ALIVE || change.firstSeen())) {
             aliveSinceMillis.put(change.device(), change.atMillis());
+          }
+          if (change.to() == Liveness.DEAD) {
+            view.observed(change.device())
+                .map(MeshView.Observed::status)
+                .ifPresent(
+                    status ->
+                        eviction.evict(
+                            change.device(),
+                            status.memberId(),
+                            "silent for " + change.silenceMillis() + " ms"));
           }
           if (change.to() == Liveness.DEAD || change.to() == Liveness.LEFT) {
             // Requests waiting on an instance there will get no answer: fail them now.
