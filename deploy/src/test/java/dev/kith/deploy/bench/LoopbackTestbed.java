@@ -15,7 +15,7 @@ import java.util.List;
  * Nodes as real JVM processes on 127.0.0.1: Kith devices run {@code kith.jar}, baseline nodes run
  * {@link HaBaselineNode} from {@code kith.jar} plus the benchmark's classes. A crash is a real
  * {@code kill -9} and a hang a SIGSTOP; loopback has no network to cut. A killed node is started
- * again as a new process with the same name and new ports, joining the original members.
+ * again as a new process with the same name and new ports, joining the members as they are then.
  */
 public final class LoopbackTestbed implements Testbed {
 
@@ -130,7 +130,13 @@ public final class LoopbackTestbed implements Testbed {
   }
 
   private void startAgain(int index) {
-    DeviceProcess node = mesh.startExtra(mesh.newDevice(name(index)));
+    // Join the members as they are now: other nodes may have been started again on new ports.
+    DeviceProcess.Builder builder = mesh.newDevice(name(index));
+    List<String> join = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      join.add(i == index ? "127.0.0.1:" + builder.clusterPort() : nodes.get(i).clusterAddress());
+    }
+    DeviceProcess node = mesh.startExtra(builder.join(join));
     nodes.set(index, node);
     node.awaitHealthy(START_TIMEOUT);
   }
