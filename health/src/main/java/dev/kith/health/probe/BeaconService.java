@@ -43,7 +43,9 @@ public final class BeaconService implements KithService {
 
   @Override
   public void routes(Router router, ServiceContext context) {
-    router.get("/").handler(ctx -> beacon(ctx, context));
+    // The edge mounts this router at /api/beacon/*, where a route for "/" would miss the bare
+    // /api/beacon: the sub-router sees an empty path there.
+    router.getWithRegex("/?").handler(ctx -> beacon(ctx, context));
   }
 
   private static void beacon(RoutingContext ctx, ServiceContext context) {
