@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import dev.kith.health.controller.InstanceDirectory;
 import dev.kith.health.controller.PlacementAgent;
 import dev.kith.health.controller.PlacementController;
 import dev.kith.health.controller.PlacementMetrics;
@@ -24,8 +25,10 @@ import dev.kith.health.sampling.LoadSampler;
 import dev.kith.mesh.config.ConfigException;
 import dev.kith.mesh.spi.MeshContext;
 import dev.kith.mesh.spi.MeshExtension;
+import dev.kith.mesh.spi.ServiceContext;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.lang.management.ManagementFactory;
@@ -65,6 +68,7 @@ public final class HealthExtension implements MeshExtension {
   private PlacementStore store;
   private PlacementAgent agent;
   private PlacementController controller;
+  private volatile InstanceDirectory directory;
   private final Map<String, Long> aliveSinceMillis = new ConcurrentHashMap<>();
   private final Map<String, Long> changedAtMillis = new ConcurrentHashMap<>();
 
@@ -132,13 +136,17 @@ public final class HealthExtension implements MeshExtension {
             .publishPercentileHistogram()
             .register(context.metrics());
     PlacementMetrics placementMetrics = new PlacementMetrics(context.metrics());
+    directory = new InstanceDirectory(context.services(), this::reachable);
     agent =
         new PlacementAgent(
             context.vertx(),
             context.device(),
             store,
             context.services(),
-            placementMetrics::update,
+            records -> {
+              directory.update(records);
+              placementMetrics.update(records);
+            },
             event -> {
               store
                   .addEvent(event)
@@ -159,12 +167,34 @@ public final class HealthExtension implements MeshExtension {
             this::candidates,
             device -> changedAtMillis.getOrDefault(device, System.currentTimeMillis()),
             context.metrics());
+    MemberEviction eviction =
+        new MemberEviction(context.vertx(), context.hazelcast(), context.device());
     view.onChange(
         change -> {
           changedAtMillis.put(change.device(), change.atMillis());
           if (change.to() == Liveness.ALIVE
               && (change.from() != Liveness.ALIVE || change.firstSeen())) {
             aliveSinceMillis.put(change.device(), change.atMillis());
+          }
+          if (change.to() == Liveness.DEAD) {
+            view.observed(change.device())
+                .map(MeshView.Observed::status)
+                .ifPresent(
+                    status ->
+                        eviction.evict(
+                            change.device(),
+                            status.memberId(),
+                            "silent for " + change.silenceMillis() + " ms"));
+          }
+          if (change.to() == Liveness.DEAD || change.to() == Liveness.LEFT) {
+            // Requests waiting on an instance there will get no answer: fail them now.
+            context
+                .vertx()
+                .eventBus()
+                .publish(
+                    ServiceContext.DEVICE_LOST_ADDRESS,
+                    change.device(),
+                    new DeliveryOptions().setLocalOnly(true));
           }
           controller.reconcileSoon();
         });
@@ -175,6 +205,20 @@ public final class HealthExtension implements MeshExtension {
               agent.start();
               controller.start();
             });
+  }
+
+  @Override
+  public String route(String address) {
+    InstanceDirectory current = directory;
+    return current == null ? null : current.route(address);
+  }
+
+  /** Whether a device may take requests: this one, or one alive, suspect or not yet heard of. */
+  private boolean reachable(String device) {
+    return device.equals(mesh.device())
+        || view.observed(device)
+            .map(o -> o.state() == Liveness.ALIVE || o.state() == Liveness.SUSPECT)
+            .orElse(true);
   }
 
   /** Every device the registry knows, as the placement controller sees it. */

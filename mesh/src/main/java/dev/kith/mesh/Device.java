@@ -156,7 +156,7 @@ public final class Device {
             false);
     long waitForSilentHolder = (config.noHeartbeatTimeoutSeconds() + 3) * 1000L;
     List<KithService> services = loadServices();
-    ServiceContext context = new ServiceContext(vertx, config, metrics);
+    ServiceContext context = new ServiceContext(vertx, config, metrics, this::route);
     MeshContext meshContext = new MeshContext(vertx, config, hz, registry, services, metrics);
     Edge edge =
         new Edge(
@@ -177,6 +177,13 @@ public final class Device {
                     .consumer(
                         DeviceRegistry.pingAddress(config.name()), msg -> msg.reply(self.toJson()))
                     .completion())
+        .compose(
+            registered ->
+                vertx
+                    .eventBus()
+                    .<String>localConsumer(
+                        ServiceContext.DEVICE_LOST_ADDRESS, msg -> context.deviceLost(msg.body()))
+                    .completion())
         .compose(registered -> startExtensions(meshContext))
         .compose(extended -> vertx.deployVerticle(edge))
         .compose(
@@ -189,12 +196,48 @@ public final class Device {
             updated -> {
               self = self.withServices(List.copyOf(running));
               registry.onMembershipChange(this::refreshDevices);
+              registry.onMerged(() -> claimAgain(waitForSilentHolder));
               refreshTimer = vertx.setPeriodic(REGISTRY_REFRESH_MILLIS, t -> refreshDevices());
               refreshDevices();
               ready = true;
               log.info(
                   "device {} is ready: {} on port {}", config.name(), self.httpUrl(), httpPort);
             });
+  }
+
+  /**
+   * After a split-brain merge this process is a new cluster member: claims the name again under the
+   * new member UUID, so the mesh does not call this device dead.
+   */
+  private void claimAgain(long waitForSilentHolder) {
+    DeviceInfo again = self.withMemberId(registry.localMemberId());
+    self = again;
+    registry
+        .claim(again, waitForSilentHolder)
+        .onSuccess(
+            claimed ->
+                log.info(
+                    "device {} rejoined the mesh after a split and holds its name as member {}",
+                    config.name(),
+                    again.memberId()))
+        .onFailure(
+            e ->
+                log.error(
+                    "device {} rejoined the mesh after a split but could not claim its name"
+                        + " again ({}); other devices may list it as dead. Restart this device.",
+                    config.name(),
+                    e.getMessage()));
+  }
+
+  /** The first extension that places {@code address} decides where its requests go. */
+  private String route(String address) {
+    for (MeshExtension extension : extensions) {
+      String target = extension.route(address);
+      if (target != null) {
+        return target;
+      }
+    }
+    return address;
   }
 
   private Future<Void> startExtensions(MeshContext meshContext) {

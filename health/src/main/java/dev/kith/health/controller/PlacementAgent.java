@@ -5,11 +5,18 @@ import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import dev.kith.health.placement.InstanceKey;
+import dev.kith.health.placement.MoveReason;
+import dev.kith.mesh.spi.InstanceRouter;
 import dev.kith.mesh.spi.KithService;
+import dev.kith.mesh.spi.ServiceContext;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.Collection;
 import java.util.HashMap;
@@ -29,17 +36,33 @@ import org.slf4j.LoggerFactory;
  * after a partition heals, the merged map names one device, so every other copy of a singleton
  * stops within one sync period (fencing). The one exception is a planned handoff: while the record
  * names this device as {@code previous} and the new instance is not yet running, the old one keeps
- * serving (make-before-break). A deployment that fails is retried on the next sync. The agent syncs
- * on every map change it hears of and, because listeners can miss events across a partition, every
- * {@link #SYNC_PERIOD_MILLIS} as well.
+ * serving (make-before-break), and it stops {@link #STOP_GRACE_MILLIS} after the new one runs.
+ *
+ * <p>Routing. Each instance here also answers on its device-specific addresses ({@link
+ * InstanceRouter#onDevice}); every device's {@link InstanceDirectory} sends requests there, never
+ * to the plain address, whose registrations a dead device leaves behind. An instance counts as
+ * running, and the map is told so, only once those addresses are registered in the cluster. A
+ * deployment that fails is retried on the next sync. The agent syncs on every map change it hears
+ * of and, because listeners can miss events across a partition, every {@link #SYNC_PERIOD_MILLIS}
+ * as well.
  */
 public final class PlacementAgent {
 
   private static final Logger log = LoggerFactory.getLogger(PlacementAgent.class);
   static final long SYNC_PERIOD_MILLIS = 500;
 
-  /** One instance deployed on this device. */
-  private record Local(String deploymentId, long epoch) {}
+  /**
+   * How long an instance keeps serving after a planned handoff to another device: long enough for
+   * every device's {@link InstanceDirectory} to learn of the move (one sync period, plus margin),
+   * so that a request routed here just before the move still finds it.
+   */
+  static final long STOP_GRACE_MILLIS = 1_500;
+
+  /**
+   * One instance deployed on this device, with the consumers of its device-specific addresses
+   * ({@link InstanceRouter#onDevice}), which hand each request to the instance here.
+   */
+  private record Local(String deploymentId, long epoch, List<MessageConsumer<Object>> forwarders) {}
 
   private final Vertx vertx;
   private final String device;
@@ -49,6 +72,7 @@ public final class PlacementAgent {
   private final Consumer<JsonObject> onReady;
   private final Map<InstanceKey, Local> deployed = new HashMap<>();
   private final Map<InstanceKey, Boolean> inFlight = new HashMap<>();
+  private final Map<InstanceKey, Long> stopAtNanos = new HashMap<>();
   private final AtomicBoolean syncQueued = new AtomicBoolean();
   private volatile Map<InstanceKey, Long> runningSnapshot = Map.of();
   private boolean syncing;
@@ -162,16 +186,37 @@ public final class PlacementAgent {
           ensureRunning(record);
         }
       }
+      long now = System.nanoTime();
       for (Map.Entry<InstanceKey, Local> entry : Map.copyOf(deployed).entrySet()) {
-        PlacementRecord record = records.get(entry.getKey());
-        if (shouldStop(record, entry.getValue())) {
-          undeploy(entry.getKey(), entry.getValue(), record);
+        InstanceKey key = entry.getKey();
+        PlacementRecord record = records.get(key);
+        if (!shouldStop(record, entry.getValue())) {
+          stopAtNanos.remove(key);
+          continue;
+        }
+        if (record == null || record.device() == null || !planned(record)) {
+          undeploy(key, entry.getValue(), record);
+          continue;
+        }
+        // A planned handoff is done: keep serving what was already routed here for a moment.
+        Long stopAt = stopAtNanos.get(key);
+        if (stopAt == null) {
+          stopAtNanos.put(key, now + STOP_GRACE_MILLIS * 1_000_000L);
+          vertx.setTimer(STOP_GRACE_MILLIS, t -> requestSync());
+        } else if (now - stopAt >= 0) {
+          undeploy(key, entry.getValue(), record);
         }
       }
     } catch (Throwable e) {
       log.error("{} failed to apply the placements", device, e);
     }
     return Future.succeededFuture();
+  }
+
+  /** Whether the record's last move was a planned handoff, not a failover or a fencing. */
+  private static boolean planned(PlacementRecord record) {
+    return !MoveReason.NEW.wireName().equals(record.reason())
+        && !MoveReason.FAILED.wireName().equals(record.reason());
   }
 
   private boolean shouldStop(PlacementRecord record, Local local) {
@@ -189,17 +234,15 @@ public final class PlacementAgent {
   private void ensureRunning(PlacementRecord record) {
     InstanceKey key = record.key();
     Local local = deployed.get(key);
-    if (local != null) {
-      if (local.epoch() != record.epoch()) {
-        // Same device, newer decision (a merge after a partition): adopt it.
-        deployed.put(key, new Local(local.deploymentId(), record.epoch()));
-        publishSnapshot();
-      }
+    if (local != null && local.epoch() == record.epoch()) {
       if (!PlacementRecord.RUNNING.equals(record.state())) {
         confirm(record);
       }
       return;
     }
+    // Not running here, or running under an older decision (a merge after a partition, or a move
+    // back during a handoff's grace): start an instance that knows the new epoch, then retire the
+    // old one.
     if (inFlight.containsKey(key)) {
       return;
     }
@@ -220,6 +263,18 @@ public final class PlacementAgent {
     inFlight.put(key, true);
     vertx
         .deployVerticle(service.newInstance(), new DeploymentOptions().setConfig(config))
+        .compose(
+            deploymentId -> {
+              List<MessageConsumer<Object>> forwarders =
+                  service.addresses(record.owner()).stream().map(this::forwarder).toList();
+              return Future.all(forwarders.stream().map(MessageConsumer::completion).toList())
+                  .map(registered -> new Local(deploymentId, record.epoch(), forwarders))
+                  .recover(
+                      e -> {
+                        forwarders.forEach(MessageConsumer::unregister);
+                        return vertx.undeploy(deploymentId).transform(u -> Future.failedFuture(e));
+                      });
+            })
         .onComplete(
             ar -> {
               inFlight.remove(key);
@@ -231,8 +286,11 @@ public final class PlacementAgent {
                     ar.cause());
                 return;
               }
-              deployed.put(key, new Local(ar.result(), record.epoch()));
+              Local replaced = deployed.put(key, ar.result());
               publishSnapshot();
+              if (replaced != null) {
+                retire(key, replaced);
+              }
               log.info(
                   "{} runs {} (epoch {}, {})",
                   device,
@@ -267,8 +325,51 @@ public final class PlacementAgent {
             e -> log.warn("{} could not confirm {}: {}", device, record.key(), e.toString()));
   }
 
+  /**
+   * Registers the device-specific copy of {@code address}: it hands each request to the instance on
+   * this device and relays the instance's answer, or fails with {@link ServiceContext#NOT_HERE}
+   * when the instance has just stopped.
+   */
+  private MessageConsumer<Object> forwarder(String address) {
+    return vertx
+        .eventBus()
+        .consumer(
+            InstanceRouter.onDevice(address, device),
+            msg ->
+                vertx
+                    .eventBus()
+                    .request(
+                        address,
+                        msg.body(),
+                        new DeliveryOptions()
+                            .setLocalOnly(true)
+                            .setHeaders(msg.headers())
+                            .setSendTimeout(ServiceContext.REQUEST_TIMEOUT_MILLIS))
+                    .onSuccess(
+                        reply ->
+                            msg.reply(
+                                reply.body(), new DeliveryOptions().setHeaders(reply.headers())))
+                    .onFailure(
+                        e -> {
+                          if (e instanceof ReplyException r
+                              && r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+                            msg.fail(r.failureCode(), r.getMessage());
+                          } else if (e instanceof ReplyException r
+                              && r.failureType() == ReplyFailure.NO_HANDLERS) {
+                            msg.fail(
+                                ServiceContext.NOT_HERE,
+                                address + " no longer runs on " + device + "; retry shortly");
+                          } else {
+                            msg.fail(
+                                ServiceContext.NOT_HERE,
+                                address + " on " + device + " did not answer: " + e.getMessage());
+                          }
+                        }));
+  }
+
   private void undeploy(InstanceKey key, Local local, PlacementRecord record) {
     deployed.remove(key);
+    stopAtNanos.remove(key);
     publishSnapshot();
     log.info(
         "{} stops {} (epoch {}): {}",
@@ -278,8 +379,13 @@ public final class PlacementAgent {
         record == null || record.device() == null
             ? "no device may run it now"
             : "it now runs on " + record.device() + " (epoch " + record.epoch() + ")");
-    vertx
-        .undeploy(local.deploymentId())
+    retire(key, local);
+  }
+
+  /** Stops an instance: first its device-specific addresses, then the instance itself. */
+  private void retire(InstanceKey key, Local local) {
+    Future.all(local.forwarders().stream().map(MessageConsumer::unregister).toList())
+        .eventually(() -> vertx.undeploy(local.deploymentId()))
         .onFailure(e -> log.warn("{} could not stop {}: {}", device, key, e.toString()));
   }
 }

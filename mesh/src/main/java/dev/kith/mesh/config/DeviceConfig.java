@@ -109,7 +109,7 @@ public record DeviceConfig(
     GOSSIP_PERIOD_ON_BATTERY_MILLIS(
         "gossip-period-on-battery-millis", "1500", "status gossip period on battery"),
     SUSPECT_AFTER_MILLIS("suspect-after-millis", "2000", "silence before a device is suspect"),
-    DEAD_AFTER_MILLIS("dead-after-millis", "4000", "silence before a device is dead"),
+    DEAD_AFTER_MILLIS("dead-after-millis", "3000", "silence before a device is dead"),
     LOW_BATTERY_RATIO("low-battery-ratio", "0.20", "hand services off below this battery level"),
     TAKEOVER("takeover", "", "OWNER,... whose services move back to a preferred device");
 

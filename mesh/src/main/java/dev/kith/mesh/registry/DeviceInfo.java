@@ -44,6 +44,21 @@ public record DeviceInfo(
         left);
   }
 
+  /** The same device under a new cluster member (after a split-brain merge gave it a new UUID). */
+  public DeviceInfo withMemberId(String newMemberId) {
+    return new DeviceInfo(
+        name,
+        owner,
+        newMemberId,
+        httpUrl,
+        clusterAddress,
+        version,
+        startedAt,
+        capacity,
+        services,
+        left);
+  }
+
   public DeviceInfo asLeft() {
     return new DeviceInfo(
         name,

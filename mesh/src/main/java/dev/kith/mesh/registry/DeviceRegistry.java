@@ -4,6 +4,7 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
 import dev.kith.mesh.cluster.HazelcastSetup;
 import io.vertx.core.Future;
@@ -50,13 +51,11 @@ public final class DeviceRegistry {
   private final Vertx vertx;
   private final HazelcastInstance hazelcast;
   private final IMap<String, String> devices;
-  private final String localMemberId;
 
   public DeviceRegistry(Vertx vertx, HazelcastInstance hazelcast) {
     this.vertx = vertx;
     this.hazelcast = hazelcast;
     this.devices = hazelcast.getMap(HazelcastSetup.DEVICES_MAP);
-    this.localMemberId = hazelcast.getCluster().getLocalMember().getUuid().toString();
   }
 
   /** The event-bus address where a device answers "are you there?" with its entry. */
@@ -64,8 +63,25 @@ public final class DeviceRegistry {
     return "kith.mesh.device." + deviceName;
   }
 
+  /** This process's cluster member UUID now; a split-brain merge gives it a new one. */
   public String localMemberId() {
-    return localMemberId;
+    return hazelcast.getCluster().getLocalMember().getUuid().toString();
+  }
+
+  /**
+   * Calls {@code onMerged} after this member rejoined the mesh in a split-brain merge. The member
+   * has a new UUID then, and the device must claim its name again under it, or the mesh would call
+   * it dead.
+   */
+  public UUID onMerged(Runnable onMerged) {
+    return hazelcast
+        .getLifecycleService()
+        .addLifecycleListener(
+            event -> {
+              if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+                onMerged.run();
+              }
+            });
   }
 
   /**
@@ -126,6 +142,7 @@ public final class DeviceRegistry {
   /** Claims the name or returns the live holder. Runs on a worker. */
   private Optional<DeviceInfo> tryClaim(DeviceInfo self) {
     String json = self.toJson().encode();
+    String localMemberId = localMemberId();
     while (true) {
       String existing = devices.putIfAbsent(self.name(), json);
       if (existing == null) {
@@ -157,7 +174,7 @@ public final class DeviceRegistry {
           String existing = devices.putIfAbsent(self.name(), json);
           if (existing != null
               && !existing.equals(json)
-              && localMemberId.equals(DeviceInfo.fromJson(new JsonObject(existing)).memberId())) {
+              && localMemberId().equals(DeviceInfo.fromJson(new JsonObject(existing)).memberId())) {
             devices.replace(self.name(), existing, json);
           }
           return null;

@@ -28,6 +28,17 @@ public interface MeshExtension {
    */
   default void routes(Router router) {}
 
+  /**
+   * Where a request for a service address should go now (see {@link InstanceRouter}), or {@code
+   * null} when this extension does not place that address. Called on every request from the edge's
+   * event loop: it must be cheap and must not block.
+   *
+   * @throws ServiceUnavailable when the address is placed but no instance can answer now
+   */
+  default String route(String address) {
+    return null;
+  }
+
   /** Stops the extension, for a clean leave. */
   default Future<Void> stop() {
     return Future.succeededFuture();
