@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * The placement state the mesh shares, in small Hazelcast structures: where each instance should
@@ -66,11 +67,18 @@ public final class PlacementStore {
         false);
   }
 
-  public Future<Void> put(PlacementRecord record) {
+  /**
+   * Writes a controller's decision, unless {@code stillValid}, asked on the worker just before the
+   * write, says the decision no longer holds. Returns whether it wrote.
+   */
+  public Future<Boolean> put(PlacementRecord record, BooleanSupplier stillValid) {
     return vertx.executeBlocking(
         () -> {
+          if (!stillValid.getAsBoolean()) {
+            return false;
+          }
           placements.set(PlacementRecord.mapKey(record.key()), record.toJson().encode());
-          return null;
+          return true;
         },
         false);
   }
