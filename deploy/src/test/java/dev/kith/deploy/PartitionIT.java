@@ -31,7 +31,6 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -125,8 +124,8 @@ class PartitionIT {
         Duration merged = eventually(Duration.ofSeconds(90), () -> assertAllAlive(mesh));
         long mergedAt = System.nanoTime();
         int survivor = eventually(Duration.ofSeconds(30), watch::exactlyOne);
-        Duration oneAfterMerge = watch.lastManyBefore(mergedAt, System.nanoTime());
-        Duration oneAfterHeal = Duration.ofNanos(watch.lastManyAt() - healedAt);
+        Duration oneAfterMerge = watch.lastManyAfter(mergedAt);
+        Duration oneAfterHeal = watch.lastManyAfter(healedAt);
         System.out.printf(
             "[partition] heal: every device lists all five alive %d ms after it; one copy, on %s,"
                 + " %d ms after the merge was observed (%d ms after the heal)%n",
@@ -153,9 +152,12 @@ class PartitionIT {
         Duration answering =
             eventually(Duration.ofSeconds(30), () -> assertAnswering(mesh, survivor));
         System.out.printf(
-            "[partition] GET /api/beacon through every device answers from %s %d ms later;"
-                + " in its own log %s%n",
-            mesh.name(survivor), answering.toMillis(), fencedAfterMerge(mesh, survivor));
+            "[partition] GET /api/beacon through every device answers from %s %d ms later; %s;"
+                + " longest wait for one device's answer %d ms%n",
+            mesh.name(survivor),
+            answering.toMillis(),
+            fencedAfterMerge(mesh, survivor),
+            watch.maxGap().toMillis());
       }
     }
   }
@@ -311,11 +313,11 @@ class PartitionIT {
       if (i != survivor && merged != null && stopped != null && stopped.isAfter(merged)) {
         out.append(
             String.format(
-                "%s merged at %s and stopped its copy %d ms later; ",
+                "%s merged at %s and stopped its copy %d ms later ",
                 mesh.name(i), merged, Duration.between(merged, stopped).toMillis()));
       }
     }
-    return out.length() == 0 ? "no device stopped a copy after merging" : out.toString();
+    return out.length() == 0 ? "no device stopped a copy after merging" : out.toString().strip();
   }
 
   /** The time stamp (HH:mm:ss.SSS) of the last log line that contains {@code text}. */
@@ -353,52 +355,67 @@ class PartitionIT {
   }
 
   /**
-   * Polls every device about itself, each on its own thread, and keeps the latest answer of each:
-   * whether its placement agent runs the beacon. Each new answer is checked at once against the
-   * answers of the other devices on its side: two devices of one side that both run the beacon are
-   * a violation, remembered until the test asks. Across the whole test, "one side" means one of the
-   * two sides of the partition, so a copy on each side is no violation before the merge.
+   * Polls every device about itself, each on its own thread, and keeps for each device the spans of
+   * time it is known to have run the beacon: from one answer that it runs a copy to the next that
+   * it still runs the same copy (same epoch). A gap (an answer missing, or a different copy) starts
+   * a new span, so nothing is assumed about a time no answer covers. Two devices of one side whose
+   * spans overlap ran two copies at once: a violation, which is certain, not an artifact of polling
+   * one device before another. Sides are those of the partition, before and after the heal.
    */
   private static final class BeaconWatch implements AutoCloseable {
 
-    /** One device's latest answer: when it was received and the beacon's epoch there, or null. */
+    /** How old the latest answer of every device may be for "what runs now" to be known. */
+    private static final Duration FRESH = Duration.ofSeconds(1);
+
+    /** A device's latest answer: when it came and the beacon's epoch there, or null if none. */
     private record Sample(long atNanos, Long epoch) {}
 
+    /** A span of time during which a device is known to have run the copy with {@code epoch}. */
+    private static final class Span {
+      final long epoch;
+      final long fromNanos;
+      long toNanos;
+
+      Span(long epoch, long atNanos) {
+        this.epoch = epoch;
+        this.fromNanos = atNanos;
+        this.toNanos = atNanos;
+      }
+
+      boolean overlaps(Span other) {
+        return fromNanos <= other.toNanos && other.fromNanos <= toNanos;
+      }
+    }
+
     private final ContainerMesh mesh;
-    private final AtomicReferenceArray<Sample> latest;
+    private final Sample[] latest;
+    private final List<List<Span>> spans = new ArrayList<>();
     private final ExecutorService pollers;
     private final List<String> violations = new ArrayList<>();
-    private volatile Partition partition;
+    private final long startNanos = System.nanoTime();
+    private Partition partition;
+    private long lastManyAtNanos = Long.MIN_VALUE;
+    private long maxGapNanos;
     private volatile boolean running = true;
-    private long lastManyAtNanos;
 
     BeaconWatch(ContainerMesh mesh) {
       this.mesh = mesh;
-      this.latest = new AtomicReferenceArray<>(mesh.size());
+      this.latest = new Sample[mesh.size()];
       this.pollers = Executors.newFixedThreadPool(mesh.size());
       for (int i = 0; i < mesh.size(); i++) {
+        spans.add(new ArrayList<>());
         int device = i;
         pollers.execute(() -> poll(device));
       }
     }
 
-    void sides(Partition value) {
+    synchronized void sides(Partition value) {
       this.partition = value;
     }
 
     /** The beacon's epoch on device {@code i} as it reports itself, or null if it runs none. */
     static Long beaconEpoch(ContainerMesh mesh, int i) {
-      JsonObject self = Http.getJson(mesh.httpUrl(i) + "/api/mesh/devices/" + mesh.name(i));
-      boolean objects = false;
-      for (Object service : self.getJsonArray("services", new JsonArray())) {
-        if (service instanceof JsonObject s) {
-          objects = true;
-          if (BEACON.equals(s.getString("service"))) {
-            return s.getLong("epoch");
-          }
-        }
-      }
-      return objects ? null : fromLog(mesh, i);
+      return fromLog(mesh, i);
     }
 
     // INTERIM until the device API lists what a device runs: its agent's last log line.
@@ -415,12 +432,13 @@ class PartitionIT {
 
     private void poll(int device) {
       while (running) {
+        Sample sample;
         try {
-          Long epoch = beaconEpoch(mesh, device);
-          record(device, new Sample(System.nanoTime(), epoch));
+          sample = new Sample(System.nanoTime(), beaconEpoch(mesh, device));
         } catch (RuntimeException | AssertionError e) {
-          // An unanswered poll says nothing; the next one may answer.
+          sample = null; // no answer: nothing is known about this device until the next one
         }
+        record(device, sample);
         try {
           Thread.sleep(POLL.toMillis());
         } catch (InterruptedException e) {
@@ -430,35 +448,68 @@ class PartitionIT {
     }
 
     private synchronized void record(int device, Sample sample) {
-      latest.set(device, sample);
-      List<Integer> running = runningNow();
-      if (running.size() > 1) {
-        lastManyAtNanos = sample.atNanos();
-      }
-      Partition sides = partition;
-      if (sides == null) {
+      Sample previous = latest[device];
+      latest[device] = sample;
+      if (sample == null) {
         return;
       }
-      for (int other : running) {
-        if (other != device && sample.epoch() != null && sides.sameSide(device, other)) {
-          violations.add(
-              String.format(
-                  "%s and %s, both on one side, ran the beacon at once (epochs %d and %d, seen %d"
-                      + " ms apart)",
-                  mesh.name(device),
-                  mesh.name(other),
-                  sample.epoch(),
-                  latest.get(other).epoch(),
-                  (sample.atNanos() - latest.get(other).atNanos()) / 1_000_000));
+      long since = previous == null ? startNanos : previous.atNanos();
+      maxGapNanos = Math.max(maxGapNanos, sample.atNanos() - since);
+      if (sample.epoch() == null) {
+        return;
+      }
+      List<Span> mine = spans.get(device);
+      Span span;
+      if (previous != null
+          && sample.epoch().equals(previous.epoch())
+          && !mine.isEmpty()
+          && mine.get(mine.size() - 1).toNanos == previous.atNanos()) {
+        span = mine.get(mine.size() - 1);
+        span.toNanos = sample.atNanos();
+      } else {
+        span = new Span(sample.epoch(), sample.atNanos());
+        mine.add(span);
+      }
+      for (int other = 0; other < mesh.size(); other++) {
+        if (other == device) {
+          continue;
+        }
+        for (Span theirs : spans.get(other)) {
+          if (!span.overlaps(theirs)) {
+            continue;
+          }
+          lastManyAtNanos = Math.max(lastManyAtNanos, Math.min(span.toNanos, theirs.toNanos));
+          if (partition != null && partition.sameSide(device, other)) {
+            String violation =
+                String.format(
+                    "%s (epoch %d) and %s (epoch %d), on one side, both ran the beacon from %d ms"
+                        + " to %d ms into the watch",
+                    mesh.name(device),
+                    span.epoch,
+                    mesh.name(other),
+                    theirs.epoch,
+                    (Math.max(span.fromNanos, theirs.fromNanos) - startNanos) / 1_000_000,
+                    (Math.min(span.toNanos, theirs.toNanos) - startNanos) / 1_000_000);
+            if (!violations.contains(violation)) {
+              violations.add(violation);
+            }
+          }
         }
       }
     }
 
+    /**
+     * The devices that run the beacon now, when every device has answered within {@link #FRESH}.
+     */
     private List<Integer> runningNow() {
       List<Integer> out = new ArrayList<>();
+      long now = System.nanoTime();
       for (int i = 0; i < mesh.size(); i++) {
-        Sample sample = latest.get(i);
-        if (sample != null && sample.epoch() != null) {
+        Sample sample = latest[i];
+        assertThat(sample != null && now - sample.atNanos() <= FRESH.toNanos())
+            .as("%s answered within %d ms", mesh.name(i), FRESH.toMillis())
+            .isTrue();
+        if (sample.epoch() != null) {
           out.add(i);
         }
       }
@@ -467,15 +518,17 @@ class PartitionIT {
 
     /** Exactly one copy on each side: side 0 (the devices split off) and side 1, to the device. */
     synchronized Map<Integer, Integer> onePerSide(Partition sides) {
-      Map<Integer, Integer> copies = new TreeMap<>();
       Map<Integer, Collection<Integer>> bySide = new TreeMap<>();
       for (int i : runningNow()) {
-        int side = sides.sideA().contains(i) ? 0 : 1;
-        bySide.computeIfAbsent(side, s -> new TreeSet<>()).add(i);
-        copies.put(side, i);
+        bySide.computeIfAbsent(sides.sideA().contains(i) ? 0 : 1, s -> new TreeSet<>()).add(i);
       }
       assertThat(bySide).as("devices running the beacon, by side").containsOnlyKeys(0, 1);
-      bySide.values().forEach(devices -> assertThat(devices).hasSize(1));
+      Map<Integer, Integer> copies = new TreeMap<>();
+      bySide.forEach(
+          (side, devices) -> {
+            assertThat(devices).as("devices running the beacon on side %d", side).hasSize(1);
+            copies.put(side, devices.iterator().next());
+          });
       return copies;
     }
 
@@ -486,18 +539,17 @@ class PartitionIT {
       return running.get(0);
     }
 
-    /** When more than one device last ran the beacon, in {@link System#nanoTime} terms. */
-    synchronized long lastManyAt() {
-      return lastManyAtNanos;
+    /**
+     * How long after {@code fromNanos} two devices were last known to run the beacon at once, so
+     * when one copy remained; zero if that was before.
+     */
+    synchronized Duration lastManyAfter(long fromNanos) {
+      return Duration.ofNanos(Math.max(0, lastManyAtNanos - fromNanos));
     }
 
-    /**
-     * How long after {@code fromNanos} the last moment with more than one copy came, and so when
-     * one copy remained; zero if one copy remained before then. {@code untilNanos} bounds it.
-     */
-    synchronized Duration lastManyBefore(long fromNanos, long untilNanos) {
-      long last = Math.min(lastManyAtNanos, untilNanos);
-      return Duration.ofNanos(Math.max(0, last - fromNanos));
+    /** The longest time any device went without an answer, so how fine the watch was. */
+    synchronized Duration maxGap() {
+      return Duration.ofNanos(maxGapNanos);
     }
 
     synchronized void assertNoViolation() {
