@@ -94,13 +94,15 @@ class PartitionIT {
       int companion = firstOther(mesh, Set.of(beacon, controller));
       List<Integer> minority = List.of(beacon, companion);
 
+      long healAt;
       try (BeaconWatch watch = new BeaconWatch(mesh)) {
         // Fault: cut {beacon's device, one more} off from the other three, controller among them.
         long splitAt = System.nanoTime();
         Partition partition = Partition.split(mesh, minority);
         try (partition) {
           watch.sides(partition);
-          System.out.printf("[partition] split %s%n", partition);
+          System.out.printf(
+              "[partition] split %s in %d ms%n", partition, since(splitAt).toMillis());
 
           Duration detected =
               eventually(Duration.ofSeconds(30), () -> assertSplitSeen(mesh, partition));
@@ -118,6 +120,7 @@ class PartitionIT {
               detected.toMillis(), copiesAfter.toMillis(), describe(mesh, copies));
 
           // Recovery: heal, wait for the merged cluster to be observable, then for one copy.
+          healAt = System.nanoTime();
           partition.heal();
         }
         long healedAt = System.nanoTime();
@@ -125,14 +128,15 @@ class PartitionIT {
         long mergedAt = System.nanoTime();
         int survivor = eventually(Duration.ofSeconds(30), watch::exactlyOne);
         Duration oneAfterMerge = watch.lastManyAfter(mergedAt);
-        Duration oneAfterHeal = watch.lastManyAfter(healedAt);
+        Duration oneAfterHeal = watch.lastManyAfter(healAt);
         System.out.printf(
-            "[partition] heal: every device lists all five alive %d ms after it; one copy, on %s,"
-                + " %d ms after the merge was observed (%d ms after the heal)%n",
+            "[partition] healed in %d ms; every device lists all five alive %d ms after that; one"
+                + " copy, on %s, %d ms after the merge was observed (%d ms after the heal began)%n",
+            Duration.ofNanos(healedAt - healAt).toMillis(),
             merged.toMillis(),
             mesh.name(survivor),
             oneAfterMerge.toMillis(),
-            Math.max(0, oneAfterHeal.toMillis()));
+            oneAfterHeal.toMillis());
 
         // Verdict: no side ever ran two; one copy within two reconcile periods of the merge, and it
         // stays one, named by every device's placement list.
@@ -389,6 +393,7 @@ class PartitionIT {
 
     private final ContainerMesh mesh;
     private final Sample[] latest;
+    private final String[] lastFailure;
     private final List<List<Span>> spans = new ArrayList<>();
     private final ExecutorService pollers;
     private final List<String> violations = new ArrayList<>();
@@ -401,6 +406,7 @@ class PartitionIT {
     BeaconWatch(ContainerMesh mesh) {
       this.mesh = mesh;
       this.latest = new Sample[mesh.size()];
+      this.lastFailure = new String[mesh.size()];
       this.pollers = Executors.newFixedThreadPool(mesh.size());
       for (int i = 0; i < mesh.size(); i++) {
         spans.add(new ArrayList<>());
@@ -437,8 +443,13 @@ class PartitionIT {
           sample = new Sample(System.nanoTime(), beaconEpoch(mesh, device));
         } catch (RuntimeException | AssertionError e) {
           sample = null; // no answer: nothing is known about this device until the next one
+          lastFailure[device] = e.toString();
         }
-        record(device, sample);
+        try {
+          record(device, sample);
+        } catch (RuntimeException e) {
+          lastFailure[device] = "recording: " + e;
+        }
         try {
           Thread.sleep(POLL.toMillis());
         } catch (InterruptedException e) {
@@ -507,7 +518,9 @@ class PartitionIT {
       for (int i = 0; i < mesh.size(); i++) {
         Sample sample = latest[i];
         assertThat(sample != null && now - sample.atNanos() <= FRESH.toNanos())
-            .as("%s answered within %d ms", mesh.name(i), FRESH.toMillis())
+            .as(
+                "%s answered within %d ms (last failure: %s)",
+                mesh.name(i), FRESH.toMillis(), lastFailure[i])
             .isTrue();
         if (sample.epoch() != null) {
           out.add(i);

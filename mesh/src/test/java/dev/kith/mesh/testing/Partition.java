@@ -31,40 +31,30 @@ import org.testcontainers.DockerClientFactory;
  * in the namespaces of the mesh's own containers, looked up again through the Docker API so that a
  * container that has gone is skipped rather than another process entered.
  *
- * <p>This needs root, {@code nsenter} and {@code iptables} on the Docker host: call {@link
- * #assumeSupportedOrFail} first, which skips the test without them, or fails it where {@code
- * KITH_REQUIRE_DOCKER=true}, like {@link Docker#assumeDockerOrFail}.
+ * <p>This needs root, {@code nsenter} and {@code iptables} (with {@code iptables-restore}, which
+ * applies each container's rules at once) on the Docker host: call {@link #assumeSupportedOrFail}
+ * first, which skips the test without them, or fails it where {@code KITH_REQUIRE_DOCKER=true},
+ * like {@link Docker#assumeDockerOrFail}.
  */
 public final class Partition implements AutoCloseable {
 
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
 
-  /**
-   * One rule added in one container's namespace: {@code iptables -I <chain> <match> <ip> -j DROP}.
-   */
-  private record Rule(String containerId, String chain, String match, String peerIp) {
+  /** The rules added in one container's namespace, each {@code <chain> <match> <ip>/32 -j DROP}. */
+  private record Rules(String containerId, List<String> specs) {
 
-    List<String> command(long pid, String action) {
-      return List.of(
-          "nsenter",
-          "-t",
-          Long.toString(pid),
-          "-n",
-          "iptables",
-          "-w",
-          action,
-          chain,
-          match,
-          peerIp,
-          "-j",
-          "DROP");
+    /** An {@code iptables-restore} input that inserts ({@code -I}) or deletes ({@code -D}) them. */
+    String restoreInput(String action) {
+      StringBuilder out = new StringBuilder("*filter\n");
+      specs.forEach(spec -> out.append(action).append(' ').append(spec).append('\n'));
+      return out.append("COMMIT\n").toString();
     }
   }
 
   private final ContainerMesh mesh;
   private final Set<Integer> sideA;
   private final Set<Integer> sideB;
-  private final List<Rule> added = new ArrayList<>();
+  private final List<Rules> added = new ArrayList<>();
 
   private Partition(ContainerMesh mesh, Set<Integer> sideA, Set<Integer> sideB) {
     this.mesh = mesh;
@@ -114,19 +104,22 @@ public final class Partition implements AutoCloseable {
     return sideA.contains(i) == sideA.contains(j);
   }
 
-  /** Removes every rule this partition added; rules of containers that have gone are skipped. */
+  /**
+   * Removes every rule this partition added, one container at a time, each container's rules at
+   * once; rules of containers that have gone are skipped.
+   */
   public synchronized void heal() {
     List<String> failures = new ArrayList<>();
-    for (Rule rule : List.copyOf(added)) {
-      Long pid = runningPid(rule.containerId());
+    for (Rules rules : List.copyOf(added)) {
+      Long pid = runningPid(rules.containerId());
       if (pid != null) {
-        String failure = run(rule.command(pid, "-D"));
+        String failure = restore(pid, rules.restoreInput("-D"));
         if (failure != null) {
           failures.add(failure);
           continue;
         }
       }
-      added.remove(rule);
+      added.remove(rules);
     }
     if (!failures.isEmpty()) {
       throw new IllegalStateException("could not remove every partition rule: " + failures);
@@ -144,6 +137,7 @@ public final class Partition implements AutoCloseable {
     return "Partition " + names(sideA) + " | " + names(sideB);
   }
 
+  /** Adds each container's rules in one atomic {@code iptables-restore}, container by container. */
   private synchronized void addRules() {
     Map<Integer, String> ips = new HashMap<>();
     for (int i = 0; i < mesh.size(); i++) {
@@ -155,17 +149,28 @@ public final class Partition implements AutoCloseable {
       if (pid == null) {
         continue; // a stopped container has no namespace to filter, and reaches nobody anyway
       }
+      List<String> specs = new ArrayList<>();
       for (int peer : sideA.contains(i) ? sideB : sideA) {
-        for (String[] chainAndMatch : new String[][] {{"INPUT", "-s"}, {"OUTPUT", "-d"}}) {
-          Rule rule = new Rule(id, chainAndMatch[0], chainAndMatch[1], ips.get(peer));
-          String failure = run(rule.command(pid, "-I"));
-          if (failure != null) {
-            throw new IllegalStateException("could not split " + this + ": " + failure);
-          }
-          added.add(rule);
-        }
+        specs.add("INPUT -s " + ips.get(peer) + "/32 -j DROP");
+        specs.add("OUTPUT -d " + ips.get(peer) + "/32 -j DROP");
       }
+      Rules rules = new Rules(id, specs);
+      String failure = restore(pid, rules.restoreInput("-I"));
+      if (failure != null) {
+        throw new IllegalStateException("could not split " + this + ": " + failure);
+      }
+      added.add(rules);
     }
+  }
+
+  /** Applies an {@code iptables-restore} input, without flushing, in the process's namespace. */
+  private static String restore(long pid, String input) {
+    List<String> command =
+        List.of("nsenter", "-t", Long.toString(pid), "-n", "iptables-restore", "--noflush");
+    Exec exec = exec(command, input);
+    return exec.exit() == 0
+        ? null
+        : String.join(" ", command) + " <<< " + input.replace('\n', ';') + ": " + exec.output();
   }
 
   private String ipOnMeshNetwork(int index) {
@@ -198,8 +203,8 @@ public final class Partition implements AutoCloseable {
 
   /**
    * Returns if this host can filter packets in a container's namespace (root, {@code nsenter},
-   * {@code iptables}); otherwise skips the calling test, or fails it when {@code
-   * KITH_REQUIRE_DOCKER=true}.
+   * {@code iptables}, {@code iptables-restore}); otherwise skips the calling test, or fails it when
+   * {@code KITH_REQUIRE_DOCKER=true}.
    */
   public static void assumeSupportedOrFail() {
     String missing = missingTools();
@@ -207,7 +212,7 @@ public final class Partition implements AutoCloseable {
       return;
     }
     String message =
-        "A partition needs root, nsenter and iptables on the Docker host, to filter packets inside"
+        "A partition needs root, nsenter, iptables and iptables-restore on the Docker host, to filter packets inside"
             + " each container's network namespace; "
             + missing;
     if (Docker.required()) {
@@ -222,7 +227,11 @@ public final class Partition implements AutoCloseable {
     if (uid == null || !uid.strip().equals("0")) {
       return "the tests do not run as root (uid " + (uid == null ? "unknown" : uid.strip()) + ")";
     }
-    for (List<String> probe : List.of(List.of("nsenter", "--version"), List.of("iptables", "-V"))) {
+    for (List<String> probe :
+        List.of(
+            List.of("nsenter", "--version"),
+            List.of("iptables", "-V"),
+            List.of("iptables-restore", "--version"))) {
       if (output(probe) == null) {
         return "'" + String.join(" ", probe) + "' does not run";
       }
@@ -230,25 +239,22 @@ public final class Partition implements AutoCloseable {
     return null;
   }
 
-  /** Runs a command; returns null on success, else what went wrong. */
-  private static String run(List<String> command) {
-    Exec exec = exec(command);
-    return exec.exit() == 0 ? null : String.join(" ", command) + ": " + exec.output();
-  }
-
   /** The command's output if it exits 0, else null. */
   private static String output(List<String> command) {
-    Exec exec = exec(command);
+    Exec exec = exec(command, "");
     return exec.exit() == 0 ? exec.output() : null;
   }
 
   /** How a command ended: its exit status (-1 if it did not run or end) and its output. */
   private record Exec(int exit, String output) {}
 
-  private static Exec exec(List<String> command) {
+  private static Exec exec(List<String> command, String input) {
     try {
       // The commands print a line or two, which the pipe holds until they have exited.
       Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      try (var stdin = process.getOutputStream()) {
+        stdin.write(input.getBytes(StandardCharsets.UTF_8));
+      }
       if (!process.waitFor(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();
         return new Exec(-1, "timed out after " + COMMAND_TIMEOUT.toSeconds() + " s");
