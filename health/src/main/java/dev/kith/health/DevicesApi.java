@@ -1,7 +1,9 @@
 package dev.kith.health;
 
+import dev.kith.health.controller.PlacementRecord;
 import dev.kith.health.gossip.GossipVerticle;
 import dev.kith.health.gossip.MeshView;
+import dev.kith.health.placement.InstanceKey;
 import dev.kith.health.power.PowerRequest;
 import dev.kith.health.power.PowerStatus;
 import dev.kith.mesh.edge.Edge;
@@ -19,6 +21,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RequestBody;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The health part of the mesh API: the device list with each device's state, power and load as this
@@ -41,14 +48,28 @@ final class DevicesApi {
   private final RegistryReader registry;
   private final MeshView view;
   private final GossipVerticle gossip;
+  private final Supplier<Map<InstanceKey, Long>> runningHere;
+  private final Supplier<List<PlacementRecord>> placements;
 
+  /**
+   * @param runningHere the placed instances this device's agent runs now, with their epochs
+   * @param placements the placement records of the agent's last sync
+   */
   DevicesApi(
-      Vertx vertx, String self, DeviceRegistry registry, MeshView view, GossipVerticle gossip) {
+      Vertx vertx,
+      String self,
+      DeviceRegistry registry,
+      MeshView view,
+      GossipVerticle gossip,
+      Supplier<Map<InstanceKey, Long>> runningHere,
+      Supplier<List<PlacementRecord>> placements) {
     this.vertx = vertx;
     this.self = self;
     this.registry = new RegistryReader(vertx, registry);
     this.view = view;
     this.gossip = gossip;
+    this.runningHere = runningHere;
+    this.placements = placements;
   }
 
   void mount(Router router) {
@@ -90,6 +111,7 @@ final class DevicesApi {
    */
   private JsonObject withHealth(JsonObject entry) {
     JsonObject device = entry.copy();
+    device.put("services", services(device.getString("name"), entry.getJsonArray("services")));
     view.observed(device.getString("name"))
         .ifPresent(
             seen -> {
@@ -103,6 +125,46 @@ final class DevicesApi {
                   .put("lastHeardMillisAgo", seen.silenceMillis());
             });
     return device;
+  }
+
+  /**
+   * What a device hosts: its every-device services ({@code {"service":"echo"}}) and the placed
+   * instances it runs ({@code {"service":"probe","owner":"alice","epoch":7}}). For this device the
+   * placed ones come from its own agent, so asking a device about itself is the ground truth; for
+   * another, from the placement records, where it is named and running.
+   */
+  private JsonArray services(String name, JsonArray everyDevice) {
+    JsonArray out = new JsonArray();
+    if (everyDevice != null) {
+      everyDevice.forEach(s -> out.add(new JsonObject().put("service", String.valueOf(s))));
+    }
+    List<JsonObject> placed = new ArrayList<>();
+    if (name.equals(self)) {
+      runningHere
+          .get()
+          .forEach(
+              (key, epoch) ->
+                  placed.add(
+                      new JsonObject()
+                          .put("service", key.service())
+                          .put("owner", key.owner())
+                          .put("epoch", epoch)));
+    } else {
+      for (PlacementRecord record : placements.get()) {
+        if (name.equals(record.device()) && PlacementRecord.RUNNING.equals(record.state())) {
+          placed.add(
+              new JsonObject()
+                  .put("service", record.service())
+                  .put("owner", record.owner())
+                  .put("epoch", record.epoch()));
+        }
+      }
+    }
+    placed.sort(
+        Comparator.comparing((JsonObject j) -> j.getString("service"))
+            .thenComparing(j -> String.valueOf(j.getString("owner"))));
+    placed.forEach(out::add);
+    return out;
   }
 
   /** Reads and checks the body; the edge's body handler has read at most max-body-bytes. */

@@ -268,7 +268,15 @@ public final class HealthExtension implements MeshExtension {
 
   @Override
   public void routes(Router router) {
-    new DevicesApi(mesh.vertx(), mesh.device(), mesh.registry(), view, gossip).mount(router);
+    new DevicesApi(
+            mesh.vertx(),
+            mesh.device(),
+            mesh.registry(),
+            view,
+            gossip,
+            agent::running,
+            () -> directory.records())
+        .mount(router);
     new PlacementRoutes(store, mesh.registry(), controller::reconcileSoon).mount(router);
   }
 

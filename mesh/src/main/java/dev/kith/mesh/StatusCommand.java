@@ -37,15 +37,17 @@ final class StatusCommand {
       System.out.print(
           table(
               devices,
-              List.of("DEVICE", "OWNER", "STATE", "HTTP", "VERSION", "STARTED"),
+              List.of("DEVICE", "OWNER", "STATE", "POWER", "CPU", "HOSTS", "HTTP", "VERSION"),
               d ->
                   List.of(
                       d.getString("name"),
                       d.getString("owner"),
                       d.getString("state"),
+                      power(d.getJsonObject("power")),
+                      cpu(d.getJsonObject("load")),
+                      hosts(d.getValue("services")),
                       String.valueOf(d.getString("httpUrl")),
-                      String.valueOf(d.getString("version")),
-                      String.valueOf(d.getString("startedAt")))));
+                      String.valueOf(d.getString("version")))));
       System.out.println();
       if (services.isEmpty()) {
         System.out.println("no services are running");
@@ -63,6 +65,28 @@ final class StatusCommand {
                         String.valueOf(s.getString("state")),
                         String.valueOf(s.getString("since")))));
       }
+      JsonArray moves = events(url);
+      if (!moves.isEmpty()) {
+        System.out.println();
+        System.out.println("recent moves:");
+        JsonArray recent =
+            new JsonArray(moves.stream().skip(Math.max(0, moves.size() - 10)).toList());
+        System.out.print(
+            table(
+                recent,
+                List.of("READY", "SERVICE", "OWNER", "FROM", "TO", "REASON", "TOOK"),
+                e ->
+                    List.of(
+                        String.valueOf(e.getValue("readyAt")),
+                        String.valueOf(e.getString("service")),
+                        e.getString("owner") == null ? "-" : e.getString("owner"),
+                        e.getString("from") == null ? "-" : e.getString("from"),
+                        String.valueOf(e.getString("to")),
+                        String.valueOf(e.getString("reason")),
+                        e.getValue("seconds") instanceof Number n
+                            ? Math.round(n.doubleValue() * 1000) + " ms"
+                            : "-")));
+      }
       return Main.EXIT_OK;
     } catch (IOException | RuntimeException e) {
       System.err.println(
@@ -76,6 +100,60 @@ final class StatusCommand {
       Thread.currentThread().interrupt();
       return Main.EXIT_FAILURE;
     }
+  }
+
+  /** Recent moves, oldest first; empty when the device has no placement controller. */
+  private static JsonArray events(String url) throws IOException, InterruptedException {
+    try {
+      return new JsonArray(get(url + "/api/mesh/events").body());
+    } catch (IOException e) {
+      if (e.getMessage() != null && e.getMessage().startsWith("HTTP 404")) {
+        return new JsonArray();
+      }
+      throw e;
+    }
+  }
+
+  /** {@code mains}, {@code battery 80% charging}, or {@code -} when unknown. */
+  static String power(JsonObject power) {
+    if (power == null) {
+      return "-";
+    }
+    if (power.getBoolean("onMains", false)) {
+      return "mains";
+    }
+    long percent = Math.round(power.getDouble("level", 0.0) * 100);
+    return "battery " + percent + "%" + (power.getBoolean("charging", false) ? " charging" : "");
+  }
+
+  private static String cpu(JsonObject load) {
+    if (load == null || load.getDouble("cpuLoad") == null) {
+      return "-";
+    }
+    return Math.round(load.getDouble("cpuLoad") * 100) + "%";
+  }
+
+  /** The services a device hosts: {@code probe/alice@7, echo}. */
+  static String hosts(Object services) {
+    if (!(services instanceof JsonArray list) || list.isEmpty()) {
+      return "-";
+    }
+    List<String> names = new ArrayList<>();
+    for (Object s : list) {
+      if (s instanceof JsonObject j) {
+        String name = j.getString("service");
+        if (j.getString("owner") != null) {
+          name += "/" + j.getString("owner");
+        }
+        if (j.getValue("epoch") != null) {
+          name += "@" + j.getValue("epoch");
+        }
+        names.add(name);
+      } else {
+        names.add(String.valueOf(s));
+      }
+    }
+    return String.join(",", names);
   }
 
   static int healthCheck(List<String> args) {

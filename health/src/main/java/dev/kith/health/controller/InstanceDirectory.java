@@ -26,6 +26,7 @@ public final class InstanceDirectory {
   private final Map<String, KithService> services = new HashMap<>();
   private final Predicate<String> reachable;
   private volatile Map<String, PlacementRecord> byAddress = Map.of();
+  private volatile List<PlacementRecord> records = List.of();
 
   /**
    * @param reachable whether a device may answer now (alive or merely suspect in this device's
@@ -46,6 +47,12 @@ public final class InstanceDirectory {
       }
     }
     byAddress = Map.copyOf(next);
+    this.records = List.copyOf(records);
+  }
+
+  /** The placement records of the last sync. */
+  public List<PlacementRecord> records() {
+    return records;
   }
 
   /**

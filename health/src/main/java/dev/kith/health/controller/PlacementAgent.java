@@ -194,7 +194,7 @@ public final class PlacementAgent {
           stopAtNanos.remove(key);
           continue;
         }
-        if (record == null || record.device() == null || !planned(record)) {
+        if (record.device() == null || !planned(record)) {
           undeploy(key, entry.getValue(), record);
           continue;
         }
@@ -220,7 +220,12 @@ public final class PlacementAgent {
   }
 
   private boolean shouldStop(PlacementRecord record, Local local) {
-    if (record == null || record.device() == null) {
+    if (record == null) {
+      // The controller never deletes a record (it writes one naming no device instead), so a
+      // missing one is a read that missed part of the map while partitions migrate: keep running.
+      return false;
+    }
+    if (record.device() == null) {
       return true;
     }
     if (device.equals(record.device())) {

@@ -181,7 +181,14 @@ public final class PlacementController {
       round = Future.failedFuture(e);
     }
     round
-        .onFailure(e -> log.error("{}: placement reconcile failed; retrying", config.name(), e))
+        .onFailure(
+            e -> {
+              if (e instanceof PlacementStore.IncompleteRead) {
+                log.warn("{}: placement reconcile skipped: {}", config.name(), e.getMessage());
+              } else {
+                log.error("{}: placement reconcile failed; retrying", config.name(), e);
+              }
+            })
         .onComplete(
             done -> {
               running = false;

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -47,6 +48,15 @@ public final class PlacementStore {
     this.events = hazelcast.getRingbuffer(EVENTS);
   }
 
+  private final AtomicInteger recordsSeen = new AtomicInteger();
+
+  /** A read of the placement map that missed records; the next read usually has them all. */
+  public static final class IncompleteRead extends RuntimeException {
+    IncompleteRead(String message) {
+      super(message, null, false, false);
+    }
+  }
+
   public IMap<String, String> placementsMap() {
     return placements;
   }
@@ -62,6 +72,19 @@ public final class PlacementStore {
                     PlacementRecord r = PlacementRecord.fromJson(new JsonObject(json));
                     out.put(r.key(), r);
                   });
+          int seen = recordsSeen.get();
+          if (out.size() < seen) {
+            // Records are never deleted (a stopped instance keeps one naming no device), so a
+            // read that returns fewer missed part of the map, as a query can while partitions
+            // migrate after a member left. Acting on it would stop or re-place running instances.
+            throw new IncompleteRead(
+                "read "
+                    + out.size()
+                    + " placement records, fewer than the "
+                    + seen
+                    + " already seen; partitions may be migrating, retrying");
+          }
+          recordsSeen.accumulateAndGet(out.size(), Math::max);
           return out;
         },
         false);
@@ -85,7 +108,8 @@ public final class PlacementStore {
 
   /**
    * Marks an instance running, unless the controller has decided otherwise meanwhile: the record
-   * must still name {@code device} with {@code epoch}. Returns the updated record, or null.
+   * must still name {@code device} with {@code epoch}. Returns the updated record, or null when it
+   * changed nothing (another decision, or already running).
    */
   public Future<PlacementRecord> markRunning(InstanceKey key, String device, long epoch) {
     return vertx.executeBlocking(
@@ -100,7 +124,7 @@ public final class PlacementStore {
             return null;
           }
           if (PlacementRecord.RUNNING.equals(current.state())) {
-            return current;
+            return null; // another sync confirmed it already, and reported the move
           }
           PlacementRecord running = current.running();
           return placements.replace(mapKey, json, running.toJson().encode()) ? running : null;

@@ -5,6 +5,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.RingbufferConfig;
 import dev.kith.mesh.config.DeviceConfig;
 
 /**
@@ -65,8 +66,12 @@ public final class HazelcastSetup {
     config.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
     config.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
 
-    // The registry is tiny and every device needs it: keep two backups.
+    // Kith's own coordination structures (the registry, placements, drains, failover orders) are
+    // tiny and every device needs them: keep two backups, so that two devices failing before the
+    // cluster has re-replicated lose nothing.
     config.addMapConfig(new MapConfig(DEVICES_MAP).setBackupCount(2));
+    config.addMapConfig(new MapConfig("kith.*").setBackupCount(2));
+    config.addRingBufferConfig(new RingbufferConfig("kith.*").setBackupCount(2));
     return config;
   }
 }
