@@ -419,21 +419,18 @@ class PartitionIT {
       this.partition = value;
     }
 
-    /** The beacon's epoch on device {@code i} as it reports itself, or null if it runs none. */
+    /**
+     * The beacon's epoch on device {@code i} as it reports itself (its own placement agent's
+     * instances), or null if it runs none.
+     */
     static Long beaconEpoch(ContainerMesh mesh, int i) {
-      return fromLog(mesh, i);
-    }
-
-    // INTERIM until the device API lists what a device runs: its agent's last log line.
-    private static Long fromLog(ContainerMesh mesh, int i) {
-      String log = mesh.logs(i);
-      int runs = log.lastIndexOf(mesh.name(i) + " runs beacon (epoch ");
-      int stops = log.lastIndexOf(mesh.name(i) + " stops beacon (epoch ");
-      if (runs < 0 || runs < stops) {
-        return null;
+      JsonObject self = Http.getJson(mesh.httpUrl(i) + "/api/mesh/devices/" + mesh.name(i));
+      for (Object hosted : self.getJsonArray("services", new JsonArray())) {
+        if (hosted instanceof JsonObject service && BEACON.equals(service.getString("service"))) {
+          return service.getLong("epoch");
+        }
       }
-      int from = runs + (mesh.name(i) + " runs beacon (epoch ").length();
-      return Long.parseLong(log.substring(from, log.indexOf(',', from)));
+      return null;
     }
 
     private void poll(int device) {
