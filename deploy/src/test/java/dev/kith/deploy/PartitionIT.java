@@ -108,16 +108,15 @@ class PartitionIT {
               eventually(Duration.ofSeconds(30), () -> assertSplitSeen(mesh, partition));
           Map<Integer, Integer> copies =
               eventually(Duration.ofSeconds(60), () -> watch.onePerSide(partition));
-          Duration copiesAfter = since(splitAt);
+          System.out.printf(
+              "[partition] split seen by every device %d ms after the cut; a copy on each side"
+                  + " %d ms after it: %s%n",
+              detected.toMillis(), since(splitAt).toMillis(), describe(mesh, copies));
           eventually(Duration.ofSeconds(20), () -> assertEachSideAnswers(mesh, partition, copies));
           allTheTime(
               Duration.ofSeconds(3),
               () -> assertThat(watch.onePerSide(partition)).isEqualTo(copies));
           watch.assertNoViolation();
-          System.out.printf(
-              "[partition] split seen by every device %d ms after the cut; a copy on each side"
-                  + " %d ms after it: %s%n",
-              detected.toMillis(), copiesAfter.toMillis(), describe(mesh, copies));
 
           // Recovery: heal, wait for the merged cluster to be observable, then for one copy.
           healAt = System.nanoTime();
@@ -369,7 +368,7 @@ class PartitionIT {
   private static final class BeaconWatch implements AutoCloseable {
 
     /** How old the latest answer of every device may be for "what runs now" to be known. */
-    private static final Duration FRESH = Duration.ofSeconds(1);
+    private static final Duration FRESH = Duration.ofSeconds(3);
 
     /** A device's latest answer: when it came and the beacon's epoch there, or null if none. */
     private record Sample(long atNanos, Long epoch) {}
