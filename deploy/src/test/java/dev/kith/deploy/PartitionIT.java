@@ -125,17 +125,18 @@ class PartitionIT {
         long healedAt = System.nanoTime();
         Duration merged = eventually(Duration.ofSeconds(90), () -> assertAllAlive(mesh));
         long mergedAt = System.nanoTime();
-        int survivor = eventually(Duration.ofSeconds(30), watch::exactlyOne);
-        Duration oneAfterMerge = watch.lastManyAfter(mergedAt);
-        Duration oneAfterHeal = watch.lastManyAfter(healAt);
+        // One copy, as every device answers about itself after the merge was observed.
+        int survivor = eventually(Duration.ofSeconds(30), () -> watch.exactlyOneSince(mergedAt));
+        Duration oneAfterMerge = since(mergedAt);
         System.out.printf(
-            "[partition] healed in %d ms; every device lists all five alive %d ms after that; one"
-                + " copy, on %s, %d ms after the merge was observed (%d ms after the heal began)%n",
+            "[partition] healed in %d ms; every device lists all five alive %d ms after that; every"
+                + " device says one copy runs, on %s, %d ms after that (two were last seen at once"
+                + " %d ms after the heal began)%n",
             Duration.ofNanos(healedAt - healAt).toMillis(),
             merged.toMillis(),
             mesh.name(survivor),
             oneAfterMerge.toMillis(),
-            oneAfterHeal.toMillis());
+            watch.lastManyAfter(healAt).toMillis());
 
         // Verdict: no side ever ran two; one copy within two reconcile periods of the merge, and it
         // stays one, named by every device's placement list.
@@ -146,7 +147,7 @@ class PartitionIT {
         allTheTime(
             Duration.ofSeconds(5),
             () -> {
-              assertThat(watch.exactlyOne()).isEqualTo(survivor);
+              assertThat(watch.exactlyOneSince(mergedAt)).isEqualTo(survivor);
               for (int i = 0; i < mesh.size(); i++) {
                 assertPlacedOn(mesh, i, survivor);
               }
@@ -156,11 +157,15 @@ class PartitionIT {
             eventually(Duration.ofSeconds(30), () -> assertAnswering(mesh, survivor));
         System.out.printf(
             "[partition] GET /api/beacon through every device answers from %s %d ms later; %s;"
-                + " longest wait for one device's answer %d ms%n",
+                + " longest waits for a device's answer: %s (split at %d ms, heal at %d ms, merge"
+                + " observed at %d ms of the watch)%n",
             mesh.name(survivor),
             answering.toMillis(),
             fencedAfterMerge(mesh, survivor),
-            watch.maxGap().toMillis());
+            watch.gaps(),
+            watch.at(splitAt),
+            watch.at(healAt),
+            watch.at(mergedAt));
       }
     }
   }
@@ -399,13 +404,16 @@ class PartitionIT {
     private final long startNanos = System.nanoTime();
     private Partition partition;
     private long lastManyAtNanos = Long.MIN_VALUE;
-    private long maxGapNanos;
+    private final long[] maxGapNanos;
+    private final long[] maxGapEndNanos;
     private volatile boolean running = true;
 
     BeaconWatch(ContainerMesh mesh) {
       this.mesh = mesh;
       this.latest = new Sample[mesh.size()];
       this.lastFailure = new String[mesh.size()];
+      this.maxGapNanos = new long[mesh.size()];
+      this.maxGapEndNanos = new long[mesh.size()];
       this.pollers = Executors.newFixedThreadPool(mesh.size());
       for (int i = 0; i < mesh.size(); i++) {
         spans.add(new ArrayList<>());
@@ -461,7 +469,10 @@ class PartitionIT {
         return;
       }
       long since = previous == null ? startNanos : previous.atNanos();
-      maxGapNanos = Math.max(maxGapNanos, sample.atNanos() - since);
+      if (sample.atNanos() - since > maxGapNanos[device]) {
+        maxGapNanos[device] = sample.atNanos() - since;
+        maxGapEndNanos[device] = sample.atNanos();
+      }
       if (sample.epoch() == null) {
         return;
       }
@@ -506,14 +517,18 @@ class PartitionIT {
     }
 
     /**
-     * The devices that run the beacon now, when every device has answered within {@link #FRESH}.
+     * The devices that run the beacon now, when every device has answered within {@link #FRESH} and
+     * since {@code sinceNanos}.
      */
-    private List<Integer> runningNow() {
+    private List<Integer> runningNow(long sinceNanos) {
       List<Integer> out = new ArrayList<>();
       long now = System.nanoTime();
       for (int i = 0; i < mesh.size(); i++) {
         Sample sample = latest[i];
-        assertThat(sample != null && now - sample.atNanos() <= FRESH.toNanos())
+        assertThat(
+                sample != null
+                    && now - sample.atNanos() <= FRESH.toNanos()
+                    && sample.atNanos() - sinceNanos >= 0)
             .as(
                 "%s answered within %d ms (last failure: %s)",
                 mesh.name(i), FRESH.toMillis(), lastFailure[i])
@@ -528,7 +543,7 @@ class PartitionIT {
     /** Exactly one copy on each side: side 0 (the devices split off) and side 1, to the device. */
     synchronized Map<Integer, Integer> onePerSide(Partition sides) {
       Map<Integer, Collection<Integer>> bySide = new TreeMap<>();
-      for (int i : runningNow()) {
+      for (int i : runningNow(startNanos)) {
         bySide.computeIfAbsent(sides.sideA().contains(i) ? 0 : 1, s -> new TreeSet<>()).add(i);
       }
       assertThat(bySide).as("devices running the beacon, by side").containsOnlyKeys(0, 1);
@@ -541,9 +556,9 @@ class PartitionIT {
       return copies;
     }
 
-    /** The one device that runs the beacon, when exactly one does. */
-    synchronized int exactlyOne() {
-      List<Integer> running = runningNow();
+    /** The one device that runs the beacon, when exactly one does, by answers since then. */
+    synchronized int exactlyOneSince(long sinceNanos) {
+      List<Integer> running = runningNow(sinceNanos);
       assertThat(running).as("devices running the beacon").hasSize(1);
       return running.get(0);
     }
@@ -556,9 +571,21 @@ class PartitionIT {
       return Duration.ofNanos(Math.max(0, lastManyAtNanos - fromNanos));
     }
 
-    /** The longest time any device went without an answer, so how fine the watch was. */
-    synchronized Duration maxGap() {
-      return Duration.ofNanos(maxGapNanos);
+    /** Each device's longest time without an answer, and when it ended: how fine the watch was. */
+    synchronized String gaps() {
+      List<String> out = new ArrayList<>();
+      for (int i = 0; i < mesh.size(); i++) {
+        out.add(
+            String.format(
+                "%s %d ms (to %d ms)",
+                mesh.name(i), maxGapNanos[i] / 1_000_000, at(maxGapEndNanos[i])));
+      }
+      return String.join(", ", out);
+    }
+
+    /** A {@link System#nanoTime} as milliseconds since the watch started. */
+    long at(long nanos) {
+      return (nanos - startNanos) / 1_000_000;
     }
 
     synchronized void assertNoViolation() {
