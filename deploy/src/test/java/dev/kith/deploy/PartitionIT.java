@@ -577,8 +577,8 @@ class PartitionIT {
       for (int i = 0; i < mesh.size(); i++) {
         out.add(
             String.format(
-                "%s %d ms (to %d ms)",
-                mesh.name(i), maxGapNanos[i] / 1_000_000, at(maxGapEndNanos[i])));
+                "%s %d ms (to %d ms; last failure %s)",
+                mesh.name(i), maxGapNanos[i] / 1_000_000, at(maxGapEndNanos[i]), lastFailure[i]));
       }
       return String.join(", ", out);
     }
