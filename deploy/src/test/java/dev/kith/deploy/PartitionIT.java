@@ -183,7 +183,7 @@ class PartitionIT {
     }
   }
 
-  /** Every device lists its own side alive and the other side dead. */
+  /** Every device lists its own side alive and the other side dead (or no longer at all). */
   private static void assertSplitSeen(ContainerMesh mesh, Partition partition) {
     for (int i = 0; i < mesh.size(); i++) {
       Map<String, String> states = MeshApi.deviceStates(mesh.httpUrl(i));
@@ -192,7 +192,9 @@ class PartitionIT {
         if (partition.sameSide(i, j)) {
           assertThat(state).as("%s's view of %s", mesh.name(i), mesh.name(j)).isEqualTo("alive");
         } else {
-          assertThat(state).as("%s's view of %s", mesh.name(i), mesh.name(j)).isEqualTo("dead");
+          // A side may lose the registry entries whose every copy was on the other side: then the
+          // device is not listed at all, which also says it is not up.
+          assertThat(state).as("%s's view of %s", mesh.name(i), mesh.name(j)).isIn("dead", null);
         }
       }
     }
