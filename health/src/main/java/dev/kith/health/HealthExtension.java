@@ -198,8 +198,14 @@ public final class HealthExtension implements MeshExtension {
           }
           controller.reconcileSoon();
         });
-    return store
-        .publishFailover(context.config().failover())
+    return context
+        .vertx()
+        .executeBlocking(
+            () -> {
+              store.startMirror();
+              return null;
+            })
+        .compose(mirroring -> store.publishFailover(context.config().failover()))
         .onSuccess(
             published -> {
               agent.start();
@@ -290,6 +296,9 @@ public final class HealthExtension implements MeshExtension {
     }
     if (agent != null) {
       agent.stop();
+    }
+    if (store != null) {
+      store.stopMirror();
     }
     UUID listener = membershipListener;
     Future<Void> unsubscribed =

@@ -19,7 +19,7 @@ import java.util.function.Supplier;
 final class RegistryReader {
 
   /** How long a caller waits for a fresh list before it gets the last one. */
-  static final long PATIENCE_MILLIS = 500;
+  static final long PATIENCE_MILLIS = 200;
 
   private final Vertx vertx;
   private final Supplier<Future<List<JsonObject>>> source;

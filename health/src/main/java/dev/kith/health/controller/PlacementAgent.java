@@ -1,9 +1,5 @@
 package dev.kith.health.controller;
 
-import com.hazelcast.core.EntryEvent;
-import com.hazelcast.map.listener.EntryAddedListener;
-import com.hazelcast.map.listener.EntryRemovedListener;
-import com.hazelcast.map.listener.EntryUpdatedListener;
 import dev.kith.health.placement.InstanceKey;
 import dev.kith.health.placement.MoveReason;
 import dev.kith.mesh.spi.InstanceRouter;
@@ -22,7 +18,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -78,7 +73,6 @@ public final class PlacementAgent {
   private boolean syncing;
   private Context context;
   private long timer = -1;
-  private UUID listener;
 
   /**
    * @param onSync called with every placement record after each sync (the metrics read them here,
@@ -104,20 +98,13 @@ public final class PlacementAgent {
   /** Starts syncing; all of the agent's state lives on the calling context. */
   public void start() {
     context = vertx.getOrCreateContext();
-    listener = store.placementsMap().addEntryListener(new Listener(), false);
+    store.onChange(this::requestSync);
     timer = vertx.setPeriodic(SYNC_PERIOD_MILLIS, t -> requestSync());
     requestSync();
   }
 
   public void stop() {
     vertx.cancelTimer(timer);
-    if (listener != null) {
-      try {
-        store.placementsMap().removeEntryListener(listener);
-      } catch (RuntimeException e) {
-        log.debug("could not remove the placement listener: {}", e.toString());
-      }
-    }
   }
 
   /** What runs here now: instance key to epoch. */
@@ -129,26 +116,6 @@ public final class PlacementAgent {
     Map<InstanceKey, Long> out = new HashMap<>();
     deployed.forEach((k, v) -> out.put(k, v.epoch()));
     runningSnapshot = Map.copyOf(out);
-  }
-
-  private final class Listener
-      implements EntryAddedListener<String, String>,
-          EntryUpdatedListener<String, String>,
-          EntryRemovedListener<String, String> {
-    @Override
-    public void entryAdded(EntryEvent<String, String> event) {
-      requestSync();
-    }
-
-    @Override
-    public void entryUpdated(EntryEvent<String, String> event) {
-      requestSync();
-    }
-
-    @Override
-    public void entryRemoved(EntryEvent<String, String> event) {
-      requestSync();
-    }
   }
 
   /** Coalesces sync requests: one runs at a time, and one more follows if any came meanwhile. */

@@ -62,6 +62,8 @@ public final class PlacementController {
   /** The timer that catches what no event reported. */
   public static final long RECONCILE_PERIOD_MILLIS = 1000;
 
+  private static final long SLOW_READ_MILLIS = 500;
+
   /**
    * A controller that just became active waits this long before it places new instances, so that
    * devices starting together have registered and published their failover orders; it handles
@@ -181,14 +183,7 @@ public final class PlacementController {
       round = Future.failedFuture(e);
     }
     round
-        .onFailure(
-            e -> {
-              if (e instanceof PlacementStore.IncompleteRead) {
-                log.warn("{}: placement reconcile skipped: {}", config.name(), e.getMessage());
-              } else {
-                log.error("{}: placement reconcile failed; retrying", config.name(), e);
-              }
-            })
+        .onFailure(e -> log.error("{}: placement reconcile failed; retrying", config.name(), e))
         .onComplete(
             done -> {
               running = false;
@@ -217,11 +212,11 @@ public final class PlacementController {
       }
       return Future.succeededFuture();
     }
+    long startedNanos = System.nanoTime();
     Future<Long> epoch =
         controllerEpoch != 0
             ? Future.succeededFuture(controllerEpoch)
-            : store
-                .nextControllerEpoch()
+            : timed("controller epoch", startedNanos, store.nextControllerEpoch())
                 .compose(
                     e -> {
                       if (!decides(mergesSeen)) {
@@ -237,7 +232,10 @@ public final class PlacementController {
                     });
     return epoch.compose(
         e ->
-            Future.all(candidates.get(), store.placements(), store.failoverOrders())
+            Future.all(
+                    timed("devices", startedNanos, candidates.get()),
+                    timed("placements", startedNanos, store.placements()),
+                    timed("failover orders", startedNanos, store.failoverOrders()))
                 .compose(
                     all -> {
                       List<Candidate> devices = all.resultAt(0);
@@ -246,6 +244,20 @@ public final class PlacementController {
                       config.failover().forEach(failover::putIfAbsent);
                       return apply(devices, records, failover, () -> decides(mergesSeen));
                     }));
+  }
+
+  /**
+   * Warns when one of a round's reads is slow: a cluster call waits on a partition whose member has
+   * just failed until the cluster has moved it, and that wait delays every failover.
+   */
+  private <T> Future<T> timed(String what, long startedNanos, Future<T> read) {
+    return read.onComplete(
+        done -> {
+          long millis = (System.nanoTime() - startedNanos) / 1_000_000;
+          if (millis >= SLOW_READ_MILLIS) {
+            log.warn("{}: the {} for a placement round took {} ms", config.name(), what, millis);
+          }
+        });
   }
 
   /**

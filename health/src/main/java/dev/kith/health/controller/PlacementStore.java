@@ -1,10 +1,15 @@
 package dev.kith.health.controller;
 
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryMergedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.ringbuffer.Ringbuffer;
 import dev.kith.health.placement.InstanceKey;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,8 +19,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The placement state the mesh shares, in small Hazelcast structures: where each instance should
@@ -25,6 +37,8 @@ import java.util.function.BooleanSupplier;
  * strings. Every call blocks inside Hazelcast, so each runs on a worker.
  */
 public final class PlacementStore {
+
+  private static final Logger log = LoggerFactory.getLogger(PlacementStore.class);
 
   static final String PLACEMENTS = "kith.placements";
   static final String DRAINS = "kith.drains";
@@ -48,22 +62,84 @@ public final class PlacementStore {
     this.events = hazelcast.getRingbuffer(EVENTS);
   }
 
-  private final AtomicInteger recordsSeen = new AtomicInteger();
+  /** A mirrored record and the mirror's write count when it was stored. */
+  private record Mirrored(PlacementRecord record, long stamp) {}
 
-  /** A read of the placement map that missed records; the next read usually has them all. */
-  public static final class IncompleteRead extends RuntimeException {
-    IncompleteRead(String message) {
-      super(message, null, false, false);
-    }
-  }
+  /**
+   * This device's mirror of the placement map, kept by an entry listener and by full reads at most
+   * every {@link #REFRESH_MILLIS}. Placement rounds and agent syncs read the mirror, so they never
+   * wait on a partition whose member has just failed (a query of the map can wait seconds then).
+   */
+  private final Map<InstanceKey, Mirrored> mirror = new ConcurrentHashMap<>();
+
+  private final AtomicLong mirrorWrites = new AtomicLong();
+  private final AtomicBoolean refreshing = new AtomicBoolean();
+  private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
+  private volatile boolean mirrorComplete;
+  private volatile long lastRefreshNanos;
+  private UUID entryListener;
+
+  static final long REFRESH_MILLIS = 500;
+
+  static final long PATIENCE_MILLIS = 200;
+
+  private final AtomicReference<Map<String, List<String>>> lastFailoverOrders =
+      new AtomicReference<>();
 
   public IMap<String, String> placementsMap() {
     return placements;
   }
 
+  /** Starts mirroring the placement map. Registering the listener blocks: call it on a worker. */
+  public void startMirror() {
+    entryListener = placements.addEntryListener(new MirrorListener(), true);
+  }
+
+  public void stopMirror() {
+    if (entryListener != null) {
+      try {
+        placements.removeEntryListener(entryListener);
+      } catch (RuntimeException e) {
+        log.debug("could not remove the placement mirror's listener: {}", e.toString());
+      }
+    }
+  }
+
+  /** Runs {@code onChange} after every change of the map has reached the mirror. */
+  public void onChange(Runnable onChange) {
+    changeListeners.add(onChange);
+  }
+
+  /**
+   * Every placement record, from the mirror once one full read has filled it. Each call also asks
+   * for a full read in the background, at most one at a time and one per {@link #REFRESH_MILLIS},
+   * which catches any change a listener missed.
+   */
   public Future<Map<InstanceKey, PlacementRecord>> placements() {
+    if (!mirrorComplete) {
+      return readAll();
+    }
+    if (System.nanoTime() - lastRefreshNanos > REFRESH_MILLIS * 1_000_000L
+        && refreshing.compareAndSet(false, true)) {
+      readAll().onComplete(done -> refreshing.set(false));
+    }
+    Map<InstanceKey, PlacementRecord> out = new HashMap<>();
+    mirror.forEach((key, m) -> out.put(key, m.record()));
+    return Future.succeededFuture(out);
+  }
+
+  /**
+   * Reads the whole map into the mirror. Records are never deleted (a stopped instance keeps one
+   * naming no device), so a record the mirror has but the read lacks was missed or lost: a query
+   * can miss entries while partitions migrate after a member left, and the cluster loses entries
+   * whose every copy was on members that failed before it re-replicated them. Such a record is
+   * written back unless the map has it, so the survivors heal the map.
+   */
+  private Future<Map<InstanceKey, PlacementRecord>> readAll() {
     return vertx.executeBlocking(
         () -> {
+          long startStamp = mirrorWrites.get();
+          lastRefreshNanos = System.nanoTime();
           Map<InstanceKey, PlacementRecord> out = new HashMap<>();
           placements
               .values()
@@ -72,22 +148,78 @@ public final class PlacementStore {
                     PlacementRecord r = PlacementRecord.fromJson(new JsonObject(json));
                     out.put(r.key(), r);
                   });
-          int seen = recordsSeen.get();
-          if (out.size() < seen) {
-            // Records are never deleted (a stopped instance keeps one naming no device), so a
-            // read that returns fewer missed part of the map, as a query can while partitions
-            // migrate after a member left. Acting on it would stop or re-place running instances.
-            throw new IncompleteRead(
-                "read "
-                    + out.size()
-                    + " placement records, fewer than the "
-                    + seen
-                    + " already seen; partitions may be migrating, retrying");
+          int restored = 0;
+          for (Mirrored m : mirror.values()) {
+            PlacementRecord mirrored = m.record();
+            if (!out.containsKey(mirrored.key())) {
+              String json = mirrored.toJson().encode();
+              String present = placements.putIfAbsent(PlacementRecord.mapKey(mirrored.key()), json);
+              out.put(
+                  mirrored.key(),
+                  present == null ? mirrored : PlacementRecord.fromJson(new JsonObject(present)));
+              restored += present == null ? 1 : 0;
+            }
           }
-          recordsSeen.accumulateAndGet(out.size(), Math::max);
-          return out;
+          if (restored > 0) {
+            log.warn(
+                "restored {} placement record(s) that the cluster lost (devices failed before it"
+                    + " had copied them)",
+                restored);
+          }
+          // A change the listener delivered while this read ran is newer than what it read.
+          out.forEach(
+              (key, record) ->
+                  mirror.compute(
+                      key,
+                      (k, current) ->
+                          current != null && current.stamp() > startStamp
+                              ? current
+                              : new Mirrored(record, mirrorWrites.incrementAndGet())));
+          mirrorComplete = true;
+          Map<InstanceKey, PlacementRecord> now = new HashMap<>();
+          mirror.forEach((key, m) -> now.put(key, m.record()));
+          return now;
         },
         false);
+  }
+
+  /** Puts a record this device just wrote into the mirror, before its event comes back. */
+  private void remember(PlacementRecord record) {
+    mirror.put(record.key(), new Mirrored(record, mirrorWrites.incrementAndGet()));
+  }
+
+  /** Keeps the mirror: every added, updated or merged entry replaces the mirrored record. */
+  private final class MirrorListener
+      implements EntryAddedListener<String, String>,
+          EntryUpdatedListener<String, String>,
+          EntryMergedListener<String, String> {
+    @Override
+    public void entryAdded(EntryEvent<String, String> event) {
+      changed(event.getValue());
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, String> event) {
+      changed(event.getValue());
+    }
+
+    @Override
+    public void entryMerged(EntryEvent<String, String> event) {
+      lastRefreshNanos = 0; // read the whole merged map on the next call
+      changed(event.getValue());
+    }
+
+    private void changed(String json) {
+      if (json != null) {
+        try {
+          PlacementRecord record = PlacementRecord.fromJson(new JsonObject(json));
+          mirror.put(record.key(), new Mirrored(record, mirrorWrites.incrementAndGet()));
+        } catch (RuntimeException e) {
+          log.warn("ignored a placement record that does not parse: {}", e.toString());
+        }
+      }
+      changeListeners.forEach(Runnable::run);
+    }
   }
 
   /**
@@ -101,6 +233,7 @@ public final class PlacementStore {
             return false;
           }
           placements.set(PlacementRecord.mapKey(record.key()), record.toJson().encode());
+          remember(record);
           return true;
         },
         false);
@@ -127,13 +260,36 @@ public final class PlacementStore {
             return null; // another sync confirmed it already, and reported the move
           }
           PlacementRecord running = current.running();
-          return placements.replace(mapKey, json, running.toJson().encode()) ? running : null;
+          if (!placements.replace(mapKey, json, running.toJson().encode())) {
+            return null;
+          }
+          remember(running);
+          return running;
         },
         false);
   }
 
+  /** The drained devices, read fresh: a stale answer would place services on a drained device. */
   public Future<Set<String>> drained() {
     return vertx.executeBlocking(() -> new HashSet<>(drains.keySet()), false);
+  }
+
+  /**
+   * A read's result if it comes within {@link #PATIENCE_MILLIS}, else the last result read: a map
+   * read waits on a failed member's partitions until the cluster has moved them, and a placement
+   * round must not wait that long for data that changes only when a device starts (failover
+   * orders).
+   */
+  private <T> Future<T> patiently(Future<T> fresh, AtomicReference<T> last) {
+    fresh.onSuccess(last::set);
+    T known = last.get();
+    if (known == null) {
+      return fresh;
+    }
+    Promise<T> answer = Promise.promise();
+    fresh.onComplete(done -> answer.tryComplete(done.succeeded() ? done.result() : last.get()));
+    vertx.setTimer(PATIENCE_MILLIS, t -> answer.tryComplete(last.get()));
+    return answer.future();
   }
 
   public Future<Void> setDrained(String device, boolean drained) {
@@ -160,15 +316,17 @@ public final class PlacementStore {
   }
 
   public Future<Map<String, List<String>>> failoverOrders() {
-    return vertx.executeBlocking(
-        () -> {
-          Map<String, List<String>> out = new HashMap<>();
-          failover.forEach(
-              (owner, json) ->
-                  out.put(owner, new JsonArray(json).stream().map(String::valueOf).toList()));
-          return out;
-        },
-        false);
+    return patiently(
+        vertx.executeBlocking(
+            () -> {
+              Map<String, List<String>> out = new HashMap<>();
+              failover.forEach(
+                  (owner, json) ->
+                      out.put(owner, new JsonArray(json).stream().map(String::valueOf).toList()));
+              return out;
+            },
+            false),
+        lastFailoverOrders);
   }
 
   /** Takes the next controller epoch: a controller that takes over outranks every earlier one. */
