@@ -71,6 +71,15 @@ public final class PlacementController {
    */
   static final long SETTLE_MILLIS = 3000;
 
+  /**
+   * How long a device that runs an instance may be missing from a round's device list before the
+   * controller takes that for a failure. A read of the registry can miss entries while partitions
+   * migrate (right after a merge, for one), and a live device missing from the list looks failed,
+   * which would start a second copy while the first still runs. A device that really failed stays
+   * listed, as dead, and moves at once; this wait only covers a registry that lost its entry.
+   */
+  static final long MISSING_GRACE_MILLIS = 3000;
+
   /** A preferred device must be up this long before a takeover moves services back to it. */
   static final long TAKEOVER_STABLE_MILLIS = 10_000;
 
@@ -84,6 +93,7 @@ public final class PlacementController {
   private final MeterRegistry metrics;
   private final Map<String, Counter> failovers = new HashMap<>();
   private final AtomicBoolean queued = new AtomicBoolean();
+  private final Map<String, Long> missingSinceMillis = new HashMap<>();
 
   /** Merges begun and ended on this member: odd while one is under way (Hazelcast's MERGING). */
   private final AtomicLong merges = new AtomicLong();
@@ -290,16 +300,25 @@ public final class PlacementController {
             config.health().lowBatteryRatio(),
             now,
             TAKEOVER_STABLE_MILLIS);
+    Map<String, Candidate> byName = new HashMap<>();
+    devices.forEach(d -> byName.put(d.device(), d));
+    missingSinceMillis
+        .keySet()
+        .retainAll(current.values().stream().map(Assignment::device).toList());
+    missingSinceMillis.keySet().removeAll(byName.keySet());
+    current.values().stream()
+        .map(Assignment::device)
+        .filter(d -> !byName.containsKey(d))
+        .forEach(d -> missingSinceMillis.putIfAbsent(d, now));
     boolean settling = now - activeSinceMillis < SETTLE_MILLIS;
     List<Move> moves =
         Placer.plan(input).stream()
             .filter(m -> !(settling && m.reason() == MoveReason.NEW))
+            .filter(m -> !waitsForMissing(m, now))
             .toList();
     if (moves.isEmpty()) {
       return Future.succeededFuture();
     }
-    Map<String, Candidate> byName = new HashMap<>();
-    devices.forEach(d -> byName.put(d.device(), d));
     List<Future<Void>> writes = new java.util.ArrayList<>();
     long epoch = Math.max(maxEpoch, controllerEpoch * 1000);
     for (Move move : moves) {
@@ -357,6 +376,24 @@ public final class PlacementController {
               .<Void>mapEmpty());
     }
     return Future.all(writes).mapEmpty();
+  }
+
+  /** Whether a failover is from a device only missing from the device list, not yet for long. */
+  private boolean waitsForMissing(Move move, long now) {
+    Long since = move.from() == null ? null : missingSinceMillis.get(move.from());
+    if (move.reason() != MoveReason.FAILED || since == null) {
+      return false;
+    }
+    boolean waits = now - since < MISSING_GRACE_MILLIS;
+    if (waits && since == now) {
+      log.warn(
+          "{}: {} runs on {}, which the device list lacks; not moving it unless that lasts {} ms",
+          config.name(),
+          PlacementRecord.mapKey(move.instance()),
+          move.from(),
+          MISSING_GRACE_MILLIS);
+    }
+    return waits;
   }
 
   private Counter failovers(String service, String reason) {
