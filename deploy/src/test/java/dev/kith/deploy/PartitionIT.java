@@ -49,8 +49,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * and the merged placement map names one device; the agents fence the other copy.
  *
  * <p>What a device runs is what it says of itself: {@code GET /api/mesh/devices/X} asked of X lists
- * the instances X's own placement agent runs. Every device is polled on its own thread every {@link
- * #POLL}, so a brief second copy anywhere is seen even while other devices answer slowly.
+ * the instances X's own placement agent runs (or, while X has lost its own registry entry, its
+ * agent's last log line says). Every device is polled on its own thread, {@link #POLL} after each
+ * answer, and two copies count only where two devices' answers show them running over overlapping
+ * spans of time: never a false alarm from polling one device before another, but a second copy
+ * shorter than a poll can go unseen. The times are printed; the agents' logs are printed when the
+ * test fails.
  */
 @ExtendWith(DeviceLogs.class)
 @Timeout(300)
