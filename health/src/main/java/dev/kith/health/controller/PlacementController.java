@@ -2,6 +2,7 @@ package dev.kith.health.controller;
 
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import dev.kith.health.placement.Assignment;
 import dev.kith.health.placement.Candidate;
 import dev.kith.health.placement.InstanceKey;
@@ -24,7 +25,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
@@ -42,6 +46,14 @@ import org.slf4j.LoggerFactory;
  * controller reconciles the desired placement ({@link Placer}) against the map on every change it
  * is told of and every {@link #RECONCILE_PERIOD_MILLIS}; a reconcile that fails is logged and the
  * next one starts from the map again, so nothing is lost by a failed round.
+ *
+ * <p>A round is void if this member's cluster merged into another while it ran: it read the small
+ * side's map and its view of the other side (all dead), and its moves, written into the merged map,
+ * would undo the big side's placements and start a second copy beside the one the merge keeps.
+ * While Hazelcast merges, a merging member is also briefly alone in its member list and so looks
+ * oldest. So a round takes note of the merges this member has been through when it starts, and each
+ * write checks, just before it is made, that none has begun since and that this member is still the
+ * oldest; a controller whose cluster merged steps down.
  */
 public final class PlacementController {
 
@@ -59,6 +71,15 @@ public final class PlacementController {
    */
   static final long SETTLE_MILLIS = 3000;
 
+  /**
+   * How long a device that runs an instance may be missing from a round's device list before the
+   * controller takes that for a failure. A read of the registry can miss entries while partitions
+   * migrate (right after a merge, for one), and a live device missing from the list looks failed,
+   * which would start a second copy while the first still runs. A device that really failed stays
+   * listed, as dead, and moves at once; this wait only covers a registry that lost its entry.
+   */
+  static final long MISSING_GRACE_MILLIS = 3000;
+
   /** A preferred device must be up this long before a takeover moves services back to it. */
   static final long TAKEOVER_STABLE_MILLIS = 10_000;
 
@@ -72,6 +93,13 @@ public final class PlacementController {
   private final MeterRegistry metrics;
   private final Map<String, Counter> failovers = new HashMap<>();
   private final AtomicBoolean queued = new AtomicBoolean();
+  private final Map<String, Long> missingSinceMillis = new HashMap<>();
+
+  /** Merges begun and ended on this member: odd while one is under way (Hazelcast's MERGING). */
+  private final AtomicLong merges = new AtomicLong();
+
+  private UUID lifecycleListener;
+  private long activeSinceMerges;
   private Context context;
   private boolean running;
   private long controllerEpoch;
@@ -108,12 +136,31 @@ public final class PlacementController {
 
   public void start() {
     context = vertx.getOrCreateContext();
+    // Called on Hazelcast's merge thread: only count, and ask for a round once it is over.
+    lifecycleListener =
+        hazelcast
+            .getLifecycleService()
+            .addLifecycleListener(
+                event -> {
+                  LifecycleEvent.LifecycleState state = event.getState();
+                  if (state == LifecycleEvent.LifecycleState.MERGING) {
+                    merges.incrementAndGet();
+                  } else if ((state == LifecycleEvent.LifecycleState.MERGED
+                          || state == LifecycleEvent.LifecycleState.MERGE_FAILED)
+                      && merges.get() % 2 != 0) {
+                    merges.incrementAndGet();
+                    reconcileSoon();
+                  }
+                });
     timer = vertx.setPeriodic(RECONCILE_PERIOD_MILLIS, t -> reconcileSoon());
     reconcileSoon();
   }
 
   public void stop() {
     vertx.cancelTimer(timer);
+    if (lifecycleListener != null) {
+      hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListener);
+    }
   }
 
   /** Whether this device runs the active controller. */
@@ -157,10 +204,20 @@ public final class PlacementController {
             });
   }
 
+  /** Whether no merge has begun since a round saw {@code mergesSeen}, and this member leads. */
+  private boolean decides(long mergesSeen) {
+    return merges.get() == mergesSeen && mergesSeen % 2 == 0 && isActive();
+  }
+
   private Future<Void> reconcile() {
-    if (!isActive()) {
+    long mergesSeen = merges.get();
+    boolean merged = controllerEpoch != 0 && activeSinceMerges != mergesSeen;
+    if (merged || !decides(mergesSeen)) {
       if (controllerEpoch != 0) {
-        log.info("{} is no longer the placement controller", config.name());
+        log.info(
+            "{} is no longer the placement controller{}",
+            config.name(),
+            merged ? ": its cluster merged into another" : "");
         controllerEpoch = 0;
       }
       return Future.succeededFuture();
@@ -170,11 +227,18 @@ public final class PlacementController {
         controllerEpoch != 0
             ? Future.succeededFuture(controllerEpoch)
             : timed("controller epoch", startedNanos, store.nextControllerEpoch())
-                .onSuccess(
+                .compose(
                     e -> {
+                      if (!decides(mergesSeen)) {
+                        return Future.failedFuture(
+                            new IllegalStateException(
+                                "the cluster changed while taking epoch " + e));
+                      }
                       controllerEpoch = e;
+                      activeSinceMerges = mergesSeen;
                       activeSinceMillis = System.currentTimeMillis();
                       log.info("{} is the placement controller, epoch {}", config.name(), e);
+                      return Future.succeededFuture(e);
                     });
     return epoch.compose(
         e ->
@@ -188,7 +252,7 @@ public final class PlacementController {
                       Map<InstanceKey, PlacementRecord> records = all.resultAt(1);
                       Map<String, List<String>> failover = new HashMap<>(all.resultAt(2));
                       config.failover().forEach(failover::putIfAbsent);
-                      return apply(devices, records, failover);
+                      return apply(devices, records, failover, () -> decides(mergesSeen));
                     }));
   }
 
@@ -206,10 +270,14 @@ public final class PlacementController {
         });
   }
 
+  /**
+   * @param decides checked just before each write: whether this round's decisions still hold
+   */
   private Future<Void> apply(
       List<Candidate> devices,
       Map<InstanceKey, PlacementRecord> records,
-      Map<String, List<String>> failover) {
+      Map<String, List<String>> failover,
+      BooleanSupplier decides) {
     Set<String> owners = new TreeSet<>();
     devices.forEach(d -> owners.add(d.owner()));
     Map<InstanceKey, Assignment> current = new LinkedHashMap<>();
@@ -232,16 +300,25 @@ public final class PlacementController {
             config.health().lowBatteryRatio(),
             now,
             TAKEOVER_STABLE_MILLIS);
+    Map<String, Candidate> byName = new HashMap<>();
+    devices.forEach(d -> byName.put(d.device(), d));
+    missingSinceMillis
+        .keySet()
+        .retainAll(current.values().stream().map(Assignment::device).toList());
+    missingSinceMillis.keySet().removeAll(byName.keySet());
+    current.values().stream()
+        .map(Assignment::device)
+        .filter(d -> !byName.containsKey(d))
+        .forEach(d -> missingSinceMillis.putIfAbsent(d, now));
     boolean settling = now - activeSinceMillis < SETTLE_MILLIS;
     List<Move> moves =
         Placer.plan(input).stream()
             .filter(m -> !(settling && m.reason() == MoveReason.NEW))
+            .filter(m -> !waitsForMissing(m, now))
             .toList();
     if (moves.isEmpty()) {
       return Future.succeededFuture();
     }
-    Map<String, Candidate> byName = new HashMap<>();
-    devices.forEach(d -> byName.put(d.device(), d));
     List<Future<Void>> writes = new java.util.ArrayList<>();
     long epoch = Math.max(maxEpoch, controllerEpoch * 1000);
     for (Move move : moves) {
@@ -271,20 +348,52 @@ public final class PlacementController {
                   ? Math.min(now, detectedAtMillis.applyAsLong(move.from()))
                   : now,
               now);
-      log.info(
-          "{} places {} on {} (from {}, {}, epoch {})",
-          config.name(),
-          PlacementRecord.mapKey(move.instance()),
-          move.to() == null ? "no device: none may run it now" : move.to(),
-          move.from() == null ? "nowhere" : move.from(),
-          move.reason().wireName(),
-          epoch);
-      if (move.reason() != MoveReason.NEW) {
-        failovers(move.instance().service(), move.reason().wireName()).increment();
-      }
-      writes.add(store.put(record));
+      long decided = epoch;
+      writes.add(
+          store
+              .put(record, decides)
+              .onSuccess(
+                  written -> {
+                    if (!written) {
+                      log.info(
+                          "{} drops its decision for {}: its cluster changed during the round",
+                          config.name(),
+                          PlacementRecord.mapKey(move.instance()));
+                      return;
+                    }
+                    log.info(
+                        "{} places {} on {} (from {}, {}, epoch {})",
+                        config.name(),
+                        PlacementRecord.mapKey(move.instance()),
+                        move.to() == null ? "no device: none may run it now" : move.to(),
+                        move.from() == null ? "nowhere" : move.from(),
+                        move.reason().wireName(),
+                        decided);
+                    if (move.reason() != MoveReason.NEW) {
+                      failovers(move.instance().service(), move.reason().wireName()).increment();
+                    }
+                  })
+              .<Void>mapEmpty());
     }
     return Future.all(writes).mapEmpty();
+  }
+
+  /** Whether a failover is from a device only missing from the device list, not yet for long. */
+  private boolean waitsForMissing(Move move, long now) {
+    Long since = move.from() == null ? null : missingSinceMillis.get(move.from());
+    if (move.reason() != MoveReason.FAILED || since == null) {
+      return false;
+    }
+    boolean waits = now - since < MISSING_GRACE_MILLIS;
+    if (waits && since == now) {
+      log.warn(
+          "{}: {} runs on {}, which the device list lacks; not moving it unless that lasts {} ms",
+          config.name(),
+          PlacementRecord.mapKey(move.instance()),
+          move.from(),
+          MISSING_GRACE_MILLIS);
+    }
+    return waits;
   }
 
   private Counter failovers(String service, String reason) {

@@ -25,6 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -221,12 +222,19 @@ public final class PlacementStore {
     }
   }
 
-  public Future<Void> put(PlacementRecord record) {
+  /**
+   * Writes a controller's decision, unless {@code stillValid}, asked on the worker just before the
+   * write, says the decision no longer holds. Returns whether it wrote.
+   */
+  public Future<Boolean> put(PlacementRecord record, BooleanSupplier stillValid) {
     return vertx.executeBlocking(
         () -> {
+          if (!stillValid.getAsBoolean()) {
+            return false;
+          }
           placements.set(PlacementRecord.mapKey(record.key()), record.toJson().encode());
           remember(record);
-          return null;
+          return true;
         },
         false);
   }
