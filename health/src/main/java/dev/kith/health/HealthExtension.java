@@ -283,7 +283,7 @@ public final class HealthExtension implements MeshExtension {
             agent::running,
             () -> directory.records())
         .mount(router);
-    new PlacementRoutes(store, mesh.registry(), controller::reconcileSoon).mount(router);
+    new PlacementRoutes(store, registry::list, controller::reconcileSoon).mount(router);
   }
 
   @Override

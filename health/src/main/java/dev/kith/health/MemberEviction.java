@@ -2,6 +2,7 @@ package dev.kith.health;
 
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.instance.impl.HazelcastInstanceProxy;
 import io.vertx.core.Vertx;
 import java.util.UUID;
@@ -35,14 +36,40 @@ final class MemberEviction {
   private final HazelcastInstance hazelcast;
   private final String device;
 
+  /**
+   * How long after this member merged back into the mesh it reports nobody: while a merge settles,
+   * gossip from the other side may not arrive yet, and reporting live members would split the mesh
+   * again.
+   */
+  static final long QUIET_AFTER_MERGE_MILLIS = 15_000;
+
+  private volatile long quietUntilNanos = System.nanoTime();
+
   MemberEviction(Vertx vertx, HazelcastInstance hazelcast, String device) {
     this.vertx = vertx;
     this.hazelcast = hazelcast;
     this.device = device;
+    hazelcast
+        .getLifecycleService()
+        .addLifecycleListener(
+            event -> {
+              if (event.getState() == LifecycleEvent.LifecycleState.MERGING
+                  || event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+                quietUntilNanos = System.nanoTime() + QUIET_AFTER_MERGE_MILLIS * 1_000_000L;
+              }
+            });
   }
 
   /** Reports {@code deadDevice}'s member, if the cluster still lists it, as suspected. */
   void evict(String deadDevice, String memberId, String reason) {
+    if (System.nanoTime() - quietUntilNanos < 0) {
+      log.info(
+          "{} does not report {} to the cluster: it merged back less than {} s ago",
+          device,
+          deadDevice,
+          QUIET_AFTER_MERGE_MILLIS / 1000);
+      return;
+    }
     vertx
         .executeBlocking(
             () -> {

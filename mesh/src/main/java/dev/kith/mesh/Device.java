@@ -316,7 +316,25 @@ public final class Device {
     registry
         .list()
         .onSuccess(meshMetrics::update)
+        .onSuccess(this::restoreOwnEntry)
         .onFailure(e -> log.warn("cannot read the device registry: {}", e.toString()));
+  }
+
+  /**
+   * Puts this device's entry back when the registry has lost it: in a partition, the side that
+   * holds no copy of an entry's partition loses it, and the device would be unknown there.
+   */
+  private void restoreOwnEntry(List<JsonObject> devices) {
+    if (!ready || devices.stream().anyMatch(d -> config.name().equals(d.getString("name")))) {
+      return;
+    }
+    log.warn(
+        "device {} is missing from the device registry (copies lost in a partition); writing it"
+            + " again",
+        config.name());
+    registry
+        .update(self.withMemberId(registry.localMemberId()))
+        .onFailure(e -> log.warn("cannot restore this device's entry: {}", e.toString()));
   }
 
   /** The clean leave: tell the mesh, then close. */

@@ -60,7 +60,7 @@ public enum SystemUnderTest {
         if ("probe".equals(event.getString("service"))
             && OWNER.equals(event.getString("owner"))
             && "failed".equals(event.getString("reason"))
-            // The controller records no "from" for a failure move; where it does, it must be X.
+            // A failure move names the device it left; older events may name none.
             && (event.getString("from") == null || from.equals(event.getString("from")))
             && !from.equals(event.getString("to"))
             && placedAt != null

@@ -284,7 +284,7 @@ public final class PlacementAgent {
                     new JsonObject()
                         .put("service", record.service())
                         .put("owner", record.owner())
-                        .put("from", record.previous())
+                        .put("from", record.movedFrom())
                         .put("to", device)
                         .put("epoch", record.epoch())
                         .put("reason", record.reason())

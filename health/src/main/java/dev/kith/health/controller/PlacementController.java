@@ -347,7 +347,8 @@ public final class PlacementController {
               move.reason() == MoveReason.FAILED && move.from() != null
                   ? Math.min(now, detectedAtMillis.applyAsLong(move.from()))
                   : now,
-              now);
+              now,
+              move.from());
       long decided = epoch;
       writes.add(
           store

@@ -18,6 +18,7 @@ import io.vertx.core.json.JsonObject;
  * @param reason why it was last placed: new, failed, low-battery, drain or takeover
  * @param detectedAtMillis when the fault or condition that caused the move was detected
  * @param placedAtMillis when the controller decided
+ * @param movedFrom the device it ran on before this decision (alive or not), or {@code null}
  */
 public record PlacementRecord(
     String service,
@@ -28,7 +29,8 @@ public record PlacementRecord(
     String state,
     String reason,
     long detectedAtMillis,
-    long placedAtMillis) {
+    long placedAtMillis,
+    String movedFrom) {
 
   public static final String STARTING = "starting";
   public static final String RUNNING = "running";
@@ -45,7 +47,16 @@ public record PlacementRecord(
 
   public PlacementRecord running() {
     return new PlacementRecord(
-        service, owner, device, epoch, null, RUNNING, reason, detectedAtMillis, placedAtMillis);
+        service,
+        owner,
+        device,
+        epoch,
+        null,
+        RUNNING,
+        reason,
+        detectedAtMillis,
+        placedAtMillis,
+        movedFrom);
   }
 
   public JsonObject toJson() {
@@ -58,7 +69,8 @@ public record PlacementRecord(
         .put("state", state)
         .put("reason", reason)
         .put("detectedAt", detectedAtMillis)
-        .put("placedAt", placedAtMillis);
+        .put("placedAt", placedAtMillis)
+        .put("from", movedFrom);
   }
 
   public static PlacementRecord fromJson(JsonObject json) {
@@ -71,6 +83,7 @@ public record PlacementRecord(
         json.getString("state", STARTING),
         json.getString("reason", "new"),
         json.getLong("detectedAt", 0L),
-        json.getLong("placedAt", 0L));
+        json.getLong("placedAt", 0L),
+        json.getString("from"));
   }
 }

@@ -1,7 +1,6 @@
 package dev.kith.health.controller;
 
 import dev.kith.mesh.edge.Edge;
-import dev.kith.mesh.registry.DeviceRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -10,6 +9,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The placement part of the mesh API: where services run ({@code GET /api/mesh/services}), the
@@ -22,10 +22,15 @@ public final class PlacementRoutes {
   private static final int MAX_EVENTS = 200;
 
   private final PlacementStore store;
-  private final DeviceRegistry registry;
+  private final Supplier<Future<List<JsonObject>>> registry;
   private final Runnable reconcileSoon;
 
-  public PlacementRoutes(PlacementStore store, DeviceRegistry registry, Runnable reconcileSoon) {
+  /**
+   * @param registry the device registry's entries (a patient reader: a raw registry read can wait
+   *     seconds on a failed member's partitions)
+   */
+  public PlacementRoutes(
+      PlacementStore store, Supplier<Future<List<JsonObject>>> registry, Runnable reconcileSoon) {
     this.store = store;
     this.registry = registry;
     this.reconcileSoon = reconcileSoon;
@@ -40,7 +45,7 @@ public final class PlacementRoutes {
 
   /** Controller-placed instances, then the services that run on every live device. */
   private void listServices(RoutingContext ctx) {
-    Future.all(store.placements(), registry.list())
+    Future.all(store.placements(), registry.get())
         .onSuccess(
             all -> {
               JsonArray out = new JsonArray();
@@ -116,7 +121,7 @@ public final class PlacementRoutes {
   private void drain(RoutingContext ctx, boolean drained) {
     String name = ctx.pathParam("name");
     registry
-        .list()
+        .get()
         .compose(
             devices ->
                 devices.stream().anyMatch(d -> name.equals(d.getString("name")))

@@ -5,6 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryMergedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.ringbuffer.Ringbuffer;
 import dev.kith.health.placement.InstanceKey;
@@ -83,6 +84,12 @@ public final class PlacementStore {
 
   static final long PATIENCE_MILLIS = 200;
 
+  private final AtomicReference<Set<String>> drainedMirror = new AtomicReference<>();
+  private final AtomicLong drainWrites = new AtomicLong();
+  private final AtomicBoolean refreshingDrains = new AtomicBoolean();
+  private volatile long lastDrainRefreshNanos;
+  private UUID drainListener;
+
   private final AtomicReference<Map<String, List<String>>> lastFailoverOrders =
       new AtomicReference<>();
 
@@ -93,6 +100,8 @@ public final class PlacementStore {
   /** Starts mirroring the placement map. Registering the listener blocks: call it on a worker. */
   public void startMirror() {
     entryListener = placements.addEntryListener(new MirrorListener(), true);
+    drainListener = drains.addEntryListener(new DrainListener(), false);
+    drainedMirror.set(new HashSet<>(drains.keySet()));
   }
 
   public void stopMirror() {
@@ -101,6 +110,13 @@ public final class PlacementStore {
         placements.removeEntryListener(entryListener);
       } catch (RuntimeException e) {
         log.debug("could not remove the placement mirror's listener: {}", e.toString());
+      }
+    }
+    if (drainListener != null) {
+      try {
+        drains.removeEntryListener(drainListener);
+      } catch (RuntimeException e) {
+        log.debug("could not remove the drain mirror's listener: {}", e.toString());
       }
     }
   }
@@ -269,9 +285,57 @@ public final class PlacementStore {
         false);
   }
 
-  /** The drained devices, read fresh: a stale answer would place services on a drained device. */
+  /**
+   * The drained devices, from a mirror kept by an entry listener (a drain or undrain reaches it in
+   * milliseconds) and refreshed by a full read at most every {@link #REFRESH_MILLIS}; a read of the
+   * map itself can wait seconds on a failed member's partitions.
+   */
   public Future<Set<String>> drained() {
-    return vertx.executeBlocking(() -> new HashSet<>(drains.keySet()), false);
+    Set<String> mirrored = drainedMirror.get();
+    if (mirrored == null) {
+      return vertx.executeBlocking(() -> new HashSet<>(drains.keySet()), false);
+    }
+    if (System.nanoTime() - lastDrainRefreshNanos > REFRESH_MILLIS * 1_000_000L
+        && refreshingDrains.compareAndSet(false, true)) {
+      long startStamp = drainWrites.get();
+      lastDrainRefreshNanos = System.nanoTime();
+      vertx
+          .executeBlocking(() -> new HashSet<>(drains.keySet()), false)
+          .onSuccess(
+              read -> {
+                if (drainWrites.get() == startStamp) {
+                  drainedMirror.set(read);
+                }
+              })
+          .onComplete(done -> refreshingDrains.set(false));
+    }
+    return Future.succeededFuture(Set.copyOf(mirrored));
+  }
+
+  /** Keeps the drain mirror: a key added is drained, a key removed is not. */
+  private final class DrainListener
+      implements EntryAddedListener<String, String>, EntryRemovedListener<String, String> {
+    @Override
+    public void entryAdded(EntryEvent<String, String> event) {
+      drainWrites.incrementAndGet();
+      drainedMirror.updateAndGet(
+          set -> {
+            Set<String> next = set == null ? new HashSet<>() : new HashSet<>(set);
+            next.add(event.getKey());
+            return next;
+          });
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, String> event) {
+      drainWrites.incrementAndGet();
+      drainedMirror.updateAndGet(
+          set -> {
+            Set<String> next = set == null ? new HashSet<>() : new HashSet<>(set);
+            next.remove(event.getKey());
+            return next;
+          });
+    }
   }
 
   /**
@@ -300,6 +364,17 @@ public final class PlacementStore {
           } else {
             drains.delete(device);
           }
+          drainWrites.incrementAndGet();
+          drainedMirror.updateAndGet(
+              set -> {
+                Set<String> next = set == null ? new HashSet<>() : new HashSet<>(set);
+                if (drained) {
+                  next.add(device);
+                } else {
+                  next.remove(device);
+                }
+                return next;
+              });
           return null;
         },
         false);

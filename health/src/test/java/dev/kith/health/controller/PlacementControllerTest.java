@@ -75,7 +75,8 @@ class PlacementControllerTest {
         .set(
             "beacon",
             new PlacementRecord(
-                    "beacon", null, "b.alice", 1001, null, "running", "new", placedAt, placedAt)
+                    "beacon", null, "b.alice", 1001, null, "running", "new", placedAt, placedAt,
+                    null)
                 .toJson()
                 .encode());
     devices.add(device("a.alice", true));
