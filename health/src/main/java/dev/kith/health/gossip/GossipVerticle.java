@@ -269,8 +269,9 @@ public final class GossipVerticle extends VerticleBase {
             leaving,
             System.currentTimeMillis());
     String wire = status.encode();
-    vertx.eventBus().publish(ADDRESS, wire);
+    // Counted before it is sent: a local listener may hear it before publish returns.
     sentBytes.increment(wire.getBytes(StandardCharsets.UTF_8).length);
+    vertx.eventBus().publish(ADDRESS, wire);
     view.receive(status);
   }
 
