@@ -253,10 +253,10 @@ class FailoverAcceptanceTest {
 
   /** Waits until the prober has sent {@code count} more probes after a move. */
   private static void waitForProbes(Prober prober, int count) {
-    int seen = prober.probes().size();
+    int seen = prober.samples().size();
     eventually(
         Duration.ofSeconds(10),
-        () -> assertThat(prober.probes().size()).isGreaterThanOrEqualTo(seen + count));
+        () -> assertThat(prober.samples().size()).isGreaterThanOrEqualTo(seen + count));
   }
 
   private static JsonObject ownerProbeRecord() {

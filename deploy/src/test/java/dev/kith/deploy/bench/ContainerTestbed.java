@@ -1,6 +1,7 @@
 package dev.kith.deploy.bench;
 
 import dev.kith.mesh.testing.ContainerMesh;
+import dev.kith.mesh.testing.Launcher;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ public final class ContainerTestbed implements Testbed {
     if (system == SystemUnderTest.BASELINE) {
       Path classes = classesFolder();
       List<String> entrypoint = new ArrayList<>(List.of("java"));
-      entrypoint.addAll(LoopbackTestbed.HAZELCAST_OPENS);
+      entrypoint.addAll(Launcher.HAZELCAST_OPENS);
       entrypoint.addAll(
           List.of(
               "-cp", JAR_IN_IMAGE + ":" + CLASSES_IN_CONTAINER, HaBaselineNode.class.getName()));

@@ -5,6 +5,7 @@ import static dev.kith.mesh.testing.Eventually.eventually;
 
 import dev.kith.deploy.bench.Testbed.Fault;
 import dev.kith.mesh.testing.Http;
+import dev.kith.mesh.testing.Prober;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Optional;

@@ -19,22 +19,6 @@ import java.util.List;
  */
 public final class LoopbackTestbed implements Testbed {
 
-  /**
-   * Hazelcast 5.3 reaches into these JDK internals; {@code java -jar kith.jar} opens them itself.
-   */
-  static final List<String> HAZELCAST_OPENS =
-      List.of(
-          "--add-exports",
-          "java.base/jdk.internal.ref=ALL-UNNAMED",
-          "--add-opens",
-          "java.base/java.lang=ALL-UNNAMED",
-          "--add-opens",
-          "java.base/sun.nio.ch=ALL-UNNAMED",
-          "--add-opens",
-          "java.management/sun.management=ALL-UNNAMED",
-          "--add-opens",
-          "jdk.management/com.sun.management.internal=ALL-UNNAMED");
-
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
   private final LocalMesh mesh;
@@ -72,7 +56,7 @@ public final class LoopbackTestbed implements Testbed {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     // The same small JVM as Launcher gives a Kith device.
     command.addAll(List.of("-Xmx256m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
-    command.addAll(HAZELCAST_OPENS);
+    command.addAll(Launcher.HAZELCAST_OPENS);
     command.add("-cp");
     command.add(jar.toAbsolutePath() + ":" + ContainerTestbed.classesFolder());
     command.add(HaBaselineNode.class.getName());

@@ -24,7 +24,7 @@ public final class Launcher {
   /**
    * Hazelcast 5.3 reaches into these JDK internals; {@code kith.jar} opens them in its manifest.
    */
-  private static final List<String> HAZELCAST_OPENS =
+  public static final List<String> HAZELCAST_OPENS =
       List.of(
           "--add-modules",
           "java.se",
