@@ -66,12 +66,12 @@ public final class HazelcastSetup {
     config.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
     config.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
 
-    // Kith's own coordination structures (the registry, placements, drains, failover orders) are
-    // tiny and every device needs them: keep two backups, so that two devices failing before the
-    // cluster has re-replicated lose nothing.
-    config.addMapConfig(new MapConfig(DEVICES_MAP).setBackupCount(2));
-    config.addMapConfig(new MapConfig("kith.*").setBackupCount(2));
-    config.addRingBufferConfig(new RingbufferConfig("kith.*").setBackupCount(2));
+    // Kith's own coordination structures (the registry, placements, drains, failover orders, the
+    // move events) are tiny and every device needs them: keep three backups, so that on a mesh of
+    // up to four devices every device holds all of them, and devices failing one after another
+    // before the cluster has re-replicated lose nothing.
+    config.addMapConfig(new MapConfig("kith.*").setBackupCount(3));
+    config.addRingBufferConfig(new RingbufferConfig("kith.*").setBackupCount(3));
     return config;
   }
 }
