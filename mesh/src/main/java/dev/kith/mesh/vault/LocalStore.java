@@ -209,6 +209,12 @@ public final class LocalStore implements AutoCloseable {
         if (!"wal".equalsIgnoreCase(mode)) {
           throw new IOException("vault database " + file + " refused WAL mode (got " + mode + ")");
         }
+        // 2 is FULL: a commit returns only after the write-ahead log reached the disk.
+        String synchronous = queryString(s, "PRAGMA synchronous");
+        if (!"2".equals(synchronous)) {
+          throw new IOException(
+              "vault database " + file + " is not in synchronous=FULL (got " + synchronous + ")");
+        }
         long version = Long.parseLong(queryString(s, "PRAGMA user_version"));
         if (version > SCHEMA_VERSION) {
           throw new IOException(
