@@ -219,6 +219,34 @@ public final class HealthExtension implements MeshExtension {
     return current == null ? null : current.route(address);
   }
 
+  /**
+   * Vault replicas go to devices on mains first, then charging, then on battery by level; within a
+   * power band, the device with more free disk comes first. Devices not yet heard of come last.
+   */
+  @Override
+  public List<String> rankForStorage(List<String> devices) {
+    MeshView current = view;
+    if (current == null) {
+      return null;
+    }
+    java.util.function.ToDoubleFunction<String> power =
+        d -> current.observed(d).map(o -> powerBand(o.status().power())).orElse(-1.0);
+    java.util.function.ToLongFunction<String> freeDisk =
+        d -> current.observed(d).map(o -> o.status().load().freeDiskBytes()).orElse(-1L);
+    List<String> ranked = new java.util.ArrayList<>(devices);
+    ranked.sort(
+        java.util.Comparator.comparingDouble(power)
+            .reversed()
+            .thenComparing(java.util.Comparator.comparingLong(freeDisk).reversed())
+            .thenComparing(d -> d));
+    return ranked;
+  }
+
+  /** Power in coarse bands, so that a few percent of battery never reorders replicas. */
+  private static double powerBand(dev.kith.health.power.PowerStatus power) {
+    return Math.floor(power.rank() * 4) / 4;
+  }
+
   /** Whether a device may take requests: this one, or one alive, suspect or not yet heard of. */
   private boolean reachable(String device) {
     return device.equals(mesh.device())

@@ -14,6 +14,7 @@ import dev.kith.mesh.spi.MeshContext;
 import dev.kith.mesh.spi.MeshExtension;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
+import dev.kith.mesh.vault.MeshVault;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -62,6 +63,7 @@ public final class Device {
   private final MeshMetrics meshMetrics;
   private final List<String> running = new CopyOnWriteArrayList<>();
   private final List<MeshExtension> extensions = loadExtensions();
+  private volatile MeshVault vault;
   private volatile DeviceInfo self;
   private volatile boolean ready;
   private volatile int httpPort;
@@ -167,7 +169,8 @@ public final class Device {
             extensions,
             context,
             metrics,
-            () -> ready);
+            () -> ready,
+            () -> vault);
     return registry
         .claim(self, waitForSilentHolder)
         .compose(
@@ -185,7 +188,8 @@ public final class Device {
                         ServiceContext.DEVICE_LOST_ADDRESS, msg -> context.deviceLost(msg.body()))
                     .completion())
         .compose(registered -> startExtensions(meshContext))
-        .compose(extended -> vertx.deployVerticle(edge))
+        .compose(extended -> startVault(hz, metrics))
+        .compose(vaultOpen -> vertx.deployVerticle(edge))
         .compose(
             edgeUp -> {
               httpPort = edge.actualPort();
@@ -227,6 +231,25 @@ public final class Device {
                         + " again ({}); other devices may list it as dead. Restart this device.",
                     config.name(),
                     e.getMessage()));
+  }
+
+  private Future<Void> startVault(HazelcastInstance hz, PrometheusMeterRegistry metrics) {
+    return MeshVault.start(vertx, config, hz, metrics, this::rankForStorage)
+        .compose(
+            opened -> {
+              vault = opened;
+              return registry.list().onSuccess(opened::devicesSeen).mapEmpty();
+            });
+  }
+
+  private List<String> rankForStorage(List<String> devices) {
+    for (MeshExtension extension : extensions) {
+      List<String> ranked = extension.rankForStorage(devices);
+      if (ranked != null) {
+        return ranked;
+      }
+    }
+    return null;
   }
 
   /** The first extension that places {@code address} decides where its requests go. */
@@ -316,6 +339,7 @@ public final class Device {
     registry
         .list()
         .onSuccess(meshMetrics::update)
+        .onSuccess(devices -> vault.devicesSeen(devices))
         .onSuccess(this::restoreOwnEntry)
         .onFailure(e -> log.warn("cannot read the device registry: {}", e.toString()));
   }
@@ -361,6 +385,7 @@ public final class Device {
                                   e.toString())));
     }
     extensionsStopped
+        .eventually(() -> vault == null ? Future.succeededFuture() : vault.stop())
         .eventually(() -> registry.update(self.asLeft()))
         .onFailure(e -> log.warn("could not mark {} as left: {}", config.name(), e.toString()))
         .onComplete(marked -> vertx.close().onComplete(stopped));
@@ -373,6 +398,11 @@ public final class Device {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  /** This device's vault, once the device is ready. */
+  public MeshVault vault() {
+    return vault;
   }
 
   public int httpPort() {

@@ -56,7 +56,26 @@ public record DeviceConfig(
     int waitBeforeJoinSeconds,
     long maxBodyBytes,
     long storageQuotaBytes,
-    Health health) {
+    Health health,
+    Vault vault) {
+
+  /**
+   * Settings of the vault: how many devices keep each owner's data, and how writes are
+   * acknowledged.
+   *
+   * @param replicas how many devices keep a copy of each owner's vault (fewer if fewer exist)
+   * @param writeQuorum how many replicas must hold a write durably before it is acknowledged, when
+   *     that many are alive (with one alive, a write needs one and the vault is under-replicated)
+   * @param maxObjectBytes the largest object the vault stores
+   * @param antiEntropyMillis how often replicas compare contents and pull what they lack
+   * @param replaceAfterMillis how long a replica device may be dead before another takes its place
+   */
+  public record Vault(
+      int replicas,
+      int writeQuorum,
+      long maxObjectBytes,
+      long antiEntropyMillis,
+      long replaceAfterMillis) {}
 
   /**
    * Settings of health gossip, failure detection and placement.
@@ -111,7 +130,15 @@ public record DeviceConfig(
     SUSPECT_AFTER_MILLIS("suspect-after-millis", "2000", "silence before a device is suspect"),
     DEAD_AFTER_MILLIS("dead-after-millis", "3000", "silence before a device is dead"),
     LOW_BATTERY_RATIO("low-battery-ratio", "0.20", "hand services off below this battery level"),
-    TAKEOVER("takeover", "", "OWNER,... whose services move back to a preferred device");
+    TAKEOVER("takeover", "", "OWNER,... whose services move back to a preferred device"),
+    VAULT_REPLICAS("vault-replicas", "3", "devices that keep a copy of each owner's vault"),
+    VAULT_WRITE_QUORUM(
+        "vault-write-quorum", "2", "replicas that must hold a write to acknowledge it"),
+    VAULT_MAX_OBJECT_BYTES("vault-max-object-bytes", "33554432", "largest object in the vault"),
+    VAULT_ANTI_ENTROPY_MILLIS(
+        "vault-anti-entropy-millis", "30000", "how often vault replicas compare contents"),
+    VAULT_REPLACE_AFTER_MILLIS(
+        "vault-replace-after-millis", "300000", "dead time before a vault replica is replaced");
 
     public final String key;
     final String defaultValue;
@@ -343,7 +370,23 @@ public record DeviceConfig(
         integer(v, Key.WAIT_BEFORE_JOIN_SECONDS, 0, 60),
         longValue(v, Key.MAX_BODY_BYTES, 1024, 1L << 30),
         longValue(v, Key.STORAGE_QUOTA_BYTES, 0, Long.MAX_VALUE),
-        health);
+        health,
+        vault(v));
+  }
+
+  private static Vault vault(Map<Key, Object> v) {
+    int replicas = integer(v, Key.VAULT_REPLICAS, 1, 9);
+    int quorum = integer(v, Key.VAULT_WRITE_QUORUM, 1, 9);
+    if (quorum > replicas) {
+      throw new ConfigException(
+          Key.VAULT_WRITE_QUORUM.key, quorum + " exceeds vault-replicas (" + replicas + ")");
+    }
+    return new Vault(
+        replicas,
+        quorum,
+        longValue(v, Key.VAULT_MAX_OBJECT_BYTES, 1024, 1L << 30),
+        longValue(v, Key.VAULT_ANTI_ENTROPY_MILLIS, 100, 86_400_000),
+        longValue(v, Key.VAULT_REPLACE_AFTER_MILLIS, 1000, 30L * 86_400_000));
   }
 
   private static Health health(Map<Key, Object> v) {

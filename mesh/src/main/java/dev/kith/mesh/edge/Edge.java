@@ -5,6 +5,8 @@ import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.MeshExtension;
 import dev.kith.mesh.spi.ServiceContext;
 import dev.kith.mesh.spi.ServiceUnavailable;
+import dev.kith.mesh.vault.MeshVault;
+import dev.kith.mesh.vault.VaultRoutes;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -20,6 +22,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +49,7 @@ public final class Edge extends VerticleBase {
   private final ServiceContext serviceContext;
   private final PrometheusMeterRegistry metrics;
   private final BooleanSupplier ready;
+  private final Supplier<MeshVault> vault;
   private HttpServer server;
 
   public Edge(
@@ -56,7 +60,8 @@ public final class Edge extends VerticleBase {
       List<MeshExtension> extensions,
       ServiceContext serviceContext,
       PrometheusMeterRegistry metrics,
-      BooleanSupplier ready) {
+      BooleanSupplier ready,
+      Supplier<MeshVault> vault) {
     this.port = port;
     this.maxBodyBytes = maxBodyBytes;
     this.device = serviceContext.device();
@@ -66,11 +71,15 @@ public final class Edge extends VerticleBase {
     this.serviceContext = serviceContext;
     this.metrics = metrics;
     this.ready = ready;
+    this.vault = vault;
   }
 
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    // The vault first: its uploads have their own, larger, body limit.
+    MeshVault meshVault = vault.get();
+    VaultRoutes.mount(router, meshVault, serviceContext.config().vault().maxObjectBytes());
     router.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
 
     // Extensions first: their /api/mesh/ routes may answer more fully than the edge's own.
@@ -212,6 +221,10 @@ public final class Edge extends VerticleBase {
                   ? failure.getMessage()
                   : "no such endpoint: " + ctx.request().method() + " " + ctx.request().path();
           case 405 -> "method " + ctx.request().method() + " is not allowed here";
+          case 416 ->
+              failure != null && failure.getMessage() != null
+                  ? failure.getMessage()
+                  : "the requested range cannot be served";
           case 413 ->
               failure != null && failure.getMessage() != null
                   ? failure.getMessage()
@@ -289,6 +302,7 @@ public final class Edge extends VerticleBase {
       case 409 -> "conflict";
       case 413 -> "too-large";
       case 414 -> "uri-too-long";
+      case 416 -> "range-not-satisfiable";
       case 431 -> "headers-too-large";
       case 429 -> "too-many-requests";
       case 502 -> "bad-gateway";

@@ -39,6 +39,14 @@ public interface MeshExtension {
     return null;
   }
 
+  /**
+   * Orders devices by how well they suit keeping vault replicas, best first, or returns {@code
+   * null} for no opinion. Called on a worker when the vault chooses replica devices.
+   */
+  default java.util.List<String> rankForStorage(java.util.List<String> devices) {
+    return null;
+  }
+
   /** Stops the extension, for a clean leave. */
   default Future<Void> stop() {
     return Future.succeededFuture();

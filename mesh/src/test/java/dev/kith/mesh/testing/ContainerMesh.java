@@ -186,6 +186,15 @@ public final class ContainerMesh implements AutoCloseable {
     return others;
   }
 
+  /** The index of the device named {@code name}. */
+  public int indexOf(String name) {
+    int i = names.indexOf(name);
+    if (i < 0) {
+      throw new IllegalArgumentException("no device " + name + " in " + names);
+    }
+    return i;
+  }
+
   /** Kills the container with SIGKILL ({@code docker kill}) and waits until it has stopped. */
   public void dockerKill(int index) {
     String id = containers.get(index).getContainerId();

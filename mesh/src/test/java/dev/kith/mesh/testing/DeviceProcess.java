@@ -272,7 +272,7 @@ public final class DeviceProcess implements AutoCloseable {
   }
 
   /** Sends SIGKILL without waiting, so that a mesh can kill all its devices at once. */
-  void sendSigkill() {
+  public void sendSigkill() {
     process.destroyForcibly();
   }
 

@@ -60,6 +60,69 @@ public final class Http {
     }
   }
 
+  /**
+   * Sends a request with a body (or none, when {@code body} is null) and returns whatever status it
+   * gets.
+   */
+  public static Response send(String method, String url, String contentType, byte[] body) {
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(REQUEST_TIMEOUT)
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(body));
+    if (contentType != null) {
+      builder.header("Content-Type", contentType);
+    }
+    try {
+      HttpResponse<String> response =
+          CLIENT.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+      return new Response(response.statusCode(), response.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(method + " " + url + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted during " + method + " " + url, e);
+    }
+  }
+
+  /** A status, headers and the raw body. */
+  public record BytesResponse(
+      int status, java.util.Map<String, java.util.List<String>> headers, byte[] body) {
+    public String header(String name) {
+      return headers.entrySet().stream()
+          .filter(e -> e.getKey().equalsIgnoreCase(name))
+          .map(e -> e.getValue().get(0))
+          .findFirst()
+          .orElse(null);
+    }
+
+    @Override
+    public String toString() {
+      return "HTTP " + status + " (" + body.length + " bytes)";
+    }
+  }
+
+  /** Sends {@code GET url} with extra headers ({@code name, value, ...}) and returns raw bytes. */
+  public static BytesResponse getBytes(String url, String... headers) {
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT);
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      builder.header(headers[i], headers[i + 1]);
+    }
+    try {
+      HttpResponse<byte[]> response =
+          CLIENT.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+      return new BytesResponse(response.statusCode(), response.headers().map(), response.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException("GET " + url + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted during GET " + url, e);
+    }
+  }
+
   /** Sends {@code GET url}, requires status 200, and parses the body as a JSON object. */
   public static JsonObject getJson(String url) {
     return ok(url).json();

@@ -1,0 +1,961 @@
+package dev.kith.mesh.vault;
+
+import com.hazelcast.core.HazelcastInstance;
+import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.mesh.spi.ServiceUnavailable;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The vault on one device: the coordinator for calls made here, a replica for the owners whose
+ * replica set includes this device, and the anti-entropy that keeps replicas equal.
+ *
+ * <p>Failure model. A write goes to every alive replica at once and is acknowledged when {@code W}
+ * of them hold it durably ({@code W} = {@code vault-write-quorum}, or the number of alive replicas
+ * if fewer, but at least 1). A replica that misses a write (it was down, cut off, or slow) gets it
+ * from anti-entropy: each replica periodically, when a device joins, and when it becomes a replica,
+ * compares bucket digests with every other alive replica and pulls what it lacks. Objects are
+ * immutable and records merge last-writer-wins by hybrid logical clock with the device name as the
+ * tiebreak, so replicas that accepted writes on both sides of a partition converge to one state no
+ * matter in which order they pull. Reads ask enough replicas that at least one of them took part in
+ * every acknowledged write ({@code replicas - W + 1}), and repair stale replicas they notice.
+ *
+ * <p>A write the coordinator could not get {@code W} acknowledgements for fails with {@link
+ * ServiceUnavailable}: some replicas may hold it, and anti-entropy will spread it, but the caller
+ * was not promised anything and should retry.
+ */
+public final class MeshVault implements Vault {
+
+  private static final Logger log = LoggerFactory.getLogger(MeshVault.class);
+
+  /** Where record changes are published; the owner's name follows a dot. */
+  static final String CHANGES_ADDRESS = "kith.vault.changes";
+
+  static final int MAX_KEY_CHARS = 512;
+  static final int MAX_RECORD_BYTES = 256 * 1024;
+  static final int MAX_SCAN_LIMIT = 1000;
+  private static final Pattern OWNER = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+  private static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
+  private static final Pattern MEDIA_TYPE =
+      Pattern.compile(
+          "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*( *;[\\x20-\\x7e]*)?");
+  private static final int ANTI_ENTROPY_PULLS = 4;
+
+  private final Vertx vertx;
+  private final String device;
+  private final DeviceConfig.Vault settings;
+  private final LocalStore store;
+  private final WorkerExecutor workers;
+  private final Hlc hlc = new Hlc();
+  private final ReplicaSets replicaSets;
+  private final ReplicaProtocol protocol;
+  private final MeterRegistry metrics;
+  private final Counter repairs;
+  private final Counter transfers;
+  private final Timer replicationLag;
+  private final Map<String, Long> lastAntiEntropyMillis = new ConcurrentHashMap<>();
+  private final Map<String, LocalStore.Stats> localStats = new ConcurrentHashMap<>();
+  private final Set<String> gauged = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger antiEntropyRunning = new AtomicInteger();
+  private volatile boolean antiEntropyAgain;
+  private volatile boolean stopped;
+  private final List<Long> timers = new ArrayList<>();
+
+  private MeshVault(
+      Vertx vertx,
+      DeviceConfig config,
+      HazelcastInstance hazelcast,
+      LocalStore store,
+      MeterRegistry metrics,
+      UnaryOperator<List<String>> rank) {
+    this.vertx = vertx;
+    this.device = config.name();
+    this.settings = config.vault();
+    this.store = store;
+    this.metrics = metrics;
+    this.workers = vertx.createSharedWorkerExecutor("kith-vault", 8);
+    this.replicaSets = new ReplicaSets(vertx, hazelcast, device, settings, rank);
+    this.protocol =
+        new ReplicaProtocol(vertx, device, store, workers, hlc, this::repair, this::publish);
+    this.repairs =
+        Counter.builder("kith.vault.repairs")
+            .description("Corrupt or missing object copies replaced with good bytes from a replica")
+            .register(metrics);
+    this.transfers =
+        Counter.builder("kith.vault.antientropy.transfers")
+            .description("Objects and records that anti-entropy pulled from another replica")
+            .register(metrics);
+    this.replicationLag =
+        Timer.builder("kith.vault.replication.lag")
+            .description("From a write's start until every alive replica holds it")
+            .publishPercentileHistogram()
+            .register(metrics);
+    Gauge.builder("kith.vault.corrupt.objects", store, s -> s.corruptionsDetected())
+        .description("Object copies found corrupt on this device (each was then repaired)")
+        .register(metrics);
+  }
+
+  /**
+   * Opens this device's store under {@code home/vault}, starts answering other devices and starts
+   * the periodic work.
+   *
+   * @param rank orders devices for keeping replicas, best first, or returns null for no opinion
+   */
+  public static Future<MeshVault> start(
+      Vertx vertx,
+      DeviceConfig config,
+      HazelcastInstance hazelcast,
+      MeterRegistry metrics,
+      UnaryOperator<List<String>> rank) {
+    return vertx
+        .executeBlocking(() -> LocalStore.open(config.home().resolve("vault")))
+        .compose(
+            store -> {
+              MeshVault vault = new MeshVault(vertx, config, hazelcast, store, metrics, rank);
+              return vault.begin().map(vault);
+            });
+  }
+
+  private Future<Void> begin() {
+    replicaSets.onChange(
+        (owner, set) -> {
+          if (set.devices().contains(device)) {
+            vertx.runOnContext(v -> runAntiEntropy("replica set of " + owner + " changed"));
+          }
+          gaugeOwner(owner);
+        });
+    return protocol
+        .blocking(
+            () -> {
+              replicaSets.startMirror();
+              return null;
+            })
+        .compose(mirrored -> protocol.listen())
+        .onSuccess(
+            listening -> {
+              Registry.register(vertx, this);
+              timers.add(
+                  vertx.setPeriodic(
+                      ReplicaSets.MAINTAIN_MILLIS, t -> protocol.blocking(this::maintain)));
+              timers.add(
+                  vertx.setPeriodic(settings.antiEntropyMillis(), t -> runAntiEntropy("periodic")));
+              timers.add(vertx.setPeriodic(10_000, t -> refreshStats()));
+              refreshStats();
+              log.info(
+                  "vault on {} is open: {} replicas per owner, writes need {}",
+                  device,
+                  settings.replicas(),
+                  settings.writeQuorum());
+            });
+  }
+
+  /** The devices the mesh knows, each with its state and capacity; called about once a second. */
+  public void devicesSeen(List<JsonObject> known) {
+    int aliveBefore = (int) replicaSets.aliveDeviceCount();
+    replicaSets.devicesSeen(known);
+    if (replicaSets.aliveDeviceCount() > aliveBefore && aliveBefore > 0) {
+      // A device joined or came back: compare contents soon, after it has settled.
+      vertx.setTimer(1_000, t -> runAntiEntropy("a device joined"));
+    }
+  }
+
+  /** Runs a round of anti-entropy now, for tests and for a device that just joined. */
+  public void runAntiEntropy(String why) {
+    if (stopped) {
+      return;
+    }
+    if (antiEntropyRunning.getAndIncrement() > 0) {
+      antiEntropyAgain = true;
+      antiEntropyRunning.decrementAndGet();
+      return;
+    }
+    antiEntropyAgain = false;
+    antiEntropyRound(why)
+        .onComplete(
+            done -> {
+              antiEntropyRunning.decrementAndGet();
+              if (done.failed()) {
+                log.warn("vault anti-entropy on {} failed: {}", device, done.cause().toString());
+              }
+              if (antiEntropyAgain) {
+                vertx.setTimer(200, t -> runAntiEntropy("asked again while running"));
+              }
+            });
+  }
+
+  public Future<Void> stop() {
+    stopped = true;
+    timers.forEach(vertx::cancelTimer);
+    Registry.unregister(vertx);
+    return protocol
+        .close()
+        .eventually(
+            () ->
+                protocol.blocking(
+                    () -> {
+                      replicaSets.stopMirror();
+                      store.close();
+                      return null;
+                    }))
+        .eventually(workers::close)
+        .mapEmpty();
+  }
+
+  // ---- objects -----------------------------------------------------------------------------
+
+  @Override
+  public Future<String> putObject(String owner, String mediaType, Buffer bytes) {
+    try {
+      checkOwner(owner);
+      checkMediaType(mediaType);
+      if (bytes.length() > settings.maxObjectBytes()) {
+        throw new IllegalArgumentException(
+            "object is "
+                + bytes.length()
+                + " bytes; the vault keeps objects up to "
+                + settings.maxObjectBytes()
+                + " bytes (vault-max-object-bytes)");
+      }
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    byte[] data = bytes.getBytes();
+    return protocol
+        .blocking(() -> sha256(data))
+        .compose(
+            id ->
+                replicaSets
+                    .of(owner)
+                    .compose(
+                        set ->
+                            quorumWrite(
+                                owner,
+                                set,
+                                "object " + id,
+                                to -> protocol.putObject(to, owner, id, mediaType, data)))
+                    .map(id));
+  }
+
+  @Override
+  public Future<VaultObject> getObject(String owner, String id, long offset, long length) {
+    try {
+      checkOwner(owner);
+      checkId(id);
+      if (offset < 0 || length < 0) {
+        throw new IllegalArgumentException("offset and length must not be negative");
+      }
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return replicaSets
+        .of(owner)
+        .compose(
+            set -> {
+              List<String> from = readOrder(set);
+              return firstHolder(from, 0, owner, id, offset, length, null);
+            });
+  }
+
+  @Override
+  public Future<Boolean> hasObject(String owner, String id) {
+    return getObject(owner, id, 0, 0)
+        .map(true)
+        .recover(
+            e -> e instanceof NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
+  }
+
+  /** Tries each device in turn until one holds the object. */
+  private Future<VaultObject> firstHolder(
+      List<String> from,
+      int index,
+      String owner,
+      String id,
+      long offset,
+      long length,
+      Throwable lastFailure) {
+    if (index >= from.size()) {
+      if (lastFailure != null) {
+        return Future.failedFuture(
+            new ServiceUnavailable(
+                "no reachable replica of "
+                    + owner
+                    + "'s vault holds object "
+                    + id
+                    + " (last error: "
+                    + lastFailure.getMessage()
+                    + "); retry shortly"));
+      }
+      return Future.failedFuture(new NotFound("no object " + id + " in " + owner + "'s vault"));
+    }
+    return protocol
+        .getObject(from.get(index), owner, id, offset, length)
+        .transform(
+            ar -> {
+              if (ar.succeeded() && ar.result() != null) {
+                return Future.succeededFuture(ar.result());
+              }
+              Throwable failure = ar.failed() ? ar.cause() : lastFailure;
+              return firstHolder(from, index + 1, owner, id, offset, length, failure);
+            });
+  }
+
+  /**
+   * Replaces this device's corrupt copy of an object with good bytes from another replica; the
+   * future gives the bytes, or {@code null} when no other replica holds a good copy.
+   */
+  private Future<byte[]> repair(String owner, String id) {
+    return replicaSets
+        .of(owner)
+        .compose(
+            set -> {
+              List<String> others = new ArrayList<>(readOrder(set));
+              others.remove(device);
+              return firstHolder(others, 0, owner, id, 0, Long.MAX_VALUE, null);
+            })
+        .compose(
+            good ->
+                protocol
+                    .blocking(
+                        () ->
+                            store.putObject(
+                                owner, id, good.info().mediaType(), good.bytes().getBytes()))
+                    .map(
+                        stored -> {
+                          repairs.increment();
+                          log.info(
+                              "vault object {} of {} repaired on {} from another replica",
+                              id,
+                              owner,
+                              device);
+                          return good.bytes().getBytes();
+                        }))
+        .recover(
+            e -> {
+              log.error(
+                  "vault object {} of {} is corrupt on {} and no other replica has a good copy"
+                      + " ({}); restore it from a backup (kith import)",
+                  id,
+                  owner,
+                  device,
+                  e.getMessage());
+              return Future.succeededFuture(null);
+            });
+  }
+
+  /** Whether this device itself holds a copy of the object (for checks of replication). */
+  public Future<Boolean> hasLocalObject(String owner, String id) {
+    try {
+      checkOwner(owner);
+      checkId(id);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return protocol.blocking(() -> store.hasObject(owner, id));
+  }
+
+  /** This device's own copy of a record, tombstone included, or {@code null}. */
+  public Future<StoredRecord> localRecord(String owner, String key) {
+    try {
+      checkOwner(owner);
+      checkKey(key);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return protocol.getRecord(device, owner, key);
+  }
+
+  // ---- records -----------------------------------------------------------------------------
+
+  @Override
+  public Future<Version> putRecord(String owner, String key, JsonObject value) {
+    if (value == null) {
+      return Future.failedFuture(new IllegalArgumentException("a record needs a JSON value"));
+    }
+    return writeRecord(owner, key, value.encode());
+  }
+
+  @Override
+  public Future<Version> deleteRecord(String owner, String key) {
+    return writeRecord(owner, key, null);
+  }
+
+  private Future<Version> writeRecord(String owner, String key, String value) {
+    try {
+      checkOwner(owner);
+      checkKey(key);
+      if (value != null && value.length() > MAX_RECORD_BYTES) {
+        throw new IllegalArgumentException(
+            "record value is larger than " + MAX_RECORD_BYTES + " bytes; store it as an object");
+      }
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    StoredRecord record = new StoredRecord(owner, key, new Version(hlc.now(), device), value);
+    return replicaSets
+        .of(owner)
+        .compose(
+            set ->
+                quorumWrite(
+                    owner,
+                    set,
+                    "record " + key,
+                    to -> protocol.applyRecords(to, owner, List.of(record))))
+        .map(record.version())
+        .onSuccess(v -> publish(List.of(record)));
+  }
+
+  @Override
+  public Future<StoredRecord> getRecord(String owner, String key) {
+    try {
+      checkOwner(owner);
+      checkKey(key);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return replicaSets
+        .of(owner)
+        .compose(
+            set ->
+                quorumRead(
+                    owner,
+                    set,
+                    from ->
+                        protocol
+                            .getRecord(from, owner, key)
+                            .map(r -> r == null ? List.<StoredRecord>of() : List.of(r))))
+        .map(found -> found.isEmpty() || found.get(0).deleted() ? null : found.get(0));
+  }
+
+  @Override
+  public Future<List<StoredRecord>> scan(String owner, String prefix, String afterKey, int limit) {
+    return scanPage(owner, prefix, afterKey, limit).map(Page::records);
+  }
+
+  /** Live records of one page, and the key to continue after, or null at the end. */
+  public record Page(List<StoredRecord> records, String next) {}
+
+  /** A page of a prefix scan; tombstones count toward the limit but are not returned. */
+  public Future<Page> scanPage(String owner, String prefix, String afterKey, int limit) {
+    try {
+      checkOwner(owner);
+      if (prefix == null || prefix.length() > MAX_KEY_CHARS || prefix.indexOf('\0') >= 0) {
+        throw new IllegalArgumentException("prefix must be at most " + MAX_KEY_CHARS + " chars");
+      }
+      if (afterKey != null) {
+        checkKey(afterKey);
+      }
+      if (limit < 1 || limit > MAX_SCAN_LIMIT) {
+        throw new IllegalArgumentException("limit must be 1-" + MAX_SCAN_LIMIT);
+      }
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return replicaSets
+        .of(owner)
+        .compose(
+            set ->
+                quorumRead(owner, set, from -> protocol.scan(from, owner, prefix, afterKey, limit)))
+        .map(
+            merged -> {
+              List<StoredRecord> page = merged.subList(0, Math.min(limit, merged.size()));
+              String next = merged.size() >= limit ? page.get(page.size() - 1).key() : null;
+              return new Page(page.stream().filter(r -> !r.deleted()).toList(), next);
+            });
+  }
+
+  @Override
+  public Future<Watch> watch(String owner, String prefix, Handler<StoredRecord> handler) {
+    try {
+      checkOwner(owner);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    MessageConsumer<JsonObject> consumer =
+        vertx
+            .eventBus()
+            .consumer(
+                CHANGES_ADDRESS + "." + owner,
+                message -> {
+                  StoredRecord r = StoredRecord.fromJson(message.body());
+                  if (r.key().startsWith(prefix)) {
+                    handler.handle(r);
+                  }
+                });
+    return consumer.completion().map(v -> (Watch) consumer::unregister);
+  }
+
+  private void publish(List<StoredRecord> changed) {
+    for (StoredRecord r : changed) {
+      vertx.eventBus().publish(CHANGES_ADDRESS + "." + r.owner(), r.toJson());
+    }
+  }
+
+  // ---- quorum ------------------------------------------------------------------------------
+
+  /**
+   * Sends a write to every alive replica; completes when {@code W} hold it, fails as soon as {@code
+   * W} can no longer be reached.
+   */
+  private Future<Void> quorumWrite(
+      String owner,
+      ReplicaSets.ReplicaSet set,
+      String what,
+      java.util.function.Function<String, Future<Void>> writeTo) {
+    List<String> alive = set.devices().stream().filter(replicaSets::isAlive).toList();
+    if (alive.isEmpty()) {
+      return Future.failedFuture(
+          new ServiceUnavailable(
+              "no replica of "
+                  + owner
+                  + "'s vault is reachable ("
+                  + set.devices()
+                  + "); start one of those devices, or wait for the vault to move"));
+    }
+    int needed = Math.max(1, Math.min(settings.writeQuorum(), alive.size()));
+    Promise<Void> acknowledged = Promise.promise();
+    AtomicInteger ok = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+    long started = System.nanoTime();
+    for (String replica : alive) {
+      writeTo
+          .apply(replica)
+          .onComplete(
+              ar -> {
+                if (ar.succeeded()) {
+                  int n = ok.incrementAndGet();
+                  if (n >= needed) {
+                    acknowledged.tryComplete();
+                  }
+                  if (n == alive.size()) {
+                    replicationLag.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                  }
+                } else {
+                  errors.add(replica + ": " + ar.cause().getMessage());
+                  if (failed.incrementAndGet() > alive.size() - needed) {
+                    acknowledged.tryFail(
+                        new ServiceUnavailable(
+                            "only "
+                                + ok.get()
+                                + " of "
+                                + needed
+                                + " replicas of "
+                                + owner
+                                + "'s vault acknowledged "
+                                + what
+                                + " "
+                                + errors
+                                + "; retry shortly"));
+                  }
+                }
+              });
+    }
+    return acknowledged.future();
+  }
+
+  /**
+   * Asks alive replicas for records and merges their answers (newest version of each key, in key
+   * order); completes once enough replicas answered that one of them saw every acknowledged write.
+   * Replicas found behind are sent the newer records.
+   */
+  private Future<List<StoredRecord>> quorumRead(
+      String owner,
+      ReplicaSets.ReplicaSet set,
+      java.util.function.Function<String, Future<List<StoredRecord>>> readFrom) {
+    List<String> alive = readOrder(set);
+    int replicas = set.devices().size();
+    int writeQuorum = Math.min(settings.writeQuorum(), replicas);
+    int needed = Math.max(1, Math.min(alive.size(), replicas - writeQuorum + 1));
+    if (alive.isEmpty()) {
+      return Future.failedFuture(
+          new ServiceUnavailable(
+              "no replica of " + owner + "'s vault is reachable (" + set.devices() + ")"));
+    }
+    Promise<List<StoredRecord>> result = Promise.promise();
+    Map<String, List<StoredRecord>> answers = new ConcurrentHashMap<>();
+    AtomicInteger done = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    for (String replica : alive) {
+      readFrom
+          .apply(replica)
+          .onComplete(
+              ar -> {
+                if (ar.succeeded()) {
+                  answers.put(replica, ar.result());
+                  if (answers.size() >= needed) {
+                    result.tryComplete(merge(answers.values()));
+                  }
+                } else if (failed.incrementAndGet() > alive.size() - needed) {
+                  result.tryFail(
+                      new ServiceUnavailable(
+                          "too few replicas of "
+                              + owner
+                              + "'s vault answered ("
+                              + ar.cause().getMessage()
+                              + "); retry shortly"));
+                }
+                if (done.incrementAndGet() == alive.size()) {
+                  readRepair(owner, answers);
+                }
+              });
+    }
+    return result.future();
+  }
+
+  /** Sends each replica that answered the records it was behind on. */
+  private void readRepair(String owner, Map<String, List<StoredRecord>> answers) {
+    List<StoredRecord> newest = merge(answers.values());
+    for (Map.Entry<String, List<StoredRecord>> e : answers.entrySet()) {
+      Map<String, StoredRecord> theirs = new TreeMap<>();
+      e.getValue().forEach(r -> theirs.put(r.key(), r));
+      List<StoredRecord> behind = new ArrayList<>();
+      for (StoredRecord r : newest) {
+        StoredRecord their = theirs.get(r.key());
+        if (their != null && r.newerThan(their)) {
+          behind.add(r);
+        }
+      }
+      if (!behind.isEmpty()) {
+        protocol
+            .applyRecords(e.getKey(), owner, behind)
+            .onFailure(x -> log.debug("read repair to {} failed: {}", e.getKey(), x.toString()));
+      }
+    }
+  }
+
+  /** Keys in the store's order: by their UTF-8 bytes, so that paging agrees with every replica. */
+  private static final java.util.Comparator<String> KEY_ORDER =
+      (a, b) ->
+          java.util.Arrays.compareUnsigned(
+              a.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+              b.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+  private static List<StoredRecord> merge(java.util.Collection<List<StoredRecord>> answers) {
+    Map<String, StoredRecord> byKey = new TreeMap<>(KEY_ORDER);
+    for (List<StoredRecord> list : answers) {
+      for (StoredRecord r : list) {
+        byKey.merge(r.key(), r, (a, b) -> b.newerThan(a) ? b : a);
+      }
+    }
+    return new ArrayList<>(byKey.values());
+  }
+
+  /** Alive replicas, this device first (its answer needs no network). */
+  private List<String> readOrder(ReplicaSets.ReplicaSet set) {
+    List<String> alive =
+        new ArrayList<>(set.devices().stream().filter(replicaSets::isAlive).toList());
+    if (alive.remove(device)) {
+      alive.add(0, device);
+    }
+    return alive;
+  }
+
+  // ---- anti-entropy ------------------------------------------------------------------------
+
+  private Void maintain() {
+    try {
+      replicaSets.maintain();
+    } catch (RuntimeException e) {
+      log.warn("vault replica maintenance on {} failed: {}", device, e.toString());
+    }
+    return null;
+  }
+
+  /** Pulls, for each owner this device keeps, what other alive replicas hold and it lacks. */
+  private Future<Void> antiEntropyRound(String why) {
+    Future<Void> chain = Future.succeededFuture();
+    for (Map.Entry<String, ReplicaSets.ReplicaSet> e : replicaSets.all().entrySet()) {
+      String owner = e.getKey();
+      ReplicaSets.ReplicaSet set = e.getValue();
+      if (!set.devices().contains(device)) {
+        continue;
+      }
+      for (String peer : set.devices()) {
+        if (peer.equals(device) || !replicaSets.isAlive(peer)) {
+          continue;
+        }
+        chain =
+            chain.compose(
+                v ->
+                    pullFrom(peer, owner)
+                        .recover(
+                            x -> {
+                              log.warn(
+                                  "vault anti-entropy on {} could not compare {}'s vault with {}:"
+                                      + " {}",
+                                  device,
+                                  owner,
+                                  peer,
+                                  x.getMessage());
+                              return Future.succeededFuture();
+                            }));
+      }
+      chain = chain.onSuccess(v -> lastAntiEntropyMillis.put(owner, System.currentTimeMillis()));
+    }
+    log.debug("vault anti-entropy on {} ({})", device, why);
+    return chain;
+  }
+
+  private Future<Void> pullFrom(String peer, String owner) {
+    return Future.all(protocol.summary(peer, owner), protocol.summary(device, owner))
+        .compose(
+            both -> {
+              JsonObject theirs = both.resultAt(0);
+              JsonObject mine = both.resultAt(1);
+              Future<Void> chain = Future.succeededFuture();
+              JsonObject theirObjects = theirs.getJsonObject("objects", new JsonObject());
+              JsonObject myObjects = mine.getJsonObject("objects", new JsonObject());
+              for (String bucket : theirObjects.fieldNames()) {
+                if (!theirObjects.getString(bucket).equals(myObjects.getString(bucket))) {
+                  chain = chain.compose(v -> pullObjects(peer, owner, bucket));
+                }
+              }
+              JsonObject theirRecords = theirs.getJsonObject("records", new JsonObject());
+              JsonObject myRecords = mine.getJsonObject("records", new JsonObject());
+              for (String bucket : theirRecords.fieldNames()) {
+                if (!theirRecords.getString(bucket).equals(myRecords.getString(bucket))) {
+                  chain = chain.compose(v -> pullRecords(peer, owner, Long.parseLong(bucket)));
+                }
+              }
+              return chain;
+            });
+  }
+
+  private Future<Void> pullObjects(String peer, String owner, String bucket) {
+    return Future.all(
+            protocol.objectIds(peer, owner, bucket), protocol.objectIds(device, owner, bucket))
+        .compose(
+            both -> {
+              List<String> missing = new ArrayList<>(both.<List<String>>resultAt(0));
+              missing.removeAll(both.<List<String>>resultAt(1));
+              return pullEach(peer, owner, missing);
+            });
+  }
+
+  /** Copies objects from {@code peer}, a few at a time. */
+  private Future<Void> pullEach(String peer, String owner, List<String> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> all = Promise.promise();
+    java.util.Iterator<String> next = ids.iterator();
+    AtomicInteger inFlight = new AtomicInteger();
+    Runnable[] pump = new Runnable[1];
+    pump[0] =
+        () -> {
+          synchronized (next) {
+            while (inFlight.get() < ANTI_ENTROPY_PULLS && next.hasNext()) {
+              String id = next.next();
+              inFlight.incrementAndGet();
+              protocol
+                  .getObject(peer, owner, id, 0, Long.MAX_VALUE)
+                  .compose(
+                      obj ->
+                          obj == null
+                              ? Future.succeededFuture()
+                              : protocol.putObject(
+                                  device,
+                                  owner,
+                                  id,
+                                  obj.info().mediaType(),
+                                  obj.bytes().getBytes()))
+                  .onComplete(
+                      ar -> {
+                        if (ar.succeeded()) {
+                          transfers.increment();
+                        } else {
+                          all.tryFail(ar.cause());
+                        }
+                        inFlight.decrementAndGet();
+                        boolean finished;
+                        synchronized (next) {
+                          finished = !next.hasNext() && inFlight.get() == 0;
+                        }
+                        if (finished) {
+                          all.tryComplete();
+                        } else {
+                          pump[0].run();
+                        }
+                      });
+            }
+          }
+        };
+    pump[0].run();
+    return all.future();
+  }
+
+  private Future<Void> pullRecords(String peer, String owner, long bucket) {
+    return protocol
+        .bucketRecords(peer, owner, bucket)
+        .compose(protocol::applyHere)
+        .onSuccess(transfers::increment)
+        .mapEmpty();
+  }
+
+  // ---- status and metrics ------------------------------------------------------------------
+
+  @Override
+  public Future<JsonObject> status(String owner) {
+    try {
+      checkOwner(owner);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return replicaSets
+        .of(owner)
+        .compose(
+            set -> {
+              List<Future<JsonObject>> each = new ArrayList<>();
+              for (String replica : set.devices()) {
+                boolean alive = replicaSets.isAlive(replica);
+                Future<JsonObject> stats =
+                    alive
+                        ? protocol
+                            .stats(replica, owner)
+                            .recover(
+                                e ->
+                                    Future.succeededFuture(
+                                        new JsonObject().put("error", e.getMessage())))
+                        : Future.succeededFuture(new JsonObject());
+                each.add(
+                    stats.map(
+                        s ->
+                            s.copy()
+                                .put("device", replica)
+                                .put("state", alive ? "alive" : "away")));
+              }
+              return Future.join(each)
+                  .transform(
+                      ar -> {
+                        JsonArray replicas = new JsonArray();
+                        each.forEach(f -> replicas.add(f.result()));
+                        long alive = set.devices().stream().filter(replicaSets::isAlive).count();
+                        Long last = lastAntiEntropyMillis.get(owner);
+                        return Future.succeededFuture(
+                            new JsonObject()
+                                .put("owner", owner)
+                                .put("replicas", replicas)
+                                .put("epoch", set.epoch())
+                                .put("aliveReplicas", alive)
+                                .put(
+                                    "writeQuorum",
+                                    Math.max(1, Math.min(settings.writeQuorum(), (int) alive)))
+                                .put("underReplicated", underReplicated(set))
+                                .put(
+                                    "lastAntiEntropy",
+                                    last == null ? null : Instant.ofEpochMilli(last).toString()));
+                      });
+            });
+  }
+
+  private boolean underReplicated(ReplicaSets.ReplicaSet set) {
+    long alive = set.devices().stream().filter(replicaSets::isAlive).count();
+    long possible = Math.min(settings.replicas(), Math.max(1, replicaSets.aliveDeviceCount()));
+    return alive < set.devices().size() || alive < possible;
+  }
+
+  private void gaugeOwner(String owner) {
+    if (!gauged.add(owner)) {
+      return;
+    }
+    Gauge.builder(
+            "kith.vault.underreplicated",
+            this,
+            v -> {
+              ReplicaSets.ReplicaSet set = v.replicaSets.cached(owner);
+              return set != null && v.underReplicated(set) ? 1 : 0;
+            })
+        .description("1 while fewer replicas of the owner's vault are alive than it should have")
+        .tag("owner", owner)
+        .register(metrics);
+    Gauge.builder("kith.vault.objects", this, v -> v.statOf(owner, LocalStore.Stats::objects))
+        .description("Objects of the owner's vault held on this device")
+        .tags("owner", owner, "device", device)
+        .register(metrics);
+    Gauge.builder("kith.vault.bytes", this, v -> v.statOf(owner, LocalStore.Stats::objectBytes))
+        .description("Bytes of the owner's objects held on this device")
+        .tags("owner", owner, "device", device)
+        .baseUnit("bytes")
+        .register(metrics);
+  }
+
+  private double statOf(String owner, java.util.function.ToLongFunction<LocalStore.Stats> f) {
+    LocalStore.Stats s = localStats.get(owner);
+    return s == null ? 0 : f.applyAsLong(s);
+  }
+
+  private void refreshStats() {
+    protocol
+        .blocking(
+            () -> {
+              for (String owner : store.owners()) {
+                localStats.put(owner, store.stats(owner));
+              }
+              return null;
+            })
+        .onSuccess(v -> localStats.keySet().forEach(this::gaugeOwner))
+        .onFailure(e -> log.warn("vault statistics on {} failed: {}", device, e.toString()));
+  }
+
+  // ---- validation --------------------------------------------------------------------------
+
+  static void checkOwner(String owner) {
+    if (owner == null || !OWNER.matcher(owner).matches()) {
+      throw new IllegalArgumentException("'" + owner + "' is not an owner name");
+    }
+  }
+
+  static void checkId(String id) {
+    if (id == null || !ID.matcher(id).matches()) {
+      throw new IllegalArgumentException("an object id is 64 lowercase hex digits (SHA-256)");
+    }
+  }
+
+  static void checkKey(String key) {
+    if (key == null || key.isEmpty() || key.length() > MAX_KEY_CHARS || key.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException(
+          "a record key is 1-" + MAX_KEY_CHARS + " characters, without NUL");
+    }
+  }
+
+  static void checkMediaType(String mediaType) {
+    if (mediaType == null || mediaType.length() > 255 || !MEDIA_TYPE.matcher(mediaType).matches()) {
+      throw new IllegalArgumentException("'" + mediaType + "' is not a media type (type/subtype)");
+    }
+  }
+
+  static String sha256(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,423 @@
+package dev.kith.mesh.vault;
+
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How devices ask each other's local stores: one event-bus address per device ({@code
+ * kith.vault.store@<device>}), with the operation in the {@code op} header. A call to this device
+ * itself skips the bus. Both sides of every call are here, so the request and the reply are read
+ * and written in one place.
+ *
+ * <p>Store work runs on the vault's worker pool, never on an event loop. A replica that finds its
+ * copy of an object corrupt asks {@code repair} for good bytes (from another replica) before it
+ * answers, so a caller never receives bytes that do not match their id.
+ */
+final class ReplicaProtocol {
+
+  private static final Logger log = LoggerFactory.getLogger(ReplicaProtocol.class);
+
+  static final String ADDRESS = "kith.vault.store";
+
+  /** Objects travel whole in one message, so a call waits long enough for the largest one. */
+  static final long CALL_TIMEOUT_MILLIS = 15_000;
+
+  static final int NOT_FOUND = 404;
+  static final int BAD_REQUEST = 400;
+
+  private final Vertx vertx;
+  private final String device;
+  private final LocalStore store;
+  private final WorkerExecutor workers;
+  private final Hlc hlc;
+  private final BiFunction<String, String, Future<byte[]>> repair;
+  private final java.util.function.Consumer<List<StoredRecord>> applied;
+  private MessageConsumer<Object> consumer;
+
+  /**
+   * @param repair fetches good bytes of (owner, id) from another replica and stores them here
+   * @param applied told of records that changed this device's store through a call
+   */
+  ReplicaProtocol(
+      Vertx vertx,
+      String device,
+      LocalStore store,
+      WorkerExecutor workers,
+      Hlc hlc,
+      BiFunction<String, String, Future<byte[]>> repair,
+      java.util.function.Consumer<List<StoredRecord>> applied) {
+    this.vertx = vertx;
+    this.device = device;
+    this.store = store;
+    this.workers = workers;
+    this.hlc = hlc;
+    this.repair = repair;
+    this.applied = applied;
+  }
+
+  static String address(String device) {
+    return ADDRESS + "@" + device;
+  }
+
+  /** Starts answering other devices. */
+  Future<Void> listen() {
+    consumer = vertx.eventBus().consumer(address(device), this::handle);
+    return consumer.completion();
+  }
+
+  Future<Void> close() {
+    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+  }
+
+  // ---- calls -------------------------------------------------------------------------------
+
+  Future<Void> putObject(String to, String owner, String id, String mediaType, byte[] bytes) {
+    if (to.equals(device)) {
+      return blocking(() -> store.putObject(owner, id, mediaType, bytes)).mapEmpty();
+    }
+    DeliveryOptions options =
+        options("put-object")
+            .addHeader("owner", owner)
+            .addHeader("id", id)
+            .addHeader("type", mediaType);
+    return vertx.eventBus().request(address(to), Buffer.buffer(bytes), options).mapEmpty();
+  }
+
+  /** Bytes of an object, or {@code null} when {@code from} does not hold it. */
+  Future<Vault.VaultObject> getObject(
+      String from, String owner, String id, long offset, long length) {
+    if (from.equals(device)) {
+      return readLocal(owner, id, offset, length);
+    }
+    JsonObject body =
+        new JsonObject()
+            .put("owner", owner)
+            .put("id", id)
+            .put("offset", offset)
+            .put("length", length);
+    return vertx
+        .eventBus()
+        .<Buffer>request(address(from), body, options("get-object"))
+        .map(
+            reply -> {
+              MultiMap h = reply.headers();
+              ObjectInfo info =
+                  new ObjectInfo(
+                      owner,
+                      id,
+                      Long.parseLong(h.get("size")),
+                      h.get("type"),
+                      Long.parseLong(h.get("storedAt")));
+              return new Vault.VaultObject(info, offset, reply.body());
+            })
+        .recover(e -> isNotFound(e) ? Future.succeededFuture(null) : Future.failedFuture(e));
+  }
+
+  Future<Void> applyRecords(String to, String owner, List<StoredRecord> records) {
+    if (to.equals(device)) {
+      return applyLocal(records).mapEmpty();
+    }
+    JsonArray list = new JsonArray();
+    records.forEach(r -> list.add(r.toJson()));
+    JsonObject body = new JsonObject().put("owner", owner).put("records", list);
+    return vertx.eventBus().request(address(to), body, options("apply-records")).mapEmpty();
+  }
+
+  /** The record as {@code from} holds it (tombstones included), or {@code null}. */
+  Future<StoredRecord> getRecord(String from, String owner, String key) {
+    if (from.equals(device)) {
+      return blocking(() -> store.getRecord(owner, key).orElse(null));
+    }
+    JsonObject body = new JsonObject().put("owner", owner).put("key", key);
+    return this.<JsonObject>call(from, "get-record", body)
+        .map(
+            reply ->
+                reply.getJsonObject("record") == null
+                    ? null
+                    : StoredRecord.fromJson(reply.getJsonObject("record")));
+  }
+
+  /** Records under a prefix as {@code from} holds them, tombstones included. */
+  Future<List<StoredRecord>> scan(
+      String from, String owner, String prefix, String afterKey, int limit) {
+    if (from.equals(device)) {
+      return blocking(() -> store.scan(owner, prefix, afterKey, limit, true));
+    }
+    JsonObject body =
+        new JsonObject()
+            .put("owner", owner)
+            .put("prefix", prefix)
+            .put("after", afterKey)
+            .put("limit", limit);
+    return this.<JsonObject>call(from, "scan", body).map(ReplicaProtocol::records);
+  }
+
+  /** Digests of {@code from}'s objects and records, by bucket. */
+  Future<JsonObject> summary(String from, String owner) {
+    if (from.equals(device)) {
+      return blocking(() -> summaryLocal(owner));
+    }
+    return call(from, "summary", new JsonObject().put("owner", owner));
+  }
+
+  Future<List<String>> objectIds(String from, String owner, String bucket) {
+    if (from.equals(device)) {
+      return blocking(() -> store.objectIds(owner, bucket));
+    }
+    JsonObject body = new JsonObject().put("owner", owner).put("bucket", bucket);
+    return this.<JsonObject>call(from, "object-ids", body)
+        .map(
+            reply -> {
+              List<String> ids = new ArrayList<>();
+              reply.getJsonArray("ids").forEach(id -> ids.add((String) id));
+              return ids;
+            });
+  }
+
+  Future<List<StoredRecord>> bucketRecords(String from, String owner, long bucket) {
+    if (from.equals(device)) {
+      return blocking(() -> store.recordsInBucket(owner, bucket));
+    }
+    JsonObject body = new JsonObject().put("owner", owner).put("bucket", bucket);
+    return this.<JsonObject>call(from, "bucket-records", body).map(ReplicaProtocol::records);
+  }
+
+  Future<JsonObject> stats(String from, String owner) {
+    if (from.equals(device)) {
+      return blocking(() -> statsLocal(owner));
+    }
+    return call(from, "stats", new JsonObject().put("owner", owner));
+  }
+
+  // ---- answers -----------------------------------------------------------------------------
+
+  private void handle(Message<Object> message) {
+    String op = message.headers().get("op");
+    Future<?> answer;
+    try {
+      answer =
+          switch (op == null ? "" : op) {
+            case "put-object" -> {
+              MultiMap h = message.headers();
+              byte[] bytes = ((Buffer) message.body()).getBytes();
+              yield putObject(device, h.get("owner"), h.get("id"), h.get("type"), bytes)
+                  .map(new JsonObject().put("id", h.get("id")));
+            }
+            case "get-object" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield readLocal(
+                  b.getString("owner"),
+                  b.getString("id"),
+                  b.getLong("offset", 0L),
+                  b.getLong("length", Long.MAX_VALUE));
+            }
+            case "apply-records" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield applyLocal(records(b)).map(n -> new JsonObject().put("changed", n));
+            }
+            case "get-record" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield getRecord(device, b.getString("owner"), b.getString("key"))
+                  .map(r -> new JsonObject().put("record", r == null ? null : r.toJson()));
+            }
+            case "scan" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield scan(
+                      device,
+                      b.getString("owner"),
+                      b.getString("prefix", ""),
+                      b.getString("after"),
+                      b.getInteger("limit", 100))
+                  .map(ReplicaProtocol::recordsJson);
+            }
+            case "summary" -> summary(device, ((JsonObject) message.body()).getString("owner"));
+            case "object-ids" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield objectIds(device, b.getString("owner"), b.getString("bucket"))
+                  .map(ids -> new JsonObject().put("ids", new JsonArray(ids)));
+            }
+            case "bucket-records" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield bucketRecords(device, b.getString("owner"), b.getLong("bucket"))
+                  .map(ReplicaProtocol::recordsJson);
+            }
+            case "stats" -> stats(device, ((JsonObject) message.body()).getString("owner"));
+            default -> Future.failedFuture(new IllegalArgumentException("unknown op " + op));
+          };
+    } catch (RuntimeException e) {
+      answer = Future.failedFuture(e);
+    }
+    answer.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            fail(message, op, ar.cause());
+          } else if (ar.result() == null) {
+            message.fail(NOT_FOUND, "not held on " + device);
+          } else if (ar.result() instanceof Vault.VaultObject object) {
+            DeliveryOptions headers =
+                new DeliveryOptions()
+                    .addHeader("size", String.valueOf(object.info().size()))
+                    .addHeader("type", object.info().mediaType())
+                    .addHeader("storedAt", String.valueOf(object.info().storedAtMillis()));
+            message.reply(object.bytes(), headers);
+          } else {
+            message.reply(ar.result());
+          }
+        });
+  }
+
+  private void fail(Message<Object> message, String op, Throwable cause) {
+    if (cause instanceof IllegalArgumentException || cause instanceof ClassCastException) {
+      message.fail(BAD_REQUEST, String.valueOf(cause.getMessage()));
+    } else if (cause instanceof Vault.NotFound) {
+      message.fail(NOT_FOUND, cause.getMessage());
+    } else {
+      log.warn("vault call {} failed on {}: {}", op, device, cause.toString());
+      message.fail(500, device + ": " + cause);
+    }
+  }
+
+  private Future<Vault.VaultObject> readLocal(String owner, String id, long offset, long length) {
+    return blocking(
+            () -> {
+              ObjectInfo info = store.objectInfo(owner, id).orElse(null);
+              if (info == null) {
+                return null;
+              }
+              byte[] bytes = store.readObject(owner, id, offset, length);
+              return bytes == null
+                  ? null
+                  : new Vault.VaultObject(info, offset, Buffer.buffer(bytes));
+            })
+        .recover(
+            e -> {
+              if (!(e instanceof CorruptObjectException)) {
+                return Future.failedFuture(e);
+              }
+              log.error(
+                  "vault object {} of {} is corrupt on {}; repairing it from another replica",
+                  id,
+                  owner,
+                  device);
+              return repair
+                  .apply(owner, id)
+                  .compose(
+                      good -> {
+                        if (good == null) {
+                          return Future.succeededFuture(null);
+                        }
+                        return blocking(
+                            () -> {
+                              ObjectInfo info = store.objectInfo(owner, id).orElseThrow();
+                              return new Vault.VaultObject(
+                                  info, offset, Buffer.buffer(slice(good, offset, length)));
+                            });
+                      });
+            });
+  }
+
+  /** Applies records to this device's store; the future gives how many changed it. */
+  Future<Integer> applyHere(List<StoredRecord> records) {
+    return applyLocal(records);
+  }
+
+  private Future<Integer> applyLocal(List<StoredRecord> records) {
+    return blocking(
+            () -> {
+              List<StoredRecord> changed = new ArrayList<>();
+              for (StoredRecord r : records) {
+                hlc.observe(r.version().hlc());
+                if (store.applyRecord(r)) {
+                  changed.add(r);
+                }
+              }
+              return changed;
+            })
+        .onSuccess(
+            changed -> {
+              if (!changed.isEmpty()) {
+                applied.accept(changed);
+              }
+            })
+        .map(List::size);
+  }
+
+  private JsonObject summaryLocal(String owner) {
+    JsonObject objects = new JsonObject();
+    store.objectSummary(owner).forEach(objects::put);
+    JsonObject records = new JsonObject();
+    for (Map.Entry<Long, String> e : store.recordSummary(owner).entrySet()) {
+      records.put(String.valueOf(e.getKey()), e.getValue());
+    }
+    return new JsonObject().put("objects", objects).put("records", records);
+  }
+
+  private JsonObject statsLocal(String owner) {
+    LocalStore.Stats s = store.stats(owner);
+    return new JsonObject()
+        .put("device", device)
+        .put("objects", s.objects())
+        .put("objectBytes", s.objectBytes())
+        .put("records", s.records())
+        .put("tombstones", s.tombstones());
+  }
+
+  static byte[] slice(byte[] whole, long offset, long length) {
+    if (offset > whole.length) {
+      throw new IllegalArgumentException(
+          "offset " + offset + " is past the end (" + whole.length + " bytes)");
+    }
+    int from = (int) offset;
+    int to = (int) Math.min(whole.length, offset + Math.min(length, Integer.MAX_VALUE));
+    return java.util.Arrays.copyOfRange(whole, from, to);
+  }
+
+  private static List<StoredRecord> records(JsonObject reply) {
+    List<StoredRecord> out = new ArrayList<>();
+    reply
+        .getJsonArray("records", new JsonArray())
+        .forEach(r -> out.add(StoredRecord.fromJson((JsonObject) r)));
+    return out;
+  }
+
+  private static JsonObject recordsJson(List<StoredRecord> records) {
+    JsonArray list = new JsonArray();
+    records.forEach(r -> list.add(r.toJson()));
+    return new JsonObject().put("records", list);
+  }
+
+  static boolean isNotFound(Throwable e) {
+    return e instanceof ReplyException r
+        && r.failureType() == ReplyFailure.RECIPIENT_FAILURE
+        && r.failureCode() == NOT_FOUND;
+  }
+
+  private <T> Future<T> call(String to, String op, JsonObject body) {
+    return vertx.eventBus().<T>request(address(to), body, options(op)).map(Message::body);
+  }
+
+  private static DeliveryOptions options(String op) {
+    return new DeliveryOptions().addHeader("op", op).setSendTimeout(CALL_TIMEOUT_MILLIS);
+  }
+
+  <T> Future<T> blocking(Callable<T> work) {
+    return workers.executeBlocking(work, false);
+  }
+}

@@ -1,0 +1,258 @@
+package dev.kith.mesh.vault;
+
+import dev.kith.mesh.edge.Edge;
+import io.vertx.core.Future;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The vault's HTTP API, which every device's edge serves at {@code /api/vault/{owner}/}. Record
+ * keys that hold a {@code /} are sent percent-encoded ({@code %2F}).
+ *
+ * <pre>
+ * POST   /api/vault/{owner}/objects          body in (Content-Type kept), {"id","size"} out
+ * GET    /api/vault/{owner}/objects/{id}     the bytes; Range: bytes=FROM-TO gives 206
+ * GET    /api/vault/{owner}/records?prefix=&after=&limit=   {"records":[...],"next":...}
+ * GET    /api/vault/{owner}/records/{key}    {"key","value","version"}
+ * PUT    /api/vault/{owner}/records/{key}    a JSON object in, {"key","version"} out
+ * DELETE /api/vault/{owner}/records/{key}    {"key","version","deleted":true}
+ * GET    /api/vault/{owner}/status           replicas, counts, bytes, under-replication
+ * </pre>
+ *
+ * <p>For checks of replication, {@code ?local=true} on {@code HEAD .../objects/{id}} and on {@code
+ * GET .../records/{key}} asks about the answering device's own copy only: 200 or 404 for an object,
+ * and a record with its tombstone flag.
+ */
+public final class VaultRoutes {
+
+  private static final Pattern RANGE = Pattern.compile("bytes=(\\d{0,18})-(\\d{0,18})");
+
+  private final MeshVault vault;
+
+  private VaultRoutes(MeshVault vault) {
+    this.vault = vault;
+  }
+
+  /**
+   * Adds the routes. Call it before the edge's own body handler: uploads here may be as large as
+   * the vault's largest object, not the edge's usual body limit.
+   */
+  public static void mount(Router router, MeshVault vault, long maxObjectBytes) {
+    VaultRoutes routes = new VaultRoutes(vault);
+    router
+        .post("/api/vault/:owner/objects")
+        .handler(BodyHandler.create(false).setBodyLimit(maxObjectBytes))
+        .handler(routes::putObject);
+    router.get("/api/vault/:owner/objects/:id").handler(routes::getObject);
+    router.head("/api/vault/:owner/objects/:id").handler(routes::headObject);
+    router.get("/api/vault/:owner/records").handler(routes::scan);
+    router.get("/api/vault/:owner/records/:key").handler(routes::getRecord);
+    router.put("/api/vault/:owner/records/:key").handler(routes::putRecord);
+    router.delete("/api/vault/:owner/records/:key").handler(routes::deleteRecord);
+    router.get("/api/vault/:owner/status").handler(routes::status);
+  }
+
+  private void putObject(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    answer(
+        ctx,
+        vault
+            .putObject(
+                ctx.pathParam("owner"),
+                type == null ? "application/octet-stream" : type,
+                ctx.body().buffer() == null
+                    ? io.vertx.core.buffer.Buffer.buffer()
+                    : ctx.body().buffer())
+            .map(
+                id ->
+                    new JsonObject()
+                        .put("id", id)
+                        .put("size", ctx.body().length() < 0 ? 0 : ctx.body().length())),
+        201);
+  }
+
+  private void getObject(RoutingContext ctx) {
+    long offset = 0;
+    long length = Long.MAX_VALUE;
+    String range = ctx.request().getHeader("Range");
+    boolean partial = range != null;
+    if (partial) {
+      Matcher m = RANGE.matcher(range.trim());
+      if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
+        ctx.fail(
+            416,
+            new IllegalArgumentException("only one range of the form bytes=FROM-TO is served"));
+        return;
+      }
+      if (m.group(1).isEmpty()) {
+        ctx.fail(416, new IllegalArgumentException("suffix ranges (bytes=-N) are not served"));
+        return;
+      }
+      offset = Long.parseLong(m.group(1));
+      if (!m.group(2).isEmpty()) {
+        long last = Long.parseLong(m.group(2));
+        if (last < offset) {
+          ctx.fail(416, new IllegalArgumentException("range ends before it starts"));
+          return;
+        }
+        length = last - offset + 1;
+      }
+    }
+    long from = offset;
+    vault
+        .getObject(ctx.pathParam("owner"), ctx.pathParam("id"), offset, length)
+        .onSuccess(
+            object -> {
+              long size = object.info().size();
+              var response =
+                  ctx.response()
+                      .putHeader("Content-Type", object.info().mediaType())
+                      .putHeader("ETag", "\"" + object.info().id() + "\"")
+                      .putHeader("Accept-Ranges", "bytes")
+                      .putHeader("Cache-Control", "private, max-age=31536000, immutable");
+              if (partial) {
+                long last = from + object.bytes().length() - 1;
+                response
+                    .setStatusCode(206)
+                    .putHeader("Content-Range", "bytes " + from + "-" + last + "/" + size);
+              }
+              response.end(object.bytes());
+            })
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void headObject(RoutingContext ctx) {
+    String owner = ctx.pathParam("owner");
+    String id = ctx.pathParam("id");
+    Future<Boolean> held =
+        "true".equals(ctx.queryParams().get("local"))
+            ? vault.hasLocalObject(owner, id)
+            : vault.hasObject(owner, id);
+    held.onSuccess(h -> ctx.response().setStatusCode(h ? 200 : 404).end())
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void getRecord(RoutingContext ctx) {
+    String key = ctx.pathParam("key");
+    if ("true".equals(ctx.queryParams().get("local"))) {
+      vault
+          .localRecord(ctx.pathParam("owner"), key)
+          .onSuccess(
+              r -> {
+                if (r == null) {
+                  fail(ctx, new Vault.NotFound("no record " + key + " on this device"));
+                } else {
+                  Edge.sendJson(ctx, 200, recordJson(r).put("deleted", r.deleted()));
+                }
+              })
+          .onFailure(e -> fail(ctx, e));
+      return;
+    }
+    vault
+        .getRecord(ctx.pathParam("owner"), key)
+        .onSuccess(
+            r -> {
+              if (r == null) {
+                fail(ctx, new Vault.NotFound("no record " + key));
+              } else {
+                Edge.sendJson(ctx, 200, recordJson(r));
+              }
+            })
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void putRecord(RoutingContext ctx) {
+    JsonObject value;
+    try {
+      value = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      ctx.fail(400, new IllegalArgumentException("the body must be a JSON object"));
+      return;
+    }
+    if (value == null) {
+      ctx.fail(400, new IllegalArgumentException("the body must be a JSON object"));
+      return;
+    }
+    String key = ctx.pathParam("key");
+    answer(
+        ctx,
+        vault
+            .putRecord(ctx.pathParam("owner"), key, value)
+            .map(v -> new JsonObject().put("key", key).put("version", v.toJson())),
+        200);
+  }
+
+  private void deleteRecord(RoutingContext ctx) {
+    String key = ctx.pathParam("key");
+    answer(
+        ctx,
+        vault
+            .deleteRecord(ctx.pathParam("owner"), key)
+            .map(
+                v ->
+                    new JsonObject()
+                        .put("key", key)
+                        .put("version", v.toJson())
+                        .put("deleted", true)),
+        200);
+  }
+
+  private void scan(RoutingContext ctx) {
+    int limit;
+    try {
+      limit =
+          Integer.parseInt(
+              ctx.queryParams().get("limit") == null ? "100" : ctx.queryParams().get("limit"));
+    } catch (NumberFormatException e) {
+      ctx.fail(400, new IllegalArgumentException("limit must be a number"));
+      return;
+    }
+    String prefix = ctx.queryParams().get("prefix");
+    answer(
+        ctx,
+        vault
+            .scanPage(
+                ctx.pathParam("owner"),
+                prefix == null ? "" : prefix,
+                ctx.queryParams().get("after"),
+                limit)
+            .map(
+                page -> {
+                  JsonArray records = new JsonArray();
+                  page.records().forEach(r -> records.add(recordJson(r)));
+                  return new JsonObject().put("records", records).put("next", page.next());
+                }),
+        200);
+  }
+
+  private void status(RoutingContext ctx) {
+    answer(ctx, vault.status(ctx.pathParam("owner")), 200);
+  }
+
+  private static JsonObject recordJson(StoredRecord r) {
+    return new JsonObject()
+        .put("key", r.key())
+        .put("value", r.value() == null ? null : new JsonObject(r.value()))
+        .put("version", r.version().toJson());
+  }
+
+  private static void answer(RoutingContext ctx, Future<JsonObject> result, int status) {
+    result.onSuccess(body -> Edge.sendJson(ctx, status, body)).onFailure(e -> fail(ctx, e));
+  }
+
+  private static void fail(RoutingContext ctx, Throwable e) {
+    if (e instanceof IllegalArgumentException) {
+      ctx.fail(400, e);
+    } else if (e instanceof Vault.NotFound) {
+      ctx.fail(404, new Edge.NotFound(e.getMessage()));
+    } else {
+      ctx.fail(e);
+    }
+  }
+}
