@@ -184,6 +184,7 @@ public final class HealthExtension implements MeshExtension {
                         eviction.evict(
                             change.device(),
                             status.memberId(),
+                            change.silenceMillis(),
                             "silent for " + change.silenceMillis() + " ms"));
           }
           if (change.to() == Liveness.DEAD || change.to() == Liveness.LEFT) {

@@ -37,13 +37,15 @@ final class MemberEviction {
   private final String device;
 
   /**
-   * How long after this member merged back into the mesh it reports nobody: while a merge settles,
-   * gossip from the other side may not arrive yet, and reporting live members would split the mesh
-   * again.
+   * How long after this member merged back into the mesh it reports no device that it has not heard
+   * since the merge: while a merge settles, gossip from the other side may not arrive yet, and
+   * reporting live members would split the mesh again. A device heard after the merge that then
+   * falls silent is reported at once: its silence is new.
    */
   static final long QUIET_AFTER_MERGE_MILLIS = 15_000;
 
   private volatile long quietUntilNanos = System.nanoTime();
+  private volatile long mergedAtNanos = System.nanoTime() - QUIET_AFTER_MERGE_MILLIS * 1_000_000L;
 
   MemberEviction(Vertx vertx, HazelcastInstance hazelcast, String device) {
     this.vertx = vertx;
@@ -55,16 +57,24 @@ final class MemberEviction {
             event -> {
               if (event.getState() == LifecycleEvent.LifecycleState.MERGING
                   || event.getState() == LifecycleEvent.LifecycleState.MERGED) {
-                quietUntilNanos = System.nanoTime() + QUIET_AFTER_MERGE_MILLIS * 1_000_000L;
+                mergedAtNanos = System.nanoTime();
+                quietUntilNanos = mergedAtNanos + QUIET_AFTER_MERGE_MILLIS * 1_000_000L;
               }
             });
   }
 
-  /** Reports {@code deadDevice}'s member, if the cluster still lists it, as suspected. */
-  void evict(String deadDevice, String memberId, String reason) {
-    if (System.nanoTime() - quietUntilNanos < 0) {
+  /**
+   * Reports {@code deadDevice}'s member, if the cluster still lists it, as suspected.
+   *
+   * @param silenceMillis how long the device has been silent
+   */
+  void evict(String deadDevice, String memberId, long silenceMillis, String reason) {
+    long now = System.nanoTime();
+    long lastHeardNanos = now - silenceMillis * 1_000_000L;
+    if (now - quietUntilNanos < 0 && lastHeardNanos - mergedAtNanos < 0) {
       log.info(
-          "{} does not report {} to the cluster: it merged back less than {} s ago",
+          "{} does not report {} to the cluster: it merged back less than {} s ago and has not"
+              + " heard it since",
           device,
           deadDevice,
           QUIET_AFTER_MERGE_MILLIS / 1000);

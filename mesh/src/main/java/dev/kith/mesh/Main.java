@@ -15,7 +15,8 @@ import sun.misc.Signal;
 
 /**
  * The {@code kith} command: {@code run} (the default) starts a device, {@code status} shows the
- * mesh, {@code health-check} probes a device for container health checks.
+ * mesh, {@code health-check} probes a device for container health checks, {@code export} and {@code
+ * import} back up and restore an owner's vault.
  *
  * <p>Exit codes: 0 after a clean stop (Ctrl-C or SIGTERM), 2 for a usage or configuration error or
  * a device name already in use, 1 for any other failure.
@@ -60,6 +61,8 @@ public final class Main {
           case "run" -> run(rest);
           case "status" -> StatusCommand.status(rest);
           case "health-check" -> StatusCommand.healthCheck(rest);
+          case "export" -> BackupCommand.export(rest);
+          case "import" -> BackupCommand.importFile(rest);
           case "help" -> help();
           case "version" -> {
             System.out.println("kith " + Device.version());
@@ -158,6 +161,11 @@ public final class Main {
         .append("  kith [run] [options]          start this device (the default)\n")
         .append("  kith status [--url URL]       show the mesh's devices and services\n")
         .append("  kith health-check [--url URL] exit 0 if the device answers /health\n")
+        .append("  kith export --owner OWNER --out FILE [--url URL]\n")
+        .append("                                copy an owner's vault into a file\n")
+        .append("  kith import FILE [--owner OWNER] [--url URL]\n")
+        .append(
+            "                                restore a vault from such a file (safe to repeat)\n")
         .append("  kith --help | --version\n\n")
         .append("options (each also KITH_<NAME> in the environment and <name> in the file):\n");
     for (DeviceConfig.Key key : DeviceConfig.Key.values()) {

@@ -369,6 +369,80 @@ public final class MeshVault implements Vault {
             });
   }
 
+  /**
+   * The ids of the owner's objects that start with {@code bucket} (two hex digits), from every
+   * alive replica; for backups.
+   */
+  public Future<List<String>> listObjects(String owner, String bucket) {
+    try {
+      checkOwner(owner);
+      if (bucket == null || !bucket.matches("[0-9a-f]{2}")) {
+        throw new IllegalArgumentException("bucket is two lowercase hex digits, 00 to ff");
+      }
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return replicaSets
+        .of(owner)
+        .compose(
+            set -> {
+              List<Future<List<String>>> each = new ArrayList<>();
+              for (String replica : readOrder(set)) {
+                each.add(protocol.objectIds(replica, owner, bucket));
+              }
+              return Future.join(each)
+                  .transform(
+                      done -> {
+                        java.util.TreeSet<String> ids = new java.util.TreeSet<>();
+                        int answered = 0;
+                        for (Future<List<String>> f : each) {
+                          if (f.succeeded()) {
+                            ids.addAll(f.result());
+                            answered++;
+                          }
+                        }
+                        if (answered == 0) {
+                          return Future.failedFuture(
+                              new ServiceUnavailable(
+                                  "no replica of " + owner + "'s vault answered; retry shortly"));
+                        }
+                        return Future.succeededFuture(List.copyOf(ids));
+                      });
+            });
+  }
+
+  /**
+   * Writes records with the versions they already carry (a restore from a backup); each replica
+   * keeps whichever version of a key is newest, so importing twice changes nothing.
+   */
+  public Future<Void> importRecords(String owner, List<StoredRecord> records) {
+    try {
+      checkOwner(owner);
+      for (StoredRecord r : records) {
+        if (!r.owner().equals(owner)) {
+          throw new IllegalArgumentException("record " + r.key() + " belongs to " + r.owner());
+        }
+        checkKey(r.key());
+        if (r.value() != null && r.value().length() > MAX_RECORD_BYTES) {
+          throw new IllegalArgumentException("record " + r.key() + " is too large");
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    records.forEach(r -> hlc.observe(r.version().hlc()));
+    return replicaSets
+        .of(owner)
+        .compose(
+            set ->
+                quorumWrite(
+                    owner,
+                    set,
+                    records.size() + " imported records",
+                    to -> protocol.applyRecords(to, owner, records)))
+        .onSuccess(v -> publish(records));
+  }
+
   /** Whether this device itself holds a copy of the object (for checks of replication). */
   public Future<Boolean> hasLocalObject(String owner, String id) {
     try {
@@ -463,6 +537,12 @@ public final class MeshVault implements Vault {
 
   /** A page of a prefix scan; tombstones count toward the limit but are not returned. */
   public Future<Page> scanPage(String owner, String prefix, String afterKey, int limit) {
+    return scanPage(owner, prefix, afterKey, limit, false);
+  }
+
+  /** A page of a prefix scan, with tombstones when {@code withDeleted} (for backups). */
+  public Future<Page> scanPage(
+      String owner, String prefix, String afterKey, int limit, boolean withDeleted) {
     try {
       checkOwner(owner);
       if (prefix == null || prefix.length() > MAX_KEY_CHARS || prefix.indexOf('\0') >= 0) {
@@ -486,7 +566,8 @@ public final class MeshVault implements Vault {
             merged -> {
               List<StoredRecord> page = merged.subList(0, Math.min(limit, merged.size()));
               String next = merged.size() >= limit ? page.get(page.size() - 1).key() : null;
-              return new Page(page.stream().filter(r -> !r.deleted()).toList(), next);
+              return new Page(
+                  page.stream().filter(r -> withDeleted || !r.deleted()).toList(), next);
             });
   }
 

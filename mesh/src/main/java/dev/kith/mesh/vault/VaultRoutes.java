@@ -23,7 +23,11 @@ import java.util.regex.Pattern;
  * PUT    /api/vault/{owner}/records/{key}    a JSON object in, {"key","version"} out
  * DELETE /api/vault/{owner}/records/{key}    {"key","version","deleted":true}
  * GET    /api/vault/{owner}/status           replicas, counts, bytes, under-replication
+ * GET    /api/vault/{owner}/objects?bucket=ab      {"ids":[...]}: ids starting with ab (backups)
+ * POST   /api/vault/{owner}/records          {"records":[...]} with versions (restores)
  * </pre>
+ *
+ * <p>{@code ?deleted=true} on the record listing includes tombstones, with their versions.
  *
  * <p>For checks of replication, {@code ?local=true} on {@code HEAD .../objects/{id}} and on {@code
  * GET .../records/{key}} asks about the answering device's own copy only: 200 or 404 for an object,
@@ -32,6 +36,11 @@ import java.util.regex.Pattern;
 public final class VaultRoutes {
 
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d{0,18})-(\\d{0,18})");
+
+  /** The most records one restore call takes. */
+  static final int MAX_IMPORT_RECORDS = 1000;
+
+  static final long MAX_IMPORT_BYTES = 64L * 1024 * 1024;
 
   private final MeshVault vault;
 
@@ -51,9 +60,17 @@ public final class VaultRoutes {
         .handler(routes::putObject);
     router.get("/api/vault/:owner/objects/:id").handler(routes::getObject);
     router.head("/api/vault/:owner/objects/:id").handler(routes::headObject);
+    router.get("/api/vault/:owner/objects").handler(routes::listObjects);
     router.get("/api/vault/:owner/records").handler(routes::scan);
+    router
+        .post("/api/vault/:owner/records")
+        .handler(BodyHandler.create(false).setBodyLimit(MAX_IMPORT_BYTES))
+        .handler(routes::importRecords);
     router.get("/api/vault/:owner/records/:key").handler(routes::getRecord);
-    router.put("/api/vault/:owner/records/:key").handler(routes::putRecord);
+    router
+        .put("/api/vault/:owner/records/:key")
+        .handler(BodyHandler.create(false).setBodyLimit(MeshVault.MAX_RECORD_BYTES + 1024))
+        .handler(routes::putRecord);
     router.delete("/api/vault/:owner/records/:key").handler(routes::deleteRecord);
     router.get("/api/vault/:owner/status").handler(routes::status);
   }
@@ -221,13 +238,56 @@ public final class VaultRoutes {
                 ctx.pathParam("owner"),
                 prefix == null ? "" : prefix,
                 ctx.queryParams().get("after"),
-                limit)
+                limit,
+                "true".equals(ctx.queryParams().get("deleted")))
             .map(
                 page -> {
                   JsonArray records = new JsonArray();
-                  page.records().forEach(r -> records.add(recordJson(r)));
+                  page.records()
+                      .forEach(r -> records.add(recordJson(r).put("deleted", r.deleted())));
                   return new JsonObject().put("records", records).put("next", page.next());
                 }),
+        200);
+  }
+
+  private void listObjects(RoutingContext ctx) {
+    answer(
+        ctx,
+        vault
+            .listObjects(ctx.pathParam("owner"), ctx.queryParams().get("bucket"))
+            .map(ids -> new JsonObject().put("ids", new JsonArray(ids))),
+        200);
+  }
+
+  private void importRecords(RoutingContext ctx) {
+    String owner = ctx.pathParam("owner");
+    java.util.List<StoredRecord> records = new java.util.ArrayList<>();
+    try {
+      JsonArray list = ctx.body().asJsonObject().getJsonArray("records");
+      if (list == null || list.size() > MAX_IMPORT_RECORDS) {
+        throw new IllegalArgumentException(
+            "the body is {\"records\":[...]} with at most " + MAX_IMPORT_RECORDS + " records");
+      }
+      for (Object o : list) {
+        JsonObject r = (JsonObject) o;
+        Object value = r.getValue("value");
+        boolean deleted = r.getBoolean("deleted", false);
+        records.add(
+            new StoredRecord(
+                owner,
+                r.getString("key"),
+                Version.fromJson(r.getJsonObject("version")),
+                deleted ? null : io.vertx.core.json.Json.encode(value)));
+      }
+    } catch (RuntimeException e) {
+      ctx.fail(400, new IllegalArgumentException("bad records: " + e.getMessage()));
+      return;
+    }
+    answer(
+        ctx,
+        vault
+            .importRecords(owner, records)
+            .map(v -> new JsonObject().put("imported", records.size())),
         200);
   }
 
@@ -238,7 +298,7 @@ public final class VaultRoutes {
   private static JsonObject recordJson(StoredRecord r) {
     return new JsonObject()
         .put("key", r.key())
-        .put("value", r.value() == null ? null : new JsonObject(r.value()))
+        .put("value", r.value() == null ? null : io.vertx.core.json.Json.decodeValue(r.value()))
         .put("version", r.version().toJson());
   }
 

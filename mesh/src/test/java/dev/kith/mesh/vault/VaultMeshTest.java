@@ -348,6 +348,88 @@ class VaultMeshTest {
     }
   }
 
+  @Test
+  @DisplayName(
+      "kith export, then kith import into another mesh, restores objects and records with their"
+          + " versions; importing again changes nothing")
+  void exportThenImport(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    Path file = tmp.resolve("alice.kith");
+    Map<String, byte[]> objects = new LinkedHashMap<>();
+    JsonArray before;
+    try (LocalMesh mesh = mesh("a.alice", "b.alice").start()) {
+      awaitMesh(mesh);
+      DeviceProcess d = mesh.device(0);
+      Random random = new Random(5);
+      for (int i = 0; i < 5; i++) {
+        byte[] bytes = new byte[100 + random.nextInt(100_000)];
+        random.nextBytes(bytes);
+        objects.put(putObject(d, "alice", bytes), bytes);
+      }
+      for (int i = 0; i < 20; i++) {
+        putRecord(d, "alice", "r/" + i, new JsonObject().put("i", i));
+      }
+      for (int i = 0; i < 5; i++) {
+        assertThat(Http.send("DELETE", recordUrl(d, "alice", "r/" + i), null, null).status())
+            .isEqualTo(200);
+      }
+      before = allRecords(d);
+      assertThat(before).hasSize(20);
+
+      // Export through the other device.
+      Cli export =
+          cli(
+              "export",
+              "--owner",
+              "alice",
+              "--out",
+              file.toString(),
+              "--url",
+              mesh.device(1).httpUrl());
+      assertThat(export.code()).as(export.output()).isZero();
+      assertThat(export.output()).contains("exported 5 objects and 20 records");
+    }
+    assertThat(java.nio.file.Files.getPosixFilePermissions(file))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+
+    try (LocalMesh other = mesh("z.carol").start()) {
+      DeviceProcess d = other.device(0);
+      for (int round = 1; round <= 2; round++) {
+        Cli imported = cli("import", file.toString(), "--url", d.httpUrl());
+        assertThat(imported.code()).as(imported.output()).isZero();
+        assertThat(imported.output()).contains("imported 5 objects and 20 records");
+        objects.forEach(
+            (id, bytes) ->
+                assertThat(Http.getBytes(object(d, "alice", id)).body()).isEqualTo(bytes));
+        assertThat(allRecords(d)).as("after import %d", round).isEqualTo(before);
+        assertThat(
+                Http.getJson(d.httpUrl() + "/api/vault/alice/status")
+                    .getJsonArray("replicas")
+                    .getJsonObject(0)
+                    .getLong("objects"))
+            .isEqualTo(5L);
+      }
+    }
+  }
+
+  /** Every record of alice's, tombstones included, with versions, in key order. */
+  private static JsonArray allRecords(DeviceProcess d) {
+    return Http.getJson(d.httpUrl() + "/api/vault/alice/records?deleted=true&limit=1000")
+        .getJsonArray("records");
+  }
+
+  record Cli(int code, String output) {}
+
+  private static Cli cli(String... args) throws Exception {
+    List<String> command = new ArrayList<>(dev.kith.mesh.testing.Launcher.classpath().command());
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    return new Cli(p.exitValue(), out);
+  }
+
   // ---- helpers -------------------------------------------------------------------------------
 
   private static void awaitMesh(LocalMesh mesh) {
