@@ -61,13 +61,11 @@ class VaultPartitionIT {
           Duration.ofSeconds(30), () -> write(mesh.httpUrl(0), "before", new JsonObject(), writes));
       List<String> replicas = VaultChurnIT.replicas(mesh.httpUrl(0));
       int lonely = mesh.indexOf(replicas.get(0));
-      int companion = -1;
-      for (int i = 0; i < mesh.size(); i++) {
-        if (!replicas.contains(mesh.name(i))) {
-          companion = i;
-          break;
-        }
-      }
+      int companion =
+          java.util.stream.IntStream.range(0, mesh.size())
+              .filter(i -> !replicas.contains(mesh.name(i)))
+              .findFirst()
+              .orElseThrow();
       List<Integer> small = List.of(lonely, companion);
       System.out.printf("[vault-partition] replicas %s; the small side is %s%n", replicas, small);
 

@@ -73,6 +73,11 @@ public final class ServiceContext {
     return router;
   }
 
+  /** The vault, through which every owner's data is read and written (see docs/vault.md). */
+  public dev.kith.mesh.vault.Vault vault() {
+    return dev.kith.mesh.vault.Vault.of(vertx);
+  }
+
   /**
    * Fails every request waiting on an instance on {@code device}: it stopped answering (it is dead
    * or gone), so no reply will come. Such a request may have run, so it is not tried again; the
