@@ -69,13 +69,16 @@ public record DeviceConfig(
    * @param maxObjectBytes the largest object the vault stores
    * @param antiEntropyMillis how often replicas compare contents and pull what they lack
    * @param replaceAfterMillis how long a replica device may be dead before another takes its place
+   * @param tombstoneAgeMillis how old a tombstone must be before it is removed from every replica
+   *     (only once every replica holds it)
    */
   public record Vault(
       int replicas,
       int writeQuorum,
       long maxObjectBytes,
       long antiEntropyMillis,
-      long replaceAfterMillis) {}
+      long replaceAfterMillis,
+      long tombstoneAgeMillis) {}
 
   /**
    * Settings of health gossip, failure detection and placement.
@@ -138,7 +141,11 @@ public record DeviceConfig(
     VAULT_ANTI_ENTROPY_MILLIS(
         "vault-anti-entropy-millis", "30000", "how often vault replicas compare contents"),
     VAULT_REPLACE_AFTER_MILLIS(
-        "vault-replace-after-millis", "300000", "dead time before a vault replica is replaced");
+        "vault-replace-after-millis", "300000", "dead time before a vault replica is replaced"),
+    VAULT_TOMBSTONE_AGE_MILLIS(
+        "vault-tombstone-age-millis",
+        "3600000",
+        "age at which deletes held everywhere are removed");
 
     public final String key;
     final String defaultValue;
@@ -386,7 +393,8 @@ public record DeviceConfig(
         quorum,
         longValue(v, Key.VAULT_MAX_OBJECT_BYTES, 1024, 1L << 30),
         longValue(v, Key.VAULT_ANTI_ENTROPY_MILLIS, 100, 86_400_000),
-        longValue(v, Key.VAULT_REPLACE_AFTER_MILLIS, 1000, 30L * 86_400_000));
+        longValue(v, Key.VAULT_REPLACE_AFTER_MILLIS, 1000, 30L * 86_400_000),
+        longValue(v, Key.VAULT_TOMBSTONE_AGE_MILLIS, 1000, 365L * 86_400_000));
   }
 
   private static Health health(Map<Key, Object> v) {

@@ -528,24 +528,15 @@ public final class LocalStore implements AutoCloseable {
    */
   public int applyRecords(Collection<StoredRecord> records) {
     List<StoredRecord> batch = List.copyOf(records);
-    return withDb(
+    return inTransaction(
         db -> {
-          db.setAutoCommit(false);
-          try {
-            int changed = 0;
-            for (StoredRecord r : batch) {
-              if (merge(db, r)) {
-                changed++;
-              }
+          int changed = 0;
+          for (StoredRecord r : batch) {
+            if (merge(db, r)) {
+              changed++;
             }
-            db.commit();
-            return changed;
-          } catch (SQLException | RuntimeException e) {
-            db.rollback();
-            throw e;
-          } finally {
-            db.setAutoCommit(true);
           }
+          return changed;
         });
   }
 
@@ -736,6 +727,53 @@ public final class LocalStore implements AutoCloseable {
             delete.setString(1, owner);
             delete.setLong(2, olderThanHlc);
             return delete.executeUpdate();
+          }
+        });
+  }
+
+  /**
+   * Up to {@code limit} of {@code owner}'s tombstones older than {@code beforeHlc}, in key order.
+   */
+  public List<StoredRecord> tombstonesBefore(String owner, long beforeHlc, int limit) {
+    VaultNames.requireOwner(owner);
+    return withDb(
+        db -> {
+          try (PreparedStatement q =
+              db.prepareStatement(
+                  "SELECT owner, key, hlc, device, value FROM records"
+                      + " WHERE owner = ? AND value IS NULL AND hlc < ? ORDER BY key LIMIT ?")) {
+            q.setString(1, owner);
+            q.setLong(2, beforeHlc);
+            q.setInt(3, limit);
+            return readRecords(q);
+          }
+        });
+  }
+
+  /**
+   * Deletes exactly these tombstones: a row goes only if it is still a tombstone with the same
+   * version, so a newer write made meanwhile stays.
+   *
+   * @return how many rows were deleted
+   */
+  public int purgeTombstones(String owner, Collection<StoredRecord> exact) {
+    VaultNames.requireOwner(owner);
+    List<StoredRecord> batch = List.copyOf(exact);
+    return inTransaction(
+        db -> {
+          try (PreparedStatement delete =
+              db.prepareStatement(
+                  "DELETE FROM records WHERE owner = ? AND key = ? AND hlc = ? AND device = ?"
+                      + " AND value IS NULL")) {
+            int deleted = 0;
+            for (StoredRecord r : batch) {
+              delete.setString(1, owner);
+              delete.setString(2, r.key());
+              delete.setLong(3, r.version().hlc());
+              delete.setString(4, r.version().device());
+              deleted += delete.executeUpdate();
+            }
+            return deleted;
           }
         });
   }
@@ -1040,6 +1078,24 @@ public final class LocalStore implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
   // Database helpers
+
+  /** Runs {@code work} in one transaction: one wait for the disk, all or nothing. */
+  private <T> T inTransaction(SqlWork<T> work) {
+    return withDb(
+        db -> {
+          db.setAutoCommit(false);
+          try {
+            T result = work.run(db);
+            db.commit();
+            return result;
+          } catch (SQLException | RuntimeException e) {
+            db.rollback();
+            throw e;
+          } finally {
+            db.setAutoCommit(true);
+          }
+        });
+  }
 
   @FunctionalInterface
   private interface SqlWork<T> {

@@ -67,6 +67,10 @@ public final class MeshVault implements Vault {
       Pattern.compile(
           "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*( *;[\\x20-\\x7e]*)?");
   private static final int ANTI_ENTROPY_PULLS = 4;
+  private static final int TOMBSTONE_BATCH = 500;
+
+  /** How long a device that the health view declared lost counts as not alive. */
+  private static final long LOST_MILLIS = 10_000;
 
   private final Vertx vertx;
   private final String device;
@@ -87,6 +91,7 @@ public final class MeshVault implements Vault {
   private volatile boolean antiEntropyAgain;
   private volatile boolean stopped;
   private final List<Long> timers = new ArrayList<>();
+  private final Map<String, Long> lostAtMillis = new ConcurrentHashMap<>();
 
   private MeshVault(
       Vertx vertx,
@@ -167,6 +172,16 @@ public final class MeshVault implements Vault {
               timers.add(
                   vertx.setPeriodic(settings.antiEntropyMillis(), t -> runAntiEntropy("periodic")));
               timers.add(vertx.setPeriodic(10_000, t -> refreshStats()));
+              timers.add(
+                  vertx.setPeriodic(
+                      Math.min(settings.tombstoneAgeMillis(), 600_000), t -> collectTombstones()));
+              // A device that was down catches up on what it missed without waiting a period.
+              timers.add(vertx.setTimer(2_000, t -> runAntiEntropy("started")));
+              vertx
+                  .eventBus()
+                  .<String>localConsumer(
+                      dev.kith.mesh.spi.ServiceContext.DEVICE_LOST_ADDRESS,
+                      m -> lostAtMillis.put(m.body(), System.currentTimeMillis()));
               refreshStats();
               log.info(
                   "vault on {} is open: {} replicas per owner, writes need {}",
@@ -176,10 +191,28 @@ public final class MeshVault implements Vault {
             });
   }
 
+  /**
+   * Whether a device takes vault calls: the registry lists it alive, and the health view has not
+   * just declared it lost (the registry follows the cluster, which may take seconds longer).
+   */
+  private boolean isAlive(String name) {
+    Long lost = lostAtMillis.get(name);
+    if (lost != null) {
+      if (System.currentTimeMillis() - lost < LOST_MILLIS) {
+        return false;
+      }
+      lostAtMillis.remove(name, lost);
+    }
+    return replicaSets.isAlive(name);
+  }
+
   /** The devices the mesh knows, each with its state and capacity; called about once a second. */
   public void devicesSeen(List<JsonObject> known) {
     int aliveBefore = (int) replicaSets.aliveDeviceCount();
     replicaSets.devicesSeen(known);
+    // A lost device the registry no longer lists alive needs no override; one listed alive again
+    // after that has come back.
+    lostAtMillis.keySet().removeIf(d -> !replicaSets.isAlive(d));
     if (replicaSets.aliveDeviceCount() > aliveBefore && aliveBefore > 0) {
       // A device joined or came back: compare contents soon, after it has settled.
       vertx.setTimer(1_000, t -> runAntiEntropy("a device joined"));
@@ -609,7 +642,7 @@ public final class MeshVault implements Vault {
       ReplicaSets.ReplicaSet set,
       String what,
       java.util.function.Function<String, Future<Void>> writeTo) {
-    List<String> alive = set.devices().stream().filter(replicaSets::isAlive).toList();
+    List<String> alive = set.devices().stream().filter(this::isAlive).toList();
     if (alive.isEmpty()) {
       return Future.failedFuture(
           new ServiceUnavailable(
@@ -750,8 +783,7 @@ public final class MeshVault implements Vault {
 
   /** Alive replicas, this device first (its answer needs no network). */
   private List<String> readOrder(ReplicaSets.ReplicaSet set) {
-    List<String> alive =
-        new ArrayList<>(set.devices().stream().filter(replicaSets::isAlive).toList());
+    List<String> alive = new ArrayList<>(set.devices().stream().filter(this::isAlive).toList());
     if (alive.remove(device)) {
       alive.add(0, device);
     }
@@ -779,7 +811,7 @@ public final class MeshVault implements Vault {
         continue;
       }
       for (String peer : set.devices()) {
-        if (peer.equals(device) || !replicaSets.isAlive(peer)) {
+        if (peer.equals(device) || !isAlive(peer)) {
           continue;
         }
         chain =
@@ -900,6 +932,75 @@ public final class MeshVault implements Vault {
         .mapEmpty();
   }
 
+  /**
+   * Removes tombstones older than {@code vault-tombstone-age-millis} that every replica holds with
+   * the same version, from every replica. Runs on the replica-set maintainer only, and only for
+   * owners whose replicas are all alive: a replica that missed the delete could otherwise bring the
+   * old value back through anti-entropy.
+   */
+  private void collectTombstones() {
+    if (stopped || !replicaSets.isMaintainer()) {
+      return;
+    }
+    long before = Hlc.of(System.currentTimeMillis() - settings.tombstoneAgeMillis(), 0);
+    Future<Void> chain = Future.succeededFuture();
+    for (Map.Entry<String, ReplicaSets.ReplicaSet> e : replicaSets.all().entrySet()) {
+      String owner = e.getKey();
+      List<String> replicas = e.getValue().devices();
+      if (!replicas.stream().allMatch(this::isAlive)) {
+        continue;
+      }
+      chain = chain.compose(v -> collectTombstones(owner, replicas, before));
+    }
+    chain.onFailure(
+        x -> log.warn("vault tombstone collection on {} failed: {}", device, x.toString()));
+  }
+
+  private Future<Void> collectTombstones(String owner, List<String> replicas, long before) {
+    List<Future<List<StoredRecord>>> held = new ArrayList<>();
+    for (String replica : replicas) {
+      held.add(protocol.oldTombstones(replica, owner, before, TOMBSTONE_BATCH));
+    }
+    return Future.all(held)
+        .compose(
+            all -> {
+              // Held by every replica with the same version: the intersection.
+              java.util.Set<String> everywhere = null;
+              Map<String, StoredRecord> byId = new java.util.HashMap<>();
+              for (Future<List<StoredRecord>> f : held) {
+                java.util.Set<String> these = new java.util.HashSet<>();
+                for (StoredRecord r : f.result()) {
+                  String id = r.key() + "\0" + r.version().hlc() + "\0" + r.version().device();
+                  these.add(id);
+                  byId.put(id, r);
+                }
+                if (everywhere == null) {
+                  everywhere = these;
+                } else {
+                  everywhere.retainAll(these);
+                }
+              }
+              if (everywhere == null || everywhere.isEmpty()) {
+                return Future.succeededFuture();
+              }
+              List<StoredRecord> purge = everywhere.stream().map(byId::get).toList();
+              List<Future<Integer>> purged = new ArrayList<>();
+              for (String replica : replicas) {
+                purged.add(protocol.purgeTombstones(replica, owner, purge));
+              }
+              return Future.join(purged)
+                  .onComplete(
+                      done ->
+                          log.info(
+                              "vault of {}: removed {} tombstones older than {} ms from {}",
+                              owner,
+                              purge.size(),
+                              settings.tombstoneAgeMillis(),
+                              replicas))
+                  .mapEmpty();
+            });
+  }
+
   // ---- status and metrics ------------------------------------------------------------------
 
   @Override
@@ -915,7 +1016,7 @@ public final class MeshVault implements Vault {
             set -> {
               List<Future<JsonObject>> each = new ArrayList<>();
               for (String replica : set.devices()) {
-                boolean alive = replicaSets.isAlive(replica);
+                boolean alive = isAlive(replica);
                 Future<JsonObject> stats =
                     alive
                         ? protocol
@@ -937,7 +1038,7 @@ public final class MeshVault implements Vault {
                       ar -> {
                         JsonArray replicas = new JsonArray();
                         each.forEach(f -> replicas.add(f.result()));
-                        long alive = set.devices().stream().filter(replicaSets::isAlive).count();
+                        long alive = set.devices().stream().filter(this::isAlive).count();
                         Long last = lastAntiEntropyMillis.get(owner);
                         return Future.succeededFuture(
                             new JsonObject()
@@ -957,7 +1058,7 @@ public final class MeshVault implements Vault {
   }
 
   private boolean underReplicated(ReplicaSets.ReplicaSet set) {
-    long alive = set.devices().stream().filter(replicaSets::isAlive).count();
+    long alive = set.devices().stream().filter(this::isAlive).count();
     long possible = Math.min(settings.replicas(), Math.max(1, replicaSets.aliveDeviceCount()));
     return alive < set.devices().size() || alive < possible;
   }

@@ -199,6 +199,25 @@ final class ReplicaProtocol {
     return this.<JsonObject>call(from, "bucket-records", body).map(ReplicaProtocol::records);
   }
 
+  /** Up to {@code limit} of {@code from}'s tombstones older than {@code beforeHlc}. */
+  Future<List<StoredRecord>> oldTombstones(String from, String owner, long beforeHlc, int limit) {
+    if (from.equals(device)) {
+      return blocking(() -> store.tombstonesBefore(owner, beforeHlc, limit));
+    }
+    JsonObject body =
+        new JsonObject().put("owner", owner).put("before", beforeHlc).put("limit", limit);
+    return this.<JsonObject>call(from, "old-tombstones", body).map(ReplicaProtocol::records);
+  }
+
+  /** Removes exactly these tombstones on {@code to}; the future gives how many went. */
+  Future<Integer> purgeTombstones(String to, String owner, List<StoredRecord> tombstones) {
+    if (to.equals(device)) {
+      return blocking(() -> store.purgeTombstones(owner, tombstones));
+    }
+    JsonObject body = recordsJson(tombstones).put("owner", owner);
+    return this.<JsonObject>call(to, "purge-tombstones", body).map(r -> r.getInteger("purged"));
+  }
+
   Future<JsonObject> stats(String from, String owner) {
     if (from.equals(device)) {
       return blocking(() -> statsLocal(owner));
@@ -259,6 +278,17 @@ final class ReplicaProtocol {
                   .map(ReplicaProtocol::recordsJson);
             }
             case "stats" -> stats(device, ((JsonObject) message.body()).getString("owner"));
+            case "old-tombstones" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield oldTombstones(
+                      device, b.getString("owner"), b.getLong("before"), b.getInteger("limit"))
+                  .map(ReplicaProtocol::recordsJson);
+            }
+            case "purge-tombstones" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield purgeTombstones(device, b.getString("owner"), records(b))
+                  .map(n -> new JsonObject().put("purged", n));
+            }
             default -> Future.failedFuture(new IllegalArgumentException("unknown op " + op));
           };
     } catch (RuntimeException e) {
@@ -341,14 +371,21 @@ final class ReplicaProtocol {
   private Future<Integer> applyLocal(List<StoredRecord> records) {
     return blocking(
             () -> {
-              List<StoredRecord> changed = new ArrayList<>();
+              // Only what is newer here is written, in one transaction: one wait for the disk.
+              List<StoredRecord> newer = new ArrayList<>();
               for (StoredRecord r : records) {
                 hlc.observe(r.version().hlc());
-                if (store.applyRecord(r)) {
-                  changed.add(r);
+                StoredRecord current = store.getRecord(r.owner(), r.key()).orElse(null);
+                if (current == null || r.newerThan(current)) {
+                  newer.add(r);
                 }
               }
-              return changed;
+              if (newer.size() == 1) {
+                store.applyRecord(newer.get(0));
+              } else if (!newer.isEmpty()) {
+                store.applyRecords(newer);
+              }
+              return newer;
             })
         .onSuccess(
             changed -> {

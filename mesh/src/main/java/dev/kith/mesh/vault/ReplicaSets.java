@@ -180,9 +180,14 @@ final class ReplicaSets {
         false);
   }
 
+  /** Whether this device maintains the replica sets: it is on the oldest cluster member. */
+  boolean isMaintainer() {
+    return hazelcast.getCluster().getMembers().iterator().next().localMember();
+  }
+
   /** One round of maintenance, on the maintainer only; blocking, so call it on a worker. */
   void maintain() {
-    if (!hazelcast.getCluster().getMembers().iterator().next().localMember()) {
+    if (!isMaintainer()) {
       awaySinceMillis.clear();
       return;
     }

@@ -162,6 +162,46 @@ class VaultMeshTest {
   }
 
   @Test
+  @DisplayName(
+      "A delete's tombstone is removed from every replica once all hold it and it is old enough,"
+          + " and the record stays deleted")
+  void tombstonesAreCollected() {
+    try (LocalMesh mesh =
+        LocalMesh.options()
+            .names("a.alice", "b.alice", "c.alice")
+            .each(
+                d ->
+                    d.flag("vault-anti-entropy-millis", "2000")
+                        .flag("vault-tombstone-age-millis", "2000"))
+            .start()) {
+      awaitMesh(mesh);
+      DeviceProcess d = mesh.device(0);
+      putRecord(d, "alice", "keep", new JsonObject().put("v", 1));
+      putRecord(d, "alice", "gone", new JsonObject().put("v", 2));
+      assertThat(Http.send("DELETE", recordUrl(d, "alice", "gone"), null, null).status())
+          .isEqualTo(200);
+
+      // Verdict: no replica keeps the tombstone, the key reads as deleted, the other stays.
+      eventually(
+          Duration.ofSeconds(30),
+          () -> {
+            JsonObject status = Http.getJson(d.httpUrl() + "/api/vault/alice/status");
+            for (Object r : status.getJsonArray("replicas")) {
+              JsonObject replica = (JsonObject) r;
+              assertThat(replica.getLong("tombstones")).as("%s", status).isZero();
+              assertThat(replica.getLong("records")).as("%s", status).isEqualTo(1L);
+            }
+          });
+      for (DeviceProcess reader : mesh.devices()) {
+        assertThat(Http.get(recordUrl(reader, "alice", "gone") + "?local=true").status())
+            .isEqualTo(404);
+        assertThat(Http.get(recordUrl(reader, "alice", "gone")).status()).isEqualTo(404);
+        assertThat(getRecord(reader, "alice", "keep").getInteger("v")).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
   @DisplayName("A flipped byte in one replica's file is detected, repaired, and counted")
   void corruptObjectIsRepaired() throws IOException {
     try (LocalMesh mesh = mesh("a.alice", "b.alice", "c.alice").start()) {
