@@ -96,6 +96,16 @@ class VaultMeshTest {
             }
           });
 
+      // ... and the vault's metrics show it.
+      eventually(
+          Duration.ofSeconds(20),
+          () -> {
+            assertThat(metric(mesh.device(0), "kith_vault_objects")).isEqualTo(3.0);
+            assertThat(metric(mesh.device(0), "kith_vault_underreplicated")).isZero();
+            assertThat(metric(mesh.device(0), "kith_vault_replication_lag_seconds_count"))
+                .isPositive();
+          });
+
       // A delete is seen everywhere.
       Http.Response deleted =
           Http.send("DELETE", recordUrl(mesh.device(0), "alice", "notes/c.bob"), null, null);
@@ -202,6 +212,71 @@ class VaultMeshTest {
   }
 
   @Test
+  @DisplayName(
+      "A replica dead longer than vault-replace-after-millis is replaced, and the new replica is"
+          + " filled with every object and record")
+  void deadReplicaIsReplaced() {
+    try (LocalMesh mesh =
+        LocalMesh.options()
+            .names("a.alice", "b.alice", "c.alice", "d.alice")
+            .each(
+                d ->
+                    d.flag("vault-anti-entropy-millis", "2000")
+                        .flag("vault-replace-after-millis", "3000"))
+            .start()) {
+      awaitMesh(mesh);
+      List<String> ids = new ArrayList<>();
+      Random random = new Random(17);
+      for (int i = 0; i < 20; i++) {
+        byte[] bytes = new byte[1000 + random.nextInt(50_000)];
+        random.nextBytes(bytes);
+        ids.add(putObject(mesh.device(i % 4), "alice", bytes));
+        putRecord(mesh.device(i % 4), "alice", "r/" + i, new JsonObject().put("i", i));
+      }
+      List<String> before = replicas(mesh.device(0));
+      assertThat(before).hasSize(3);
+      DeviceProcess victim = mesh.device(before.get(0));
+      DeviceProcess spare =
+          mesh.devices().stream().filter(d -> !before.contains(d.name())).findFirst().orElseThrow();
+
+      // Fault: a replica dies for good.
+      long killedAt = System.nanoTime();
+      victim.kill9();
+
+      // Verdict: the spare joins the set and holds every object and record itself.
+      DeviceProcess reader = mesh.others(victim).get(0);
+      eventually(
+          Duration.ofSeconds(60),
+          () -> {
+            List<String> now = replicas(reader);
+            assertThat(now).contains(spare.name()).doesNotContain(victim.name()).hasSize(3);
+            for (String id : ids) {
+              assertThat(
+                      Http.send("HEAD", object(spare, "alice", id) + "?local=true", null, null)
+                          .status())
+                  .as("object %s on %s", id, spare.name())
+                  .isEqualTo(200);
+            }
+            for (int i = 0; i < 20; i++) {
+              assertThat(Http.get(recordUrl(spare, "alice", "r/" + i) + "?local=true").status())
+                  .isEqualTo(200);
+            }
+          });
+      System.out.printf(
+          "replica %s replaced by %s and filled %d ms after kill -9 (grace 3000 ms)%n",
+          victim.name(), spare.name(), Duration.ofNanos(System.nanoTime() - killedAt).toMillis());
+    }
+  }
+
+  private static List<String> replicas(DeviceProcess d) {
+    List<String> out = new ArrayList<>();
+    Http.getJson(d.httpUrl() + "/api/vault/alice/status")
+        .getJsonArray("replicas")
+        .forEach(r -> out.add(((JsonObject) r).getString("device")));
+    return out;
+  }
+
+  @Test
   @DisplayName("A flipped byte in one replica's file is detected, repaired, and counted")
   void corruptObjectIsRepaired() throws IOException {
     try (LocalMesh mesh = mesh("a.alice", "b.alice", "c.alice").start()) {
@@ -284,7 +359,7 @@ class VaultMeshTest {
           Duration.ofSeconds(30),
           () -> {
             synchronized (acknowledgedIds) {
-              assertThat(acknowledgedIds.size()).isGreaterThan(50);
+              assertThat(acknowledgedIds.size()).isGreaterThan(200);
             }
           });
 
