@@ -53,7 +53,8 @@ final class ReplicaProtocol {
 
   /**
    * @param repair fetches good bytes of (owner, id) from another replica and stores them here
-   * @param applied told of records that changed this device's store through a call
+   * @param applied told of records that anti-entropy brought into this device's store (writes are
+   *     announced by the device that acknowledged them)
    */
   ReplicaProtocol(
       Vertx vertx,
@@ -363,12 +364,19 @@ final class ReplicaProtocol {
             });
   }
 
-  /** Applies records to this device's store; the future gives how many changed it. */
+  /**
+   * Applies records pulled from another replica to this device's store and announces those that
+   * were new here; the future gives how many changed it.
+   */
   Future<Integer> applyHere(List<StoredRecord> records) {
-    return applyLocal(records);
+    return applyLocal(records, true);
   }
 
   private Future<Integer> applyLocal(List<StoredRecord> records) {
+    return applyLocal(records, false);
+  }
+
+  private Future<Integer> applyLocal(List<StoredRecord> records, boolean announce) {
     return blocking(
             () -> {
               // Only what is newer here is written, in one transaction: one wait for the disk.
@@ -389,7 +397,7 @@ final class ReplicaProtocol {
             })
         .onSuccess(
             changed -> {
-              if (!changed.isEmpty()) {
+              if (announce && !changed.isEmpty()) {
                 applied.accept(changed);
               }
             })
