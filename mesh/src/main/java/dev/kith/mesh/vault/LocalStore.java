@@ -370,6 +370,18 @@ public final class LocalStore implements AutoCloseable {
    *     quarantined the file and forgotten the object
    * @throws IllegalArgumentException if {@code offset} is past the end of the object
    */
+  /**
+   * The file of an object this store holds, after checking its whole content against the id, so
+   * that a caller can stream it (the object does not pass through memory); {@code null} if absent.
+   *
+   * @throws CorruptObjectException when the file does not match (it is quarantined, as on a read)
+   */
+  public Path verifiedFile(String owner, String id) throws IOException {
+    VaultNames.requireOwner(owner);
+    VaultNames.requireObjectId(id);
+    return readObject(owner, id, 0, 0, true) == null ? null : objectFile(owner, id);
+  }
+
   public byte[] readObject(String owner, String id, long offset, long length) throws IOException {
     VaultNames.requireOwner(owner);
     VaultNames.requireObjectId(id);

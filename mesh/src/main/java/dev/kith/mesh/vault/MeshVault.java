@@ -476,6 +476,42 @@ public final class MeshVault implements Vault {
         .onSuccess(v -> publish(records));
   }
 
+  /** A verified local copy of an object, to stream from disk. */
+  public record LocalFile(ObjectInfo info, java.nio.file.Path path) {}
+
+  /**
+   * This device's own copy of an object, checked against its id, or {@code null} when this device
+   * holds none, or held a corrupt one (which is then repaired from another replica).
+   */
+  public Future<LocalFile> localFile(String owner, String id) {
+    try {
+      checkOwner(owner);
+      checkId(id);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return protocol
+        .blocking(
+            () -> {
+              ObjectInfo info = store.objectInfo(owner, id).orElse(null);
+              java.nio.file.Path path = info == null ? null : store.verifiedFile(owner, id);
+              return path == null ? null : new LocalFile(info, path);
+            })
+        .recover(
+            e -> {
+              if (!(e instanceof CorruptObjectException)) {
+                return Future.failedFuture(e);
+              }
+              log.error(
+                  "vault object {} of {} is corrupt on {}; repairing it from another replica",
+                  id,
+                  owner,
+                  device);
+              // Repaired or not, the caller reads through the replicas from here.
+              return repair(owner, id).map(bytes -> (LocalFile) null);
+            });
+  }
+
   /** Whether this device itself holds a copy of the object (for checks of replication). */
   public Future<Boolean> hasLocalObject(String owner, String id) {
     try {

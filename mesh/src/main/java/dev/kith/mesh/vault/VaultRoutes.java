@@ -35,6 +35,8 @@ import java.util.regex.Pattern;
  */
 public final class VaultRoutes {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VaultRoutes.class);
+
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d{0,18})-(\\d{0,18})");
 
   /** The most records one restore call takes. */
@@ -122,17 +124,61 @@ public final class VaultRoutes {
       }
     }
     long from = offset;
+    long count = length;
+    String owner = ctx.pathParam("owner");
+    String id = ctx.pathParam("id");
+    // A copy on this device streams from disk; otherwise the bytes come from a replica.
     vault
-        .getObject(ctx.pathParam("owner"), ctx.pathParam("id"), offset, length)
+        .localFile(owner, id)
+        .onSuccess(
+            local -> {
+              if (local == null) {
+                sendFromReplica(ctx, owner, id, from, count, partial);
+              } else {
+                sendLocal(ctx, local, from, count, partial);
+              }
+            })
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void sendLocal(
+      RoutingContext ctx, MeshVault.LocalFile local, long offset, long length, boolean partial) {
+    long size = local.info().size();
+    if (offset > size || (offset == size && size > 0)) {
+      ctx.fail(
+          416, new IllegalArgumentException("the range starts past the end (" + size + " bytes)"));
+      return;
+    }
+    long count = Math.min(length, size - offset);
+    var response = objectHeaders(ctx, local.info());
+    if (partial) {
+      response
+          .setStatusCode(206)
+          .putHeader("Content-Range", "bytes " + offset + "-" + (offset + count - 1) + "/" + size);
+    }
+    response
+        .sendFile(local.path().toString(), offset, count)
+        .onFailure(e -> log.warn("sending object {} failed: {}", local.info().id(), e.toString()));
+  }
+
+  private static io.vertx.core.http.HttpServerResponse objectHeaders(
+      RoutingContext ctx, ObjectInfo info) {
+    return ctx.response()
+        .putHeader("Content-Type", info.mediaType())
+        .putHeader("ETag", "\"" + info.id() + "\"")
+        .putHeader("Accept-Ranges", "bytes")
+        .putHeader("Cache-Control", "private, max-age=31536000, immutable");
+  }
+
+  private void sendFromReplica(
+      RoutingContext ctx, String owner, String id, long offset, long length, boolean partial) {
+    long from = offset;
+    vault
+        .getObject(owner, id, offset, length)
         .onSuccess(
             object -> {
               long size = object.info().size();
-              var response =
-                  ctx.response()
-                      .putHeader("Content-Type", object.info().mediaType())
-                      .putHeader("ETag", "\"" + object.info().id() + "\"")
-                      .putHeader("Accept-Ranges", "bytes")
-                      .putHeader("Cache-Control", "private, max-age=31536000, immutable");
+              var response = objectHeaders(ctx, object.info());
               if (partial) {
                 long last = from + object.bytes().length() - 1;
                 response
