@@ -104,6 +104,7 @@ public final class Device {
         config.join().isEmpty() ? "nobody (a mesh of one)" : config.join());
 
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    metrics.config().meterFilter(MeshMetrics.httpResponseTimeBuckets());
     HazelcastClusterManager clusterManager =
         new HazelcastClusterManager(HazelcastSetup.build(config));
     EventBusOptions bus = new EventBusOptions().setPort(config.busPort());

@@ -127,12 +127,21 @@ class DeviceTest {
   }
 
   @Test
-  @DisplayName("exports Vert.x HTTP server metrics on /metrics once it has served a request")
+  @DisplayName(
+      "exports Vert.x HTTP server metrics on /metrics once it has served a request, with response"
+          + " time buckets for percentiles")
   void vertxMetrics() throws Exception {
     assertThat(get("/health").statusCode()).isEqualTo(200);
 
     eventually(
-        WAIT, () -> assertThat(get("/metrics").body()).contains("vertx_http_server_requests"));
+        WAIT,
+        () ->
+            assertThat(get("/metrics").body())
+                .contains("vertx_http_server_requests")
+                .containsPattern(
+                    "vertx_http_server_response_time_seconds_bucket\\{[^}]*le=\"0\\.1\"[^}]*\\} [1-9]")
+                .contains("vertx_http_server_response_time_seconds_bucket{")
+                .containsPattern("response_time_seconds_bucket\\{[^}]*le=\"\\+Inf\""));
   }
 
   @Test

@@ -132,6 +132,15 @@ public final class PlacementController {
     this.candidates = candidates;
     this.detectedAtMillis = detectedAtMillis;
     this.metrics = metrics;
+    // Every series exists from the start, at 0, on every device (any may become the controller):
+    // a counter born at 1 shows no increase() in Prometheus, so a first move would go unseen.
+    for (ServiceSpec spec : specs) {
+      for (MoveReason reason : MoveReason.values()) {
+        if (reason != MoveReason.NEW) {
+          failovers(spec.service(), reason.wireName());
+        }
+      }
+    }
   }
 
   public void start() {

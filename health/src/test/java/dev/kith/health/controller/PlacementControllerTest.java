@@ -44,6 +44,7 @@ class PlacementControllerTest {
   private PlacementStore store;
   private PlacementController controller;
   private final List<Candidate> devices = new CopyOnWriteArrayList<>();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   @BeforeEach
   void start() throws Exception {
@@ -89,7 +90,7 @@ class PlacementControllerTest {
             List.of(new BeaconService()),
             () -> Future.succeededFuture(List.copyOf(devices)),
             device -> System.currentTimeMillis(),
-            new SimpleMeterRegistry());
+            registry);
     vertx.runOnContext(v -> controller.start());
   }
 
@@ -128,6 +129,33 @@ class PlacementControllerTest {
 
     assertThat(moved).isLessThan(Duration.ofMillis(PlacementController.MISSING_GRACE_MILLIS));
     assertThat(controller.epoch()).isPositive();
+  }
+
+  @Test
+  @DisplayName(
+      "has a failover counter at 0 for every reason but new before any move, and the first move"
+          + " counts 1 on it")
+  void failoverCountersStartAtZero() {
+    for (String reason : List.of("failed", "low-battery", "drain", "takeover", "power")) {
+      assertThat(
+              registry.find("kith.failovers").tags("service", "beacon", "reason", reason).counter())
+          .as("kith.failovers{service=beacon,reason=%s}", reason)
+          .isNotNull();
+    }
+    assertThat(registry.find("kith.failovers").tags("reason", "new").counter()).isNull();
+
+    devices.add(device("b.alice", false));
+
+    eventually(
+        Duration.ofSeconds(5),
+        () ->
+            assertThat(
+                    registry
+                        .get("kith.failovers")
+                        .tags("service", "beacon", "reason", "failed")
+                        .counter()
+                        .count())
+                .isEqualTo(1.0));
   }
 
   @Test
