@@ -130,7 +130,9 @@ public final class Access {
       if (INFRASTRUCTURE.equals(access)) {
         continue;
       }
-      String shown = route.isRegexPath() ? "regex:" + mountedAt + "|" + path : mountedAt + path;
+      // A route made from a regular expression has no path to show: its mount point, marked.
+      String shown =
+          route.getPath() == null && route.isRegexPath() ? mountedAt + "(regex)" : mountedAt + path;
       List<String> methods =
           route.methods() == null || route.methods().isEmpty()
               ? List.of("*")
