@@ -696,7 +696,8 @@ public final class Device {
         config.publicHost() != null
             ? config.publicHost()
             : hz.getCluster().getLocalMember().getAddress().getHost();
-    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + config.httpPort();
+    String scheme = config.security().https() ? "https://" : "http://";
+    return scheme + (host.contains(":") ? "[" + host + "]" : host) + ":" + config.httpPort();
   }
 
   private static String clusterAddress(HazelcastInstance hz) {
