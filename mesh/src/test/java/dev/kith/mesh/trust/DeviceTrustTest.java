@@ -102,6 +102,15 @@ class DeviceTrustTest {
                   .containsExactlyInAnyOrder("d1.alice", "d2.alice");
             }
           });
+
+      // No device wrote a join token, or the owner's access token, to its log.
+      for (DeviceProcess d : List.of(d1, d2, again, wrong, garbage)) {
+        assertThat(d.logText())
+            .as(d.name())
+            .doesNotContain(token)
+            .doesNotContain(foreign)
+            .doesNotContain(onD2);
+      }
     }
   }
 
