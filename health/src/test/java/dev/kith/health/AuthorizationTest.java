@@ -173,7 +173,12 @@ class AuthorizationTest {
                 }
                 return r;
               });
-      report.add(label + " " + access + " 401/403/" + ok.status());
+      report.add(
+          label
+              + " "
+              + access
+              + (access.equals("logged-in") ? " 401/" : " 401/403/")
+              + ok.status());
     }
     System.out.printf(
         "[kith-test] %d routes checked:%n  %s%n", report.size(), String.join("\n  ", report));
