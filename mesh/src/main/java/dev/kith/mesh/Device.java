@@ -382,6 +382,14 @@ public final class Device {
       return;
     }
     removedNames.put(name, revocation.getString("serial"));
+    // Requests waiting on it fail now, and the vault stops counting it as a replica at once.
+    vertx
+        .eventBus()
+        .publish(
+            ServiceContext.DEVICE_LOST_ADDRESS,
+            name,
+            new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true));
+    refreshDevices();
     if (auth != null) {
       auth.tokens().forgetDevice(name);
     }

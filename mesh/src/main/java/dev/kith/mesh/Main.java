@@ -202,6 +202,8 @@ public final class Main {
         .append(
             "                                restore a vault from such a file (safe to repeat)\n")
         .append("  kith --help | --version\n\n")
+        .append("client commands send KITH_ACCESS_TOKEN if set, else the operator token of\n")
+        .append("--home DIR (default ~/.kith), which only that home's device accepts.\n\n")
         .append("options (each also KITH_<NAME> in the environment and <name> in the file):\n");
     for (DeviceConfig.Key key : DeviceConfig.Key.values()) {
       text.append(String.format("  %-34s %s%n", key.flag(), key.help));

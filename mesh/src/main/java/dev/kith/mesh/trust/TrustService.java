@@ -153,9 +153,20 @@ public final class TrustService {
               }
               return revocations.revoke(name, serial, Access.principal(ctx).describe());
             })
-        .compose(entry -> forgetDeviceKeys.apply(name).map(entry))
         .onSuccess(
             entry -> {
+              // Every device refuses the removed device's tokens already; deleting its keys from
+              // the accounts vault is tidying, and may wait for a vault quorum, so it runs after
+              // the answer.
+              forgetDeviceKeys
+                  .apply(name)
+                  .onFailure(
+                      e ->
+                          log.warn(
+                              "{} could not delete the token keys of the removed {}: {}",
+                              device,
+                              name,
+                              e.toString()));
               log.info(
                   "{}: {} removed the device {} (certificate {})",
                   device,
