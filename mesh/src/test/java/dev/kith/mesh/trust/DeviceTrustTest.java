@@ -253,6 +253,37 @@ class DeviceTrustTest {
     }
   }
 
+  @Test
+  @DisplayName("removing one of two devices answers at once, though the vault then lacks a quorum")
+  void removalFromTwo() {
+    try (LocalMesh mesh = LocalMesh.start(2)) {
+      DeviceProcess d1 = mesh.device(0).awaitReady(START);
+      DeviceProcess d2 = mesh.device(1).awaitReady(START);
+      // d2 signs a token, so its key is in the accounts vault, which both devices keep.
+      String byD2 =
+          Credentials.ownerToken(d2.httpUrl(), d2.home(), operator(d2), "alice").orElseThrow();
+      assertThat(status(d1, "/api/vault/alice/status", byD2)).isEqualTo(200);
+
+      // Before the fix, the answer waited for the vault to delete d2's token keys with d2 gone,
+      // and timed out.
+      long start = System.nanoTime();
+      Http.Response removed =
+          Http.raw(
+              "DELETE",
+              d1.httpUrl() + "/api/mesh/devices/d2.alice",
+              null,
+              "Authorization",
+              "Bearer " + operator(d1));
+      long tookMillis = (System.nanoTime() - start) / 1_000_000;
+      assertThat(removed.status()).as(removed.body()).isEqualTo(200);
+      assertThat(tookMillis).isLessThan(3000);
+      eventually(
+          Duration.ofSeconds(10),
+          () -> assertThat(status(d1, "/api/vault/alice/status", byD2)).isEqualTo(401));
+      System.out.printf("[kith-test] removing one of two devices answered in %d ms%n", tookMillis);
+    }
+  }
+
   // helpers
 
   private static String operator(DeviceProcess d) {
