@@ -46,6 +46,8 @@ public final class AuthService {
   static final long REVOKED_READ_MILLIS = 15_000;
   private static final long OWNER_FILE_CHECK_MILLIS = 2_000;
   private static final long PUBLISH_RETRY_MILLIS = 2_000;
+  private static final long START_PUBLISH_WAIT_MILLIS = 10_000;
+  private static final long LOGIN_PUBLISH_WAIT_MILLIS = 5_000;
 
   private final Vertx vertx;
   private final String device;
@@ -98,7 +100,37 @@ public final class AuthService {
         .onFailure(e -> log.warn("{} cannot watch token keys: {}", device, e.toString()));
     readRevoked();
     checkOwnerFile();
-    return Future.succeededFuture();
+    // The device is ready once its key is published, so its first logins work everywhere; a vault
+    // that cannot take the write yet delays readiness by at most this much.
+    return withinMillis(published.future(), START_PUBLISH_WAIT_MILLIS)
+        .recover(e -> Future.succeededFuture());
+  }
+
+  /** {@code future}, or a {@link dev.kith.mesh.spi.ServiceUnavailable} after {@code millis}. */
+  private <T> Future<T> withinMillis(Future<T> future, long millis) {
+    if (future.isComplete()) {
+      return future;
+    }
+    io.vertx.core.Promise<T> bounded = io.vertx.core.Promise.promise();
+    long timer =
+        vertx.setTimer(
+            millis,
+            t ->
+                bounded.tryFail(
+                    new dev.kith.mesh.spi.ServiceUnavailable(
+                        device
+                            + " cannot publish its token key yet (the accounts vault does not"
+                            + " answer); retry shortly")));
+    future.onComplete(
+        r -> {
+          vertx.cancelTimer(timer);
+          if (r.succeeded()) {
+            bounded.tryComplete(r.result());
+          } else {
+            bounded.tryFail(r.cause());
+          }
+        });
+    return bounded.future();
   }
 
   public void stop() {
@@ -162,8 +194,7 @@ public final class AuthService {
             .put("createdAt", now)
             .put("expiresAt", now + SESSION_MILLIS)
             .put("device", device);
-    return published
-        .future()
+    return withinMillis(published.future(), LOGIN_PUBLISH_WAIT_MILLIS)
         .compose(p -> accounts.putSession(owner, sid, session))
         .map(
             saved ->
