@@ -6,6 +6,7 @@ import dev.kith.health.gossip.MeshView;
 import dev.kith.health.placement.InstanceKey;
 import dev.kith.health.power.PowerRequest;
 import dev.kith.health.power.PowerStatus;
+import dev.kith.mesh.edge.Access;
 import dev.kith.mesh.edge.Edge;
 import dev.kith.mesh.registry.DeviceRegistry;
 import io.vertx.core.Future;
@@ -73,10 +74,9 @@ final class DevicesApi {
   }
 
   void mount(Router router) {
-    router.get("/api/mesh/devices").handler(this::listDevices);
-    router.get("/api/mesh/devices/:name").handler(this::getDevice);
-    router
-        .put("/api/mesh/devices/:name/power")
+    Access.loggedIn(router.get("/api/mesh/devices")).handler(this::listDevices);
+    Access.loggedIn(router.get("/api/mesh/devices/:name")).handler(this::getDevice);
+    Access.admin(router.put("/api/mesh/devices/:name/power"))
         .handler(this::validatePower)
         .handler(this::setPower);
   }

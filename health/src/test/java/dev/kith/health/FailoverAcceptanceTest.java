@@ -227,7 +227,8 @@ class FailoverAcceptanceTest {
   @DisplayName("kith status shows each device's state, power and services, and the recent moves")
   void statusShowsIt() throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(Launcher.classpath().command());
-    command.addAll(List.of("status", "--url", bob.httpUrl()));
+    // Run where bob's device runs: its home holds the operator token that kith status sends.
+    command.addAll(List.of("status", "--url", bob.httpUrl(), "--home", bob.home().toString()));
     Process status = new ProcessBuilder(command).redirectErrorStream(true).start();
     assertThat(status.waitFor(30, TimeUnit.SECONDS)).isTrue();
     String out = new String(status.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -240,10 +241,11 @@ class FailoverAcceptanceTest {
   }
 
   private static HttpResponse<String> getWithHeaders(String url) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET();
+    dev.kith.mesh.testing.Credentials.authorization(URI.create(url))
+        .ifPresent(v -> request.header("Authorization", v));
+    return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static int drain(String device, String action) {

@@ -2,6 +2,7 @@ package dev.kith.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kith.mesh.testing.Credentials;
 import dev.kith.mesh.testing.DeviceProcess;
 import dev.kith.mesh.testing.Eventually;
 import dev.kith.mesh.testing.Http;
@@ -40,12 +41,14 @@ final class MeshTesting {
   }
 
   private static Http.Response send(String method, String url, String body) {
-    HttpRequest request =
+    HttpRequest.Builder builder =
         HttpRequest.newBuilder(URI.create(url))
             .timeout(Duration.ofSeconds(5))
             .header("Content-Type", "application/json")
-            .method(method, HttpRequest.BodyPublishers.ofString(body))
-            .build();
+            .method(method, HttpRequest.BodyPublishers.ofString(body));
+    // Power and drains are for administrators: the device's operator token, as the harness holds.
+    Credentials.authorization(URI.create(url)).ifPresent(v -> builder.header("Authorization", v));
+    HttpRequest request = builder.build();
     try {
       HttpResponse<String> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
       return new Http.Response(response.statusCode(), response.body());

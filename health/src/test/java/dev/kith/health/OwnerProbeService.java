@@ -1,5 +1,6 @@
 package dev.kith.health;
 
+import dev.kith.mesh.edge.Access;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
@@ -56,8 +57,7 @@ public final class OwnerProbeService implements KithService {
 
   @Override
   public void routes(Router router, ServiceContext context) {
-    router
-        .get("/:owner")
+    Access.owner(router.get("/:owner"), "owner")
         .handler(
             ctx ->
                 context

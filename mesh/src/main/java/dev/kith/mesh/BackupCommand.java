@@ -290,7 +290,7 @@ final class BackupCommand {
   private static <T> HttpResponse<T> send(
       HttpClient client, HttpRequest.Builder request, HttpResponse.BodyHandler<T> handler)
       throws IOException, InterruptedException {
-    return client.send(request.timeout(TIMEOUT).build(), handler);
+    return client.send(auth.apply(request.timeout(TIMEOUT)).build(), handler);
   }
 
   private static HttpClient client() {
@@ -301,8 +301,13 @@ final class BackupCommand {
   }
 
   /** The options both commands take; {@code file} is --out for export, the argument for import. */
+  /** The credentials sent: {@code KITH_ACCESS_TOKEN}, an access token of the vault's owner. */
+  private static CliAuth auth = CliAuth.from(new java.util.ArrayList<>());
+
   private record Options(String owner, String file, String url) {
-    static Options parse(List<String> args, boolean export) {
+    static Options parse(List<String> given, boolean export) {
+      List<String> args = new java.util.ArrayList<>(given);
+      auth = CliAuth.from(args);
       String owner = null;
       String file = null;
       String url = System.getenv().getOrDefault("KITH_URL", "http://localhost:8080");

@@ -2,6 +2,11 @@ package dev.kith.mesh;
 
 import ch.qos.logback.classic.LoggerContext;
 import com.hazelcast.core.HazelcastInstance;
+import dev.kith.mesh.auth.Accounts;
+import dev.kith.mesh.auth.AuthService;
+import dev.kith.mesh.auth.LoginLimiter;
+import dev.kith.mesh.auth.Passwords;
+import dev.kith.mesh.auth.Tokens;
 import dev.kith.mesh.cluster.HazelcastSetup;
 import dev.kith.mesh.config.ConfigException;
 import dev.kith.mesh.config.DeviceConfig;
@@ -14,6 +19,14 @@ import dev.kith.mesh.spi.MeshContext;
 import dev.kith.mesh.spi.MeshExtension;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
+import dev.kith.mesh.trust.BusGuard;
+import dev.kith.mesh.trust.Certificates;
+import dev.kith.mesh.trust.Enrollment;
+import dev.kith.mesh.trust.EntrySeal;
+import dev.kith.mesh.trust.MeshTrust;
+import dev.kith.mesh.trust.RevocationTrust;
+import dev.kith.mesh.trust.Revocations;
+import dev.kith.mesh.trust.TrustService;
 import dev.kith.mesh.vault.MeshVault;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -23,6 +36,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -56,6 +71,7 @@ public final class Device {
   private static final Logger log = LoggerFactory.getLogger(Device.class);
   private static final Pattern SERVICE_NAME = Pattern.compile("[a-z][a-z0-9]{0,30}");
   private static final long REGISTRY_REFRESH_MILLIS = 1000;
+  private static final long GUARD_PERIOD_MILLIS = 1000;
 
   private final DeviceConfig config;
   private final Vertx vertx;
@@ -63,6 +79,20 @@ public final class Device {
   private final MeshMetrics meshMetrics;
   private final List<String> running = new CopyOnWriteArrayList<>();
   private final List<MeshExtension> extensions = loadExtensions();
+  private final MeshTrust trust;
+  private final java.security.KeyPair tokenKey;
+  private final String operatorToken;
+  private volatile AuthService auth;
+  private volatile Revocations revocations;
+  private volatile TrustService trustService;
+  private volatile BusGuard busGuard;
+  private final Promise<Void> removed = Promise.promise();
+
+  /** Removed device names, with when this device learned it; cleared when the name re-enrolls. */
+  private final java.util.Map<String, String> removedNames =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private long guardTimer = -1;
   private volatile MeshVault vault;
   private volatile DeviceInfo self;
   private volatile boolean ready;
@@ -70,8 +100,17 @@ public final class Device {
   private long refreshTimer = -1;
 
   private Device(
-      DeviceConfig config, Vertx vertx, DeviceRegistry registry, MeshMetrics meshMetrics) {
+      DeviceConfig config,
+      Vertx vertx,
+      DeviceRegistry registry,
+      MeshMetrics meshMetrics,
+      MeshTrust trust,
+      java.security.KeyPair tokenKey,
+      String operatorToken) {
     this.config = config;
+    this.trust = trust;
+    this.tokenKey = tokenKey;
+    this.operatorToken = operatorToken;
     this.vertx = vertx;
     this.registry = registry;
     this.meshMetrics = meshMetrics;
@@ -95,6 +134,24 @@ public final class Device {
     } catch (ConfigException e) {
       return Future.failedFuture(e);
     }
+    MeshTrust trust;
+    java.security.KeyPair tokenKey;
+    String operatorToken;
+    try {
+      trust = trust(config);
+      tokenKey = trust.tokenKey();
+      operatorToken = trust.operatorToken();
+    } catch (ConfigException e) {
+      return Future.failedFuture(e);
+    } catch (java.io.IOException | RuntimeException e) {
+      return Future.failedFuture(
+          new ConfigException(
+              "home",
+              "the trust files in "
+                  + MeshTrust.folder(config.home())
+                  + " cannot be used: "
+                  + e.getMessage()));
+    }
     log.info(
         "starting device {} (Kith {}) in mesh '{}', home {}, joining {}",
         config.name(),
@@ -106,8 +163,19 @@ public final class Device {
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     metrics.config().meterFilter(MeshMetrics.httpResponseTimeBuckets());
     HazelcastClusterManager clusterManager =
-        new HazelcastClusterManager(HazelcastSetup.build(config));
-    EventBusOptions bus = new EventBusOptions().setPort(config.busPort());
+        new HazelcastClusterManager(HazelcastSetup.build(config, trust.clusterName()));
+    // TLS both ways, with the mesh CA as the only trust: a process without a device certificate of
+    // this mesh can neither send nor receive. trustAll must be off explicitly (Vert.x 5 trusts
+    // every server otherwise), and the key and trust options are PEM ones, which the event bus
+    // keeps (it silently drops a generic KeyStoreOptions).
+    EventBusOptions bus =
+        new EventBusOptions()
+            .setPort(config.busPort())
+            .setSsl(true)
+            .setClientAuth(ClientAuth.REQUIRED)
+            .setTrustAll(false)
+            .setKeyCertOptions(trust.keyCertOptions())
+            .setTrustOptions(trust.trustOptions());
     if (config.publicHost() != null) {
       bus.setHost("0.0.0.0").setClusterPublicHost(config.publicHost());
     }
@@ -135,12 +203,25 @@ public final class Device {
                   new Device(
                       config,
                       vertx,
-                      new DeviceRegistry(vertx, hz),
-                      new MeshMetrics(metrics, config.name(), config.owner(), version()));
-              return device
+                      new DeviceRegistry(vertx, hz, new EntrySeal(trust)),
+                      new MeshMetrics(metrics, config.name(), config.owner(), version()),
+                      trust,
+                      tokenKey,
+                      operatorToken);
+              // Completed off any Vert.x context: after a failure, vertx.close() stops the event
+              // loop that a future composed on the start-up chain would complete on.
+              Promise<Device> outcome = Promise.promise();
+              device
                   .run(hz, metrics)
-                  .map(device)
-                  .recover(e -> vertx.close().transform(closed -> Future.failedFuture(e)));
+                  .onComplete(
+                      result -> {
+                        if (result.succeeded()) {
+                          outcome.complete(device);
+                        } else {
+                          vertx.close().onComplete(closed -> outcome.fail(result.cause()));
+                        }
+                      });
+              return outcome.future();
             });
   }
 
@@ -161,19 +242,21 @@ public final class Device {
     List<KithService> services = loadServices();
     ServiceContext context = new ServiceContext(vertx, config, metrics, this::route);
     MeshContext meshContext = new MeshContext(vertx, config, hz, registry, services, metrics);
-    Edge edge =
-        new Edge(
-            config.httpPort(),
-            config.maxBodyBytes(),
+    revocations = new Revocations(vertx, hz, trust.folder(), config.name());
+    revocations.onRevoked(r -> deviceRemoved(hz, r));
+    busGuard = new BusGuard(vertx, config.name());
+    trustService =
+        new TrustService(
+            vertx,
+            trust,
+            config.name(),
+            () -> self.httpUrl(),
             registry,
-            services,
-            extensions,
-            context,
-            metrics,
-            () -> ready,
-            () -> vault);
-    return registry
-        .claim(self, waitForSilentHolder)
+            revocations,
+            name -> auth == null ? Future.succeededFuture() : auth.tokens().deleteKeysOf(name));
+    return revocations
+        .start()
+        .compose(known -> registry.claim(self, waitForSilentHolder))
         .compose(
             claimed ->
                 vertx
@@ -188,11 +271,28 @@ public final class Device {
                     .<String>localConsumer(
                         ServiceContext.DEVICE_LOST_ADDRESS, msg -> context.deviceLost(msg.body()))
                     .completion())
+        .compose(registered -> trustService.start())
         .compose(registered -> startExtensions(meshContext))
         .compose(extended -> startVault(hz, metrics))
-        .compose(vaultOpen -> vertx.deployVerticle(edge))
+        .compose(vaultOpen -> startAuth(hz))
+        .map(
+            authUp ->
+                new Edge(
+                    config.httpPort(),
+                    config.maxBodyBytes(),
+                    registry,
+                    services,
+                    extensions,
+                    context,
+                    metrics,
+                    () -> ready,
+                    () -> vault,
+                    auth,
+                    trustService::mount,
+                    edgeOptions()))
+        .compose(edge -> vertx.deployVerticle(edge).map(edge))
         .compose(
-            edgeUp -> {
+            edge -> {
               httpPort = edge.actualPort();
               return deployEveryDeviceServices(services);
             })
@@ -203,6 +303,10 @@ public final class Device {
               registry.onMembershipChange(this::refreshDevices);
               registry.onMerged(() -> claimAgain(waitForSilentHolder));
               refreshTimer = vertx.setPeriodic(REGISTRY_REFRESH_MILLIS, t -> refreshDevices());
+              // Connections made just before a removal was known are closed on the next round.
+              guardTimer =
+                  vertx.setPeriodic(
+                      GUARD_PERIOD_MILLIS, t -> busGuard.cut(RevocationTrust.revoked()));
               refreshDevices();
               ready = true;
               log.info(
@@ -232,6 +336,185 @@ public final class Device {
                         + " again ({}); other devices may list it as dead. Restart this device.",
                     config.name(),
                     e.getMessage()));
+  }
+
+  private Future<Void> startAuth(HazelcastInstance hz) {
+    DeviceConfig.Security security = config.security();
+    Accounts accounts = new Accounts(vault);
+    Tokens tokens =
+        new Tokens(
+            vertx,
+            config.name(),
+            trust.meshId(),
+            tokenKey,
+            security.accessTokenSeconds(),
+            accounts,
+            removedNames::containsKey);
+    LoginLimiter limiter =
+        new LoginLimiter(
+            vertx, hz, security.loginMaxFailures(), security.loginLockoutSeconds() * 1000L);
+    auth =
+        new AuthService(
+            vertx,
+            config.name(),
+            config.home(),
+            accounts,
+            new Passwords(vertx),
+            tokens,
+            limiter,
+            operatorToken);
+    return auth.start();
+  }
+
+  /**
+   * A device was removed from the mesh: its certificate no longer opens a TLS handshake (see {@link
+   * RevocationTrust}); its open event-bus connections close, its member leaves the cluster, its
+   * entry is no longer listed and its access tokens are refused. When it is this device, it stops.
+   */
+  private void deviceRemoved(HazelcastInstance hz, JsonObject revocation) {
+    String name = revocation.getString("device");
+    if (revocation.getString("serial").equals(Certificates.serialHex(trust.certificate()))) {
+      log.error(
+          "{} was removed from the mesh by {}; it stops. Enroll it again with a new join token"
+              + " and an empty home to bring it back.",
+          config.name(),
+          revocation.getString("by"));
+      removed.tryComplete();
+      return;
+    }
+    removedNames.put(name, revocation.getString("serial"));
+    // Requests waiting on it fail now, and the vault stops counting it as a replica at once.
+    vertx
+        .eventBus()
+        .publish(
+            ServiceContext.DEVICE_LOST_ADDRESS,
+            name,
+            new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true));
+    refreshDevices();
+    if (auth != null) {
+      auth.tokens().forgetDevice(name);
+    }
+    busGuard.cut(RevocationTrust.revoked());
+    registry
+        .storedEntry(name)
+        .onSuccess(
+            stored -> {
+              if (stored == null) {
+                return;
+              }
+              String memberId = new JsonObject(stored).getString("memberId");
+              vertx
+                  .executeBlocking(
+                      () ->
+                          dev.kith.mesh.cluster.Members.suspect(
+                              hz, memberId, "kith: " + name + " was removed"))
+                  .onSuccess(
+                      dropped -> {
+                        if (dropped) {
+                          log.info(
+                              "{} dropped the removed device {} from the cluster",
+                              config.name(),
+                              name);
+                        }
+                      });
+            });
+  }
+
+  /** Completes when this device learns it was removed from the mesh. */
+  public Future<Void> removed() {
+    return removed.future();
+  }
+
+  /** HTTP, or HTTPS with the configured certificate or this device's mesh certificate. */
+  private HttpServerOptions edgeOptions() {
+    DeviceConfig.Security security = config.security();
+    HttpServerOptions options = new HttpServerOptions();
+    if (!security.https()) {
+      return options;
+    }
+    options.setSsl(true);
+    if (security.httpsCert() != null) {
+      options.setKeyCertOptions(
+          new io.vertx.core.net.PemKeyCertOptions()
+              .setCertPath(security.httpsCert().toString())
+              .setKeyPath(security.httpsKey().toString()));
+    } else {
+      options.setKeyCertOptions(trust.keyCertOptions());
+    }
+    return options;
+  }
+
+  /**
+   * This device's trust material: loaded from its home; for a device that has none, enrolled with
+   * its join token, or else a new mesh with this device as its first member and CA.
+   */
+  static MeshTrust trust(DeviceConfig config) throws java.io.IOException {
+    List<String> hosts = config.publicHost() == null ? List.of() : List.of(config.publicHost());
+    if (!MeshTrust.exists(config.home()) && config.security().joinToken() != null) {
+      try {
+        MeshTrust enrolled =
+            Enrollment.enroll(
+                config.home(), config.name(), hosts, config.security().joinToken().value());
+        log.info(
+            "{} enrolled in mesh '{}' (id {})",
+            config.name(),
+            enrolled.meshName(),
+            enrolled.meshId());
+        return checkNotRemoved(enrolled);
+      } catch (Enrollment.Refused e) {
+        throw new ConfigException("token", e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ConfigException("token", "interrupted while enrolling");
+      } catch (java.io.IOException e) {
+        throw new ConfigException("token", "cannot enroll: " + e.getMessage());
+      }
+    }
+    if (MeshTrust.exists(config.home())) {
+      if (config.security().joinToken() != null) {
+        log.warn(
+            "{} is already enrolled (its certificate is in {}); --token is ignored",
+            config.name(),
+            MeshTrust.folder(config.home()));
+      }
+      MeshTrust trust = MeshTrust.load(config.home());
+      if (!config.name().equals(trust.deviceName())) {
+        throw new ConfigException(
+            "name",
+            config.home()
+                + " belongs to the device "
+                + trust.deviceName()
+                + "; run it under that name, or give "
+                + config.name()
+                + " its own --home");
+      }
+      return checkNotRemoved(trust);
+    }
+    MeshTrust created = MeshTrust.createMesh(config.home(), config.mesh(), config.name(), hosts);
+    log.info(
+        "{} started a new mesh '{}' (id {}); its CA is in {}",
+        config.name(),
+        created.meshName(),
+        created.meshId(),
+        created.folder());
+    return created;
+  }
+
+  /** Refuses to start a device that knows it was removed; installs the revocation check. */
+  private static MeshTrust checkNotRemoved(MeshTrust trust) throws java.io.IOException {
+    RevocationTrust.install();
+    String own = Certificates.serialHex(trust.certificate());
+    for (JsonObject r : Revocations.readFile(trust.folder())) {
+      RevocationTrust.revoked().add(r.getString("serial"));
+      if (own.equals(r.getString("serial"))) {
+        throw new ConfigException(
+            "home",
+            trust.deviceName()
+                + " was removed from its mesh; enroll it again with a new join token (kith invite)"
+                + " and an empty --home");
+      }
+    }
+    return trust;
   }
 
   private Future<Void> startVault(HazelcastInstance hz, PrometheusMeterRegistry metrics) {
@@ -342,6 +625,9 @@ public final class Device {
         .onSuccess(meshMetrics::update)
         .onSuccess(devices -> vault.devicesSeen(devices))
         .onSuccess(this::restoreOwnEntry)
+        .onSuccess(
+            devices ->
+                devices.forEach(d -> removedNames.remove(String.valueOf(d.getString("name")))))
         .onFailure(e -> log.warn("cannot read the device registry: {}", e.toString()));
   }
 
@@ -366,6 +652,7 @@ public final class Device {
   public Future<Void> stop() {
     ready = false;
     vertx.cancelTimer(refreshTimer);
+    vertx.cancelTimer(guardTimer);
     log.info("device {} is leaving the mesh", config.name());
     // Completed off any Vert.x context: vertx.close() stops the event loop that a future
     // composed on the registry call would complete on, and that future would never complete.
@@ -384,6 +671,9 @@ public final class Device {
                                   "extension {} did not stop: {}",
                                   extension.name(),
                                   e.toString())));
+    }
+    if (auth != null) {
+      auth.stop();
     }
     extensionsStopped
         .eventually(() -> vault == null ? Future.succeededFuture() : vault.stop())
@@ -415,7 +705,8 @@ public final class Device {
         config.publicHost() != null
             ? config.publicHost()
             : hz.getCluster().getLocalMember().getAddress().getHost();
-    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + config.httpPort();
+    String scheme = config.security().https() ? "https://" : "http://";
+    return scheme + (host.contains(":") ? "[" + host + "]" : host) + ":" + config.httpPort();
   }
 
   private static String clusterAddress(HazelcastInstance hz) {

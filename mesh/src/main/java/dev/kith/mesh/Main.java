@@ -18,14 +18,18 @@ import sun.misc.Signal;
  * mesh, {@code health-check} probes a device for container health checks, {@code export} and {@code
  * import} back up and restore an owner's vault.
  *
- * <p>Exit codes: 0 after a clean stop (Ctrl-C or SIGTERM), 2 for a usage or configuration error or
- * a device name already in use, 1 for any other failure.
+ * <p>Exit codes: 0 after a clean stop (Ctrl-C or SIGTERM), 2 for a usage or configuration error, a
+ * refused join token or a device name already in use, 3 when the device was removed from its mesh,
+ * 1 for any other failure.
  */
 public final class Main {
 
   static final int EXIT_OK = 0;
   static final int EXIT_FAILURE = 1;
   static final int EXIT_USAGE = 2;
+
+  /** The device learned that it was removed from its mesh, and stopped. */
+  static final int EXIT_REMOVED = 3;
 
   /** A clean stop that takes longer than this is cut short. */
   private static final long STOP_DEADLINE_MILLIS = 4_000;
@@ -60,6 +64,9 @@ public final class Main {
         switch (command) {
           case "run" -> run(rest);
           case "status" -> StatusCommand.status(rest);
+          case "init" -> InitCommand.init(rest);
+          case "invite" -> TrustCommand.invite(rest);
+          case "remove-device" -> TrustCommand.removeDevice(rest);
           case "health-check" -> StatusCommand.healthCheck(rest);
           case "export" -> BackupCommand.export(rest);
           case "import" -> BackupCommand.importFile(rest);
@@ -115,6 +122,25 @@ public final class Main {
       return EXIT_FAILURE;
     }
     stopOnSignal(device);
+    device
+        .removed()
+        .onComplete(
+            removed -> {
+              Thread stopper =
+                  new Thread(
+                      () -> {
+                        CountDownLatch stopped = new CountDownLatch(1);
+                        device.stop().onComplete(r -> stopped.countDown());
+                        try {
+                          stopped.await(STOP_DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
+                        } catch (InterruptedException e) {
+                          Thread.currentThread().interrupt();
+                        }
+                        Runtime.getRuntime().halt(EXIT_REMOVED);
+                      },
+                      "kith-removed");
+              stopper.start();
+            });
     return EXIT_OK;
   }
 
@@ -159,6 +185,15 @@ public final class Main {
         .append(": your own mail, web, chat and social feed on your own devices\n\n")
         .append("usage:\n")
         .append("  kith [run] [options]          start this device (the default)\n")
+        .append("  kith init [--owner OWNER] [--ca-home DIR] [options]\n")
+        .append(
+            "                                create a mesh in the home (or a certificate from\n")
+        .append(
+            "                                DIR's CA) and the first owner (password on stdin)\n")
+        .append("  kith invite [--url URL] [--ttl-minutes N]\n")
+        .append("                                print a single-use join token (administrators)\n")
+        .append("  kith remove-device NAME [--url URL]\n")
+        .append("                                revoke a device's certificate, mesh-wide\n")
         .append("  kith status [--url URL]       show the mesh's devices and services\n")
         .append("  kith health-check [--url URL] exit 0 if the device answers /health\n")
         .append("  kith export --owner OWNER --out FILE [--url URL]\n")
@@ -167,6 +202,8 @@ public final class Main {
         .append(
             "                                restore a vault from such a file (safe to repeat)\n")
         .append("  kith --help | --version\n\n")
+        .append("client commands send KITH_ACCESS_TOKEN if set, else the operator token of\n")
+        .append("--home DIR (default ~/.kith), which only that home's device accepts.\n\n")
         .append("options (each also KITH_<NAME> in the environment and <name> in the file):\n");
     for (DeviceConfig.Key key : DeviceConfig.Key.values()) {
       text.append(String.format("  %-34s %s%n", key.flag(), key.help));

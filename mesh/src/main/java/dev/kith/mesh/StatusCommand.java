@@ -21,12 +21,17 @@ final class StatusCommand {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
+  /** The credentials sent; see {@link CliAuth}. */
+  private static CliAuth auth = null;
+
   private StatusCommand() {}
 
   static int status(List<String> args) {
     String url;
     try {
-      url = url(args);
+      List<String> rest = new ArrayList<>(args);
+      auth = CliAuth.from(rest);
+      url = url(rest);
     } catch (IllegalArgumentException e) {
       System.err.println("kith: " + e.getMessage());
       return Main.EXIT_USAGE;
@@ -193,8 +198,21 @@ final class StatusCommand {
 
   private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
     HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
-    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT).GET().build();
-    HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT).GET();
+    if (auth != null) {
+      auth.apply(builder);
+    }
+    HttpResponse<String> response =
+        client.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() == 401 || response.statusCode() == 403) {
+      throw new IOException(
+          "HTTP "
+              + response.statusCode()
+              + " from "
+              + url
+              + ": run this on the device's machine (--home DIR finds its operator token) or set"
+              + " KITH_ACCESS_TOKEN to an access token");
+    }
     if (response.statusCode() != 200 && !url.endsWith("/health")) {
       throw new IOException("HTTP " + response.statusCode() + " from " + url);
     }

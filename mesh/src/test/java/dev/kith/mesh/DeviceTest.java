@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.mesh.testing.Credentials;
 import dev.kith.mesh.testing.FreePorts;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -79,6 +80,7 @@ class DeviceTest {
     startRequested = Instant.now();
     device =
         Device.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    Credentials.register("http://127.0.0.1:" + httpPort, home);
   }
 
   @AfterAll
@@ -258,6 +260,7 @@ class DeviceTest {
         HttpRequest.newBuilder(uri("/api/echo/"))
             .timeout(Duration.ofSeconds(5))
             .header("Content-Type", "application/json")
+            .header("Authorization", Credentials.authorization(uri("/api/echo/")).orElseThrow())
             .POST(withoutLength(BodyPublishers.ofString(body)))
             .build();
 
@@ -337,6 +340,7 @@ class DeviceTest {
     if (body != null) {
       request.header("Content-Type", "application/json");
     }
+    Credentials.authorization(uri(path)).ifPresent(value -> request.header("Authorization", value));
     request.method(
         method,
         body == null

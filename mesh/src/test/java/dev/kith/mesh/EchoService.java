@@ -1,5 +1,6 @@
 package dev.kith.mesh;
 
+import dev.kith.mesh.edge.Access;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
@@ -55,8 +56,8 @@ public final class EchoService implements KithService {
   @Override
   public void routes(Router router, ServiceContext context) {
     EchoRoutes routes = new EchoRoutes(context.vertx());
-    router.post("/").handler(routes::echo);
-    router.get("/boom").handler(routes::boom);
+    Access.loggedIn(router.post("/")).handler(routes::echo);
+    Access.loggedIn(router.get("/boom")).handler(routes::boom);
   }
 
   /** One instance: answers on {@link #ADDRESS}, ready once its consumer is registered. */

@@ -1,5 +1,6 @@
 package dev.kith.health.controller;
 
+import dev.kith.mesh.edge.Access;
 import dev.kith.mesh.edge.Edge;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -37,10 +38,10 @@ public final class PlacementRoutes {
   }
 
   public void mount(Router router) {
-    router.get("/api/mesh/services").handler(this::listServices);
-    router.get("/api/mesh/events").handler(this::listEvents);
-    router.post("/api/mesh/devices/:name/drain").handler(ctx -> drain(ctx, true));
-    router.post("/api/mesh/devices/:name/undrain").handler(ctx -> drain(ctx, false));
+    Access.loggedIn(router.get("/api/mesh/services")).handler(this::listServices);
+    Access.loggedIn(router.get("/api/mesh/events")).handler(this::listEvents);
+    Access.admin(router.post("/api/mesh/devices/:name/drain")).handler(ctx -> drain(ctx, true));
+    Access.admin(router.post("/api/mesh/devices/:name/undrain")).handler(ctx -> drain(ctx, false));
   }
 
   /** Controller-placed instances, then the services that run on every live device. */

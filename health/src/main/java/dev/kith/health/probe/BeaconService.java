@@ -1,5 +1,6 @@
 package dev.kith.health.probe;
 
+import dev.kith.mesh.edge.Access;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
@@ -45,7 +46,7 @@ public final class BeaconService implements KithService {
   public void routes(Router router, ServiceContext context) {
     // The edge mounts this router at /api/beacon/*, where a route for "/" would miss the bare
     // /api/beacon: the sub-router sees an empty path there.
-    router.getWithRegex("/?").handler(ctx -> beacon(ctx, context));
+    Access.loggedIn(router.getWithRegex("/?")).handler(ctx -> beacon(ctx, context));
   }
 
   private static void beacon(RoutingContext ctx, ServiceContext context) {

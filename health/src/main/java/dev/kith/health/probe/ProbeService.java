@@ -1,5 +1,6 @@
 package dev.kith.health.probe;
 
+import dev.kith.mesh.edge.Access;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
@@ -47,7 +48,7 @@ public final class ProbeService implements KithService {
 
   @Override
   public void routes(Router router, ServiceContext context) {
-    router.get("/:owner").handler(ctx -> probe(ctx, context));
+    Access.owner(router.get("/:owner"), "owner").handler(ctx -> probe(ctx, context));
   }
 
   private static void probe(RoutingContext ctx, ServiceContext context) {

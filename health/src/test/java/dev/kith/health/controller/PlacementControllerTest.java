@@ -66,7 +66,7 @@ class PlacementControllerTest {
             Map.of(),
             unknown -> {});
     vertx = Vertx.vertx();
-    hazelcast = Hazelcast.newHazelcastInstance(HazelcastSetup.build(config));
+    hazelcast = Hazelcast.newHazelcastInstance(HazelcastSetup.build(config, config.mesh()));
     store = new PlacementStore(vertx, hazelcast);
     store.startMirror();
     // The beacon runs on b.alice, placed by an earlier controller.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kith.mesh.Device;
 import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.mesh.testing.Credentials;
 import dev.kith.mesh.testing.FreePorts;
 import dev.kith.mesh.testing.Http;
 import io.vertx.core.json.JsonObject;
@@ -60,6 +61,7 @@ class BeaconServiceTest {
             unknown -> {});
     device =
         Device.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    Credentials.register("http://127.0.0.1:" + httpPort, home);
     url = "http://127.0.0.1:" + httpPort + "/api/beacon";
   }
 

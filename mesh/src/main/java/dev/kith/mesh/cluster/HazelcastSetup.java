@@ -25,13 +25,17 @@ public final class HazelcastSetup {
 
   private HazelcastSetup() {}
 
-  public static Config build(DeviceConfig device) {
+  /**
+   * @param clusterName the mesh name and its id ({@code MeshTrust#clusterName}): devices of
+   *     different meshes never form one cluster, even under the same mesh name
+   */
+  public static Config build(DeviceConfig device, String clusterName) {
     // Hazelcast reads these before any Config exists; set them for the whole process too.
     System.setProperty("hazelcast.phone.home.enabled", "false");
     System.setProperty("hazelcast.logging.type", "slf4j");
 
     Config config = new Config();
-    config.setClusterName(device.mesh());
+    config.setClusterName(clusterName);
     config.setInstanceName(device.name());
     config.setProperty("hazelcast.phone.home.enabled", "false");
     config.setProperty("hazelcast.logging.type", "slf4j");

@@ -57,7 +57,36 @@ public record DeviceConfig(
     long maxBodyBytes,
     long storageQuotaBytes,
     Health health,
-    Vault vault) {
+    Vault vault,
+    Security security) {
+
+  /**
+   * Settings of accounts and device trust.
+   *
+   * @param joinToken the invitation this device enrolls with ({@code --token}), or {@code null}
+   * @param accessTokenSeconds how long an access token is valid
+   * @param loginMaxFailures failed logins (per address or account) before a lockout
+   * @param loginLockoutSeconds how long failures are counted, and how long a lockout lasts
+   * @param https whether the edge serves HTTPS instead of HTTP
+   * @param httpsCert a PEM certificate chain for HTTPS, or {@code null} for the mesh CA's
+   * @param httpsKey the PEM private key of {@code httpsCert}
+   */
+  public record Security(
+      JoinToken joinToken,
+      int accessTokenSeconds,
+      int loginMaxFailures,
+      int loginLockoutSeconds,
+      boolean https,
+      Path httpsCert,
+      Path httpsKey) {}
+
+  /** A join token: a secret, so it never shows in a log line or in {@code toString}. */
+  public record JoinToken(String value) {
+    @Override
+    public String toString() {
+      return "JoinToken[hidden]";
+    }
+  }
 
   /**
    * Settings of the vault: how many devices keep each owner's data, and how writes are
@@ -145,7 +174,15 @@ public record DeviceConfig(
     VAULT_TOMBSTONE_AGE_MILLIS(
         "vault-tombstone-age-millis",
         "3600000",
-        "age at which deletes held everywhere are removed");
+        "age at which deletes held everywhere are removed"),
+    TOKEN("token", null, "join token from 'kith invite': enrolls this device in a mesh"),
+    ACCESS_TOKEN_SECONDS("access-token-seconds", "900", "how long an access token is valid"),
+    LOGIN_MAX_FAILURES("login-max-failures", "20", "failed logins before a lockout"),
+    LOGIN_LOCKOUT_SECONDS(
+        "login-lockout-seconds", "900", "window for counting failed logins, and lockout time"),
+    HTTPS("https", "false", "serve HTTPS (with https-cert, else a mesh CA certificate)"),
+    HTTPS_CERT("https-cert", null, "PEM certificate chain for HTTPS"),
+    HTTPS_KEY("https-key", null, "PEM private key for HTTPS");
 
     public final String key;
     final String defaultValue;
@@ -177,11 +214,20 @@ public record DeviceConfig(
 
   /** Environment variables that belong to Kith's tools rather than to a device. */
   private static final Set<String> NON_DEVICE_ENV =
-      Set.of("KITH_URL", "KITH_REQUIRE_DOCKER", "KITH_BASE_IMAGE", "KITH_JAVA_OPTS");
+      Set.of(
+          "KITH_URL",
+          "KITH_ACCESS_TOKEN",
+          "KITH_REQUIRE_DOCKER",
+          "KITH_BASE_IMAGE",
+          "KITH_JAVA_OPTS");
 
   private static final String LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
   private static final Pattern DEVICE_NAME = Pattern.compile(LABEL + "\\." + LABEL);
   private static final Pattern OWNER = Pattern.compile(LABEL);
+
+  /** Owner names with this prefix are reserved for the mesh's own vaults. */
+  public static final String RESERVED_OWNER_PREFIX = "kith-";
+
   private static final Pattern MESH_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:\\[\\]-]{1,253}");
   private static final long MAX_CONFIG_FILE_BYTES = 1 << 20;
@@ -269,7 +315,7 @@ public record DeviceConfig(
         throw new ConfigException("--" + name, "unknown option (see kith --help)");
       }
       if (value == null) {
-        if (key == Key.MULTICAST) {
+        if (key == Key.MULTICAST || key == Key.HTTPS) {
           value = "true";
         } else if (i + 1 < args.size()) {
           value = args.get(++i);
@@ -332,6 +378,11 @@ public record DeviceConfig(
               + "' is not NAME.OWNER (lowercase letters, digits and '-', e.g. laptop.alice)");
     }
     String owner = name.substring(name.indexOf('.') + 1);
+    if (owner.startsWith(RESERVED_OWNER_PREFIX)) {
+      throw new ConfigException(
+          "name",
+          "owner names starting with '" + RESERVED_OWNER_PREFIX + "' are reserved: " + name);
+    }
     Path home = homeFrom(v.get(Key.HOME));
     checkWritable(home);
 
@@ -378,7 +429,41 @@ public record DeviceConfig(
         longValue(v, Key.MAX_BODY_BYTES, 1024, 1L << 30),
         longValue(v, Key.STORAGE_QUOTA_BYTES, 0, Long.MAX_VALUE),
         health,
-        vault(v));
+        vault(v),
+        security(v));
+  }
+
+  private static Security security(Map<Key, Object> v) {
+    JoinToken token = null;
+    if (v.containsKey(Key.TOKEN)) {
+      String raw = str(v, Key.TOKEN);
+      if (raw.isEmpty() || raw.length() > 4096 || !raw.startsWith("kith1.")) {
+        throw new ConfigException(Key.TOKEN.key, "is not a join token (kith invite prints one)");
+      }
+      token = new JoinToken(raw);
+    }
+    Path cert = v.containsKey(Key.HTTPS_CERT) ? Path.of(str(v, Key.HTTPS_CERT)) : null;
+    Path key = v.containsKey(Key.HTTPS_KEY) ? Path.of(str(v, Key.HTTPS_KEY)) : null;
+    if ((cert == null) != (key == null)) {
+      throw new ConfigException(
+          cert == null ? Key.HTTPS_CERT.key : Key.HTTPS_KEY.key,
+          "https-cert and https-key go together");
+    }
+    for (Path file : new Path[] {cert, key}) {
+      if (file != null && !Files.isReadable(file)) {
+        throw new ConfigException(
+            file == cert ? Key.HTTPS_CERT.key : Key.HTTPS_KEY.key, file + " cannot be read");
+      }
+    }
+    boolean https = bool(v, Key.HTTPS) || cert != null;
+    return new Security(
+        token,
+        integer(v, Key.ACCESS_TOKEN_SECONDS, 30, 86_400),
+        integer(v, Key.LOGIN_MAX_FAILURES, 1, 10_000),
+        integer(v, Key.LOGIN_LOCKOUT_SECONDS, 1, 86_400),
+        https,
+        cert,
+        key);
   }
 
   private static Vault vault(Map<Key, Object> v) {

@@ -1,5 +1,7 @@
 package dev.kith.mesh.edge;
 
+import dev.kith.mesh.auth.AuthRoutes;
+import dev.kith.mesh.auth.AuthService;
 import dev.kith.mesh.registry.DeviceRegistry;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.MeshExtension;
@@ -10,6 +12,7 @@ import dev.kith.mesh.vault.VaultRoutes;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -22,6 +25,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +54,11 @@ public final class Edge extends VerticleBase {
   private final PrometheusMeterRegistry metrics;
   private final BooleanSupplier ready;
   private final Supplier<MeshVault> vault;
+  private final AuthService auth;
+  private final Consumer<Router> meshRoutes;
+  private final HttpServerOptions serverOptions;
   private HttpServer server;
+  private Router router;
 
   public Edge(
       int port,
@@ -61,7 +69,10 @@ public final class Edge extends VerticleBase {
       ServiceContext serviceContext,
       PrometheusMeterRegistry metrics,
       BooleanSupplier ready,
-      Supplier<MeshVault> vault) {
+      Supplier<MeshVault> vault,
+      AuthService auth,
+      Consumer<Router> meshRoutes,
+      HttpServerOptions serverOptions) {
     this.port = port;
     this.maxBodyBytes = maxBodyBytes;
     this.device = serviceContext.device();
@@ -72,36 +83,47 @@ public final class Edge extends VerticleBase {
     this.metrics = metrics;
     this.ready = ready;
     this.vault = vault;
+    this.auth = auth;
+    this.meshRoutes = meshRoutes;
+    this.serverOptions = serverOptions;
   }
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
-    // The vault first: its uploads have their own, larger, body limit.
+    router = Router.router(vertx);
+    // Credentials first, before any body is read: an unknown caller's upload is refused unread.
+    Access.infrastructure(router.route()).handler(this::authenticate);
+    // The vault next: its uploads have their own, larger, body limit.
     MeshVault meshVault = vault.get();
     VaultRoutes.mount(router, meshVault, serviceContext.config().vault().maxObjectBytes());
-    router.route().handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+    Access.infrastructure(router.route())
+        .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
 
+    AuthRoutes.mount(router, auth, device);
+    meshRoutes.accept(router);
     // Extensions first: their /api/mesh/ routes may answer more fully than the edge's own.
     extensions.forEach(extension -> extension.routes(router));
-    router.get("/health").handler(this::health);
-    router.get("/ready").handler(this::ready);
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(metrics));
-    router.get("/api/mesh/devices").handler(this::listDevices);
-    router.get("/api/mesh/devices/:name").handler(this::getDevice);
-    router.get("/api/mesh/services").handler(this::listServices);
+    Access.anyone(router.get("/health")).handler(this::health);
+    Access.anyone(router.get("/ready")).handler(this::ready);
+    Access.anyone(router.get("/metrics")).handler(PrometheusScrapingHandler.create(metrics));
+    Access.loggedIn(router.get("/api/mesh/devices")).handler(this::listDevices);
+    Access.loggedIn(router.get("/api/mesh/devices/:name")).handler(this::getDevice);
+    Access.loggedIn(router.get("/api/mesh/services")).handler(this::listServices);
+    Access.admin(router.get("/api/mesh/routes")).handler(this::listRoutes);
     for (KithService service : services) {
       Router serviceRouter = Router.router(vertx);
       service.routes(serviceRouter, serviceContext);
-      router.route("/api/" + service.name() + "/*").subRouter(serviceRouter);
+      Access.infrastructure(router.route("/api/" + service.name() + "/*")).subRouter(serviceRouter);
     }
+    // Refuses to start with a route that declares nothing: it would be open to anyone.
+    Access.requireDeclared(router, "");
 
     for (int status = 400; status < 600; status++) {
       router.errorHandler(status, this::writeError);
     }
 
     HttpServerOptions options =
-        new HttpServerOptions()
+        new HttpServerOptions(serverOptions)
             .setPort(port)
             .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
             .setMaxHeaderSize(MAX_HEADER_BYTES)
@@ -112,7 +134,61 @@ public final class Edge extends VerticleBase {
         .invalidRequestHandler(this::invalidRequest)
         .listen()
         .onSuccess(s -> server = s)
-        .onSuccess(s -> log.info("edge listening on HTTP port {}", s.actualPort()));
+        .onSuccess(
+            s ->
+                log.info(
+                    "edge listening on {} port {}",
+                    options.isSsl() ? "HTTPS" : "HTTP",
+                    s.actualPort()));
+  }
+
+  /**
+   * Finds who is calling: a bearer token ({@code Authorization: Bearer ...}: an access token or
+   * this device's operator token) or the browser's session cookie. Valid credentials become the
+   * request's {@link dev.kith.mesh.auth.Principal}; each route's declaration decides the rest.
+   */
+  private void authenticate(io.vertx.ext.web.RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    String token = null;
+    boolean viaCookie = false;
+    if (header != null) {
+      if (header.length() > 7 && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        token = header.substring(7).trim();
+      } else {
+        ctx.put(Access.AUTH_PROBLEM, "send credentials as Authorization: Bearer <token>");
+      }
+    } else {
+      Cookie cookie = ctx.request().getCookie(AuthRoutes.SESSION_COOKIE);
+      if (cookie != null) {
+        token = cookie.getValue();
+        viaCookie = true;
+      }
+    }
+    if (token == null || token.isEmpty()) {
+      ctx.next();
+      return;
+    }
+    // The check may wait on the vault for an unknown key; hold the body until a handler reads it.
+    if (!ctx.request().isEnded()) {
+      ctx.request().pause();
+    }
+    auth.authenticate(token, viaCookie)
+        .onComplete(
+            checked -> {
+              if (checked.succeeded()) {
+                ctx.put(Access.PRINCIPAL, checked.result());
+              } else {
+                ctx.put(
+                    Access.AUTH_PROBLEM,
+                    "the token is not valid (" + checked.cause().getMessage() + "); log in again");
+              }
+              ctx.next();
+            });
+  }
+
+  /** Every route with who may call it: what the authorization test walks. */
+  private void listRoutes(io.vertx.ext.web.RoutingContext ctx) {
+    sendJson(ctx, 200, new JsonArray(Access.describe(router, "")));
   }
 
   /** The port the edge listens on. */

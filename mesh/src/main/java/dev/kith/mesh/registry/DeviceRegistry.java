@@ -7,6 +7,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
 import dev.kith.mesh.cluster.HazelcastSetup;
+import dev.kith.mesh.trust.EntrySeal;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -35,6 +36,11 @@ import org.slf4j.LoggerFactory;
  * but that does not answer (a device restarted before its old process was declared dead) is waited
  * for until the cluster drops that member, up to a deadline.
  *
+ * <p>Entries are sealed ({@link EntrySeal}): each carries its device's certificate and a signature.
+ * An entry that is not sealed by a current device of this mesh, such as one written by a process
+ * that joined the cluster without being enrolled or by a removed device, is ignored: not listed,
+ * and no obstacle to claiming its name.
+ *
  * <p>Hazelcast map calls block, so every one runs on a worker thread.
  */
 public final class DeviceRegistry {
@@ -51,10 +57,14 @@ public final class DeviceRegistry {
   private final Vertx vertx;
   private final HazelcastInstance hazelcast;
   private final IMap<String, String> devices;
+  private final EntrySeal seal;
+  private final java.util.Set<String> reportedUntrusted =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-  public DeviceRegistry(Vertx vertx, HazelcastInstance hazelcast) {
+  public DeviceRegistry(Vertx vertx, HazelcastInstance hazelcast, EntrySeal seal) {
     this.vertx = vertx;
     this.hazelcast = hazelcast;
+    this.seal = seal;
     this.devices = hazelcast.getMap(HazelcastSetup.DEVICES_MAP);
   }
 
@@ -141,7 +151,7 @@ public final class DeviceRegistry {
 
   /** Claims the name or returns the live holder. Runs on a worker. */
   private Optional<DeviceInfo> tryClaim(DeviceInfo self) {
-    String json = self.toJson().encode();
+    String json = seal.seal(self.toJson());
     String localMemberId = localMemberId();
     while (true) {
       String existing = devices.putIfAbsent(self.name(), json);
@@ -149,7 +159,8 @@ public final class DeviceRegistry {
         return Optional.empty();
       }
       DeviceInfo holder = DeviceInfo.fromJson(new JsonObject(existing));
-      boolean holderAlive = !holder.left() && memberIds().contains(holder.memberId());
+      boolean holderAlive =
+          seal.trusted(existing) && !holder.left() && memberIds().contains(holder.memberId());
       if (holderAlive && !holder.memberId().equals(localMemberId)) {
         return Optional.of(holder);
       }
@@ -170,7 +181,7 @@ public final class DeviceRegistry {
   public Future<Void> update(DeviceInfo self) {
     return vertx.executeBlocking(
         () -> {
-          String json = self.toJson().encode();
+          String json = seal.seal(self.toJson());
           String existing = devices.putIfAbsent(self.name(), json);
           if (existing != null
               && !existing.equals(json)
@@ -188,12 +199,36 @@ public final class DeviceRegistry {
           Set<String> members = memberIds();
           List<JsonObject> out = new ArrayList<>();
           for (String json : devices.values()) {
+            if (!seal.trusted(json)) {
+              reportUntrusted(json);
+              continue;
+            }
             DeviceInfo info = DeviceInfo.fromJson(new JsonObject(json));
             out.add(info.toApiJson(stateOf(info, members)));
           }
           out.sort(Comparator.comparing(j -> j.getString("name")));
           return out;
         });
+  }
+
+  /** The entry of {@code name} as stored (sealed), or {@code null}; trusted or not. */
+  public Future<String> storedEntry(String name) {
+    return vertx.executeBlocking(() -> devices.get(name));
+  }
+
+  private void reportUntrusted(String json) {
+    String name;
+    try {
+      name = new JsonObject(json).getString("name");
+    } catch (RuntimeException e) {
+      name = "?";
+    }
+    if (reportedUntrusted.add(name + "|" + EntrySeal.serialOf(json))) {
+      log.warn(
+          "ignoring the registry entry of {}: not sealed by a current device of this mesh (not"
+              + " enrolled, or removed)",
+          name);
+    }
   }
 
   public static DeviceState stateOf(DeviceInfo info, Set<String> memberIds) {

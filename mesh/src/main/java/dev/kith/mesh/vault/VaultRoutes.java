@@ -1,5 +1,6 @@
 package dev.kith.mesh.vault;
 
+import dev.kith.mesh.edge.Access;
 import dev.kith.mesh.edge.Edge;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
@@ -12,8 +13,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The vault's HTTP API, which every device's edge serves at {@code /api/vault/{owner}/}. Record
- * keys that hold a {@code /} are sent percent-encoded ({@code %2F}).
+ * The vault's HTTP API, which every device's edge serves at {@code /api/vault/{owner}/}. Only the
+ * owner may call it: not another owner, and not an administrator. Record keys that hold a {@code /}
+ * are sent percent-encoded ({@code %2F}).
  *
  * <pre>
  * POST   /api/vault/{owner}/objects          body in (Content-Type kept), {"id","size"} out
@@ -56,25 +58,23 @@ public final class VaultRoutes {
    */
   public static void mount(Router router, MeshVault vault, long maxObjectBytes) {
     VaultRoutes routes = new VaultRoutes(vault);
-    router
-        .post("/api/vault/:owner/objects")
+    Access.owner(router.post("/api/vault/:owner/objects"), "owner")
         .handler(BodyHandler.create(false).setBodyLimit(maxObjectBytes))
         .handler(routes::putObject);
-    router.get("/api/vault/:owner/objects/:id").handler(routes::getObject);
-    router.head("/api/vault/:owner/objects/:id").handler(routes::headObject);
-    router.get("/api/vault/:owner/objects").handler(routes::listObjects);
-    router.get("/api/vault/:owner/records").handler(routes::scan);
-    router
-        .post("/api/vault/:owner/records")
+    Access.owner(router.get("/api/vault/:owner/objects/:id"), "owner").handler(routes::getObject);
+    Access.owner(router.head("/api/vault/:owner/objects/:id"), "owner").handler(routes::headObject);
+    Access.owner(router.get("/api/vault/:owner/objects"), "owner").handler(routes::listObjects);
+    Access.owner(router.get("/api/vault/:owner/records"), "owner").handler(routes::scan);
+    Access.owner(router.post("/api/vault/:owner/records"), "owner")
         .handler(BodyHandler.create(false).setBodyLimit(MAX_IMPORT_BYTES))
         .handler(routes::importRecords);
-    router.get("/api/vault/:owner/records/:key").handler(routes::getRecord);
-    router
-        .put("/api/vault/:owner/records/:key")
+    Access.owner(router.get("/api/vault/:owner/records/:key"), "owner").handler(routes::getRecord);
+    Access.owner(router.put("/api/vault/:owner/records/:key"), "owner")
         .handler(BodyHandler.create(false).setBodyLimit(MeshVault.MAX_RECORD_BYTES + 1024))
         .handler(routes::putRecord);
-    router.delete("/api/vault/:owner/records/:key").handler(routes::deleteRecord);
-    router.get("/api/vault/:owner/status").handler(routes::status);
+    Access.owner(router.delete("/api/vault/:owner/records/:key"), "owner")
+        .handler(routes::deleteRecord);
+    Access.owner(router.get("/api/vault/:owner/status"), "owner").handler(routes::status);
   }
 
   private void putObject(RoutingContext ctx) {

@@ -60,6 +60,9 @@ public final class ContainerMesh implements AutoCloseable {
   private final List<Consumer<OutputFrame>> logConsumers = new ArrayList<>();
   private final Map<Integer, Integer> mappedPorts = new ConcurrentHashMap<>();
 
+  /** Each device's trust files, made on the host and copied into its home before it starts. */
+  private final List<Path> homes = new ArrayList<>();
+
   private ContainerMesh(Options options) {
     this.mesh = options.mesh;
     this.hosts = new ArrayList<>();
@@ -73,6 +76,7 @@ public final class ContainerMesh implements AutoCloseable {
     String join =
         hosts.stream().map(host -> host + ":" + CLUSTER_PORT).collect(Collectors.joining(","));
     try {
+      provision();
       for (int i = 0; i < options.count; i++) {
         logConsumers.add(logTo(hosts.get(i)));
         GenericContainer<?> container =
@@ -91,6 +95,9 @@ public final class ContainerMesh implements AutoCloseable {
                     join,
                     "--mesh",
                     mesh)
+                .withCopyToContainer(
+                    new OwnedFolder(homes.get(i).resolve("trust"), IMAGE_UID),
+                    IMAGE_HOME + "/trust")
                 .withExposedPorts(HTTP_PORT)
                 .withLogConsumer(logConsumers.get(i))
                 .waitingFor(
@@ -104,6 +111,35 @@ public final class ContainerMesh implements AutoCloseable {
     } catch (RuntimeException e) {
       close();
       throw e;
+    }
+  }
+
+  /** The user the image runs the device as, and its home. */
+  private static final int IMAGE_UID = 10001;
+
+  private static final String IMAGE_HOME = "/home/kith/.kith";
+
+  /**
+   * Makes the mesh's CA in d1's home and a certificate for every other device, on the host, as
+   * {@code kith init} and {@code kith init --ca-home} would; with each device's operator token, so
+   * the harness can administer it.
+   */
+  private void provision() {
+    try {
+      Path root = DeviceLogs.root().resolve(mesh).resolve("homes");
+      for (int i = 0; i < names.size(); i++) {
+        Path home = root.resolve(hosts.get(i));
+        dev.kith.mesh.trust.MeshTrust trust =
+            i == 0
+                ? dev.kith.mesh.trust.MeshTrust.createMesh(
+                    home, mesh, names.get(i), List.of(hosts.get(i)))
+                : dev.kith.mesh.trust.MeshTrust.provisionFrom(
+                    homes.get(0), home, names.get(i), List.of(hosts.get(i)));
+        trust.operatorToken();
+        homes.add(home);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot make the mesh's certificates", e);
     }
   }
 
@@ -172,7 +208,9 @@ public final class ContainerMesh implements AutoCloseable {
   public String httpUrl(int index) {
     GenericContainer<?> container = containers.get(index);
     int port = mappedPorts.computeIfAbsent(index, i -> container.getMappedPort(HTTP_PORT));
-    return "http://" + container.getHost() + ":" + port;
+    String url = "http://" + container.getHost() + ":" + port;
+    Credentials.register(url, homes.get(index));
+    return url;
   }
 
   /** The indexes other than {@code index}. */

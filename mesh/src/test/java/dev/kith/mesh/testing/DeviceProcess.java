@@ -43,6 +43,7 @@ public final class DeviceProcess implements AutoCloseable {
   private final int httpPort;
   private final int clusterPort;
   private final Path directory;
+  private final Path home;
   private final Path stdout;
   private final Path stderr;
   private final List<String> command;
@@ -53,6 +54,7 @@ public final class DeviceProcess implements AutoCloseable {
     this.httpPort = builder.httpPort;
     this.clusterPort = builder.clusterPort;
     this.directory = builder.directory;
+    this.home = builder.flags.get("home") == null ? null : Path.of(builder.flags.get("home"));
     this.stdout = directory.resolve("stdout.log");
     this.stderr = directory.resolve("stderr.log");
     this.command = List.copyOf(command);
@@ -71,6 +73,9 @@ public final class DeviceProcess implements AutoCloseable {
     this.process = processBuilder.start();
     LIVE.add(process);
     process.onExit().thenRun(() -> LIVE.remove(process));
+    if (home != null) {
+      Credentials.register(httpUrl(), home);
+    }
     DeviceLogs.register(name + " stdout", stdout);
     DeviceLogs.register(name + " stderr", stderr);
     System.out.printf(
@@ -111,6 +116,11 @@ public final class DeviceProcess implements AutoCloseable {
   /** {@code http://127.0.0.1:<http port>}. */
   public String httpUrl() {
     return "http://127.0.0.1:" + httpPort;
+  }
+
+  /** The device's home ({@code --home}). */
+  public Path home() {
+    return home;
   }
 
   /** The folder that holds the device's home and logs. */
@@ -437,14 +447,38 @@ public final class DeviceProcess implements AutoCloseable {
       return mesh;
     }
 
+    /**
+     * The home the device will get: its own folder's {@code home}, unless {@code --home} was set.
+     * The harness gives a mesh's devices their certificates there before they start.
+     */
+    public Path home() {
+      try {
+        prepare();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return flags.get("home") == null ? null : Path.of(flags.get("home"));
+    }
+
+    /** Whether a flag is set, with any value. */
+    public boolean hasFlag(String key) {
+      return flags.containsKey(key);
+    }
+
+    private void prepare() throws IOException {
+      if (directory == null) {
+        directory = DeviceLogs.root().resolve(mesh).resolve(name + "-" + shortId());
+        Files.createDirectories(directory);
+      }
+      if (flags.containsKey("home") && flags.get("home") == null) {
+        flags.put("home", directory.resolve("home").toString());
+      }
+    }
+
     /** Starts the process and returns at once; see {@link DeviceProcess#awaitHealthy}. */
     public DeviceProcess start() {
       try {
-        directory = DeviceLogs.root().resolve(mesh).resolve(name + "-" + shortId());
-        Files.createDirectories(directory);
-        if (flags.containsKey("home") && flags.get("home") == null) {
-          flags.put("home", directory.resolve("home").toString());
-        }
+        prepare();
         List<String> command = new ArrayList<>(launcher.command());
         command.add("run");
         flags.forEach(

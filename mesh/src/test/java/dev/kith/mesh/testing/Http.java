@@ -28,7 +28,21 @@ public final class Http {
   private Http() {}
 
   /** A status and a body; {@link #toString()} shows both, for failure messages. */
-  public record Response(int status, String body) {
+  public record Response(
+      int status, String body, java.util.Map<String, java.util.List<String>> headers) {
+
+    public Response(int status, String body) {
+      this(status, body, java.util.Map.of());
+    }
+
+    /** The first value of a header, or {@code null}. */
+    public String header(String name) {
+      return headers.entrySet().stream()
+          .filter(e -> e.getKey().equalsIgnoreCase(name))
+          .map(e -> e.getValue().get(0))
+          .findFirst()
+          .orElse(null);
+    }
 
     /** The body as a JSON object. */
     public JsonObject json() {
@@ -48,10 +62,11 @@ public final class Http {
 
   /** Sends {@code GET url} and returns whatever status it gets. */
   public static Response get(String url) {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT).build();
+    HttpRequest request =
+        authorized(HttpRequest.newBuilder(URI.create(url))).timeout(REQUEST_TIMEOUT).build();
     try {
       HttpResponse<String> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
-      return new Response(response.statusCode(), response.body());
+      return new Response(response.statusCode(), response.body(), response.headers().map());
     } catch (IOException e) {
       throw new UncheckedIOException("GET " + url + ": " + e, e);
     } catch (InterruptedException e) {
@@ -76,6 +91,7 @@ public final class Http {
     if (contentType != null) {
       builder.header("Content-Type", contentType);
     }
+    authorized(builder);
     try {
       HttpResponse<String> response =
           CLIENT.send(builder.build(), HttpResponse.BodyHandlers.ofString());
@@ -108,8 +124,13 @@ public final class Http {
   /** Sends {@code GET url} with extra headers ({@code name, value, ...}) and returns raw bytes. */
   public static BytesResponse getBytes(String url, String... headers) {
     HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT);
+    boolean ownAuthorization = false;
     for (int i = 0; i + 1 < headers.length; i += 2) {
       builder.header(headers[i], headers[i + 1]);
+      ownAuthorization |= headers[i].equalsIgnoreCase("Authorization");
+    }
+    if (!ownAuthorization) {
+      authorized(builder);
     }
     try {
       HttpResponse<byte[]> response =
@@ -121,6 +142,42 @@ public final class Http {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted during GET " + url, e);
     }
+  }
+
+  /**
+   * Sends a request with exactly the headers given ({@code name, value, ...}) and no credentials
+   * added by the harness; for tests of authentication itself.
+   */
+  public static Response raw(String method, String url, String body, String... headers) {
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(REQUEST_TIMEOUT)
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      builder.header(headers[i], headers[i + 1]);
+    }
+    try {
+      HttpResponse<String> response =
+          CLIENT.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+      return new Response(response.statusCode(), response.body(), response.headers().map());
+    } catch (IOException e) {
+      throw new UncheckedIOException(method + " " + url + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted during " + method + " " + url, e);
+    }
+  }
+
+  /** Adds the credentials the harness holds for this request's device and path, if any. */
+  private static HttpRequest.Builder authorized(HttpRequest.Builder builder) {
+    HttpRequest probe = builder.copy().build();
+    Credentials.authorization(probe.uri())
+        .ifPresent(value -> builder.header("Authorization", value));
+    return builder;
   }
 
   /** Sends {@code GET url}, requires status 200, and parses the body as a JSON object. */

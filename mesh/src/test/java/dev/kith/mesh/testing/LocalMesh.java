@@ -1,5 +1,9 @@
 package dev.kith.mesh.testing;
 
+import dev.kith.mesh.trust.MeshTrust;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,9 +13,13 @@ import java.util.function.Consumer;
 /**
  * A mesh of devices running as separate JVM processes on 127.0.0.1: a random mesh name ({@code
  * test-...}), free ports, and every device joining every member's cluster port with {@code --join}.
- * Devices start concurrently, because a JVM takes seconds to start. {@link #close()} kills whatever
- * still runs, so use it in try-with-resources; a test that wants a clean stop calls {@link
- * DeviceProcess#stop()} itself. Devices are numbered from 0, in the order they were named.
+ * Before they start, the first device's home gets a new mesh (its CA), and every other device a
+ * certificate from that CA in its home, as {@code kith init} and {@code kith init --ca-home} would
+ * make them: so the devices can start at once, as before enrollment existed. Enrollment with a join
+ * token is tested on its own. Devices start concurrently, because a JVM takes seconds to start.
+ * {@link #close()} kills whatever still runs, so use it in try-with-resources; a test that wants a
+ * clean stop calls {@link DeviceProcess#stop()} itself. Devices are numbered from 0, in the order
+ * they were named.
  */
 public final class LocalMesh implements AutoCloseable {
 
@@ -24,6 +32,7 @@ public final class LocalMesh implements AutoCloseable {
   private final List<String> joinList = new ArrayList<>();
   private final List<DeviceProcess> devices = new ArrayList<>();
   private final List<DeviceProcess> extras = new ArrayList<>();
+  private Path caHome;
 
   private LocalMesh(Options options) {
     this.mesh = options.mesh;
@@ -90,15 +99,46 @@ public final class LocalMesh implements AutoCloseable {
     return DeviceProcess.builder(name).mesh(mesh).launcher(launcher).join(joinList);
   }
 
-  /** Starts a device built by {@link #newDevice} and kills it when the mesh closes. */
+  /** The home of the device that holds this mesh's CA (the first one). */
+  public Path caHome() {
+    return caHome;
+  }
+
+  /**
+   * Starts a device built by {@link #newDevice} and kills it when the mesh closes. Unless its home
+   * already belongs to a device, or it enrolls with a join token, it gets a certificate from the
+   * mesh's CA first.
+   */
   public DeviceProcess startExtra(DeviceProcess.Builder builder) {
+    if (!builder.hasFlag("token")) {
+      provision(builder);
+    }
     DeviceProcess device = builder.start();
     extras.add(device);
     return device;
   }
 
+  /** Gives the builder's home a certificate of this mesh (the first one: the CA itself). */
+  private void provision(DeviceProcess.Builder builder) {
+    Path home = builder.home();
+    if (home == null || MeshTrust.exists(home)) {
+      return;
+    }
+    try {
+      if (caHome == null) {
+        MeshTrust.createMesh(home, mesh, builder.name(), List.of("127.0.0.1"));
+        caHome = home;
+      } else {
+        MeshTrust.provisionFrom(caHome, home, builder.name(), List.of("127.0.0.1"));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot give " + builder.name() + " a certificate", e);
+    }
+  }
+
   private LocalMesh launch() {
     try {
+      builders.forEach(this::provision);
       for (DeviceProcess.Builder builder : builders) {
         devices.add(builder.join(joinList).start());
       }

@@ -53,7 +53,10 @@ public final class Prober implements AutoCloseable {
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(timeout)
             .build();
-    this.request = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).build();
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(url)).timeout(timeout);
+    // Credentials are fetched once: a probe run is far shorter than an access token's life.
+    Credentials.authorization(URI.create(url)).ifPresent(v -> builder.header("Authorization", v));
+    this.request = builder.build();
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             runnable -> {

@@ -539,7 +539,14 @@ class VaultMeshTest {
   private static Cli cli(String... args) throws Exception {
     List<String> command = new ArrayList<>(dev.kith.mesh.testing.Launcher.classpath().command());
     command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // The commands read alice's vault: they get an access token of hers, as a user would.
+    String url = args[List.of(args).indexOf("--url") + 1];
+    dev.kith.mesh.testing.Credentials.authorization(
+            java.net.URI.create(url + "/api/vault/alice/status"))
+        .ifPresent(
+            v -> builder.environment().put("KITH_ACCESS_TOKEN", v.substring("Bearer ".length())));
+    Process p = builder.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     return new Cli(p.exitValue(), out);

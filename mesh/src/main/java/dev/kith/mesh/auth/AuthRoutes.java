@@ -1,0 +1,472 @@
+package dev.kith.mesh.auth;
+
+import dev.kith.mesh.edge.Access;
+import dev.kith.mesh.edge.Edge;
+import io.vertx.core.Future;
+import io.vertx.core.http.Cookie;
+import io.vertx.core.http.CookieSameSite;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Base64;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The accounts API under {@code /api/auth/}. Any device answers it for the whole mesh.
+ *
+ * <pre>
+ * POST   /api/auth/login                  anyone     {"owner","password"[,"cookie":true]}
+ * POST   /api/auth/refresh                anyone     {"refreshToken"} (or the refresh cookie)
+ * POST   /api/auth/setup                  anyone     {"owner","setupToken","password"}
+ * POST   /api/auth/logout                 logged in  ends the caller's session
+ * GET    /api/auth/me                     logged in  {"owner","admin"}
+ * PUT    /api/auth/owners/{owner}/password the owner {"currentPassword","newPassword"}
+ * GET    /api/auth/owners                 admin      [{"owner","admin"}]
+ * POST   /api/auth/owners                 admin      {"owner"[,"password"][,"admin":true]}
+ * DELETE /api/auth/owners/{owner}         admin      removes the account, ends its sessions
+ * </pre>
+ *
+ * <p>Logins and setups are limited per caller address and per account ({@link LoginLimiter}): past
+ * the limit they answer 429 with {@code Retry-After}, before any password is checked.
+ */
+public final class AuthRoutes {
+
+  private static final Logger log = LoggerFactory.getLogger(AuthRoutes.class);
+
+  /** The largest body an accounts call reads. */
+  static final int MAX_BODY_BYTES = 8 * 1024;
+
+  public static final String SESSION_COOKIE = "kith_session";
+  public static final String REFRESH_COOKIE = "kith_refresh";
+
+  private final AuthService auth;
+  private final String device;
+
+  private AuthRoutes(AuthService auth, String device) {
+    this.auth = auth;
+    this.device = device;
+  }
+
+  public static void mount(Router router, AuthService auth, String device) {
+    AuthRoutes routes = new AuthRoutes(auth, device);
+    Access.anyone(router.post("/api/auth/login")).handler(routes::login);
+    Access.anyone(router.post("/api/auth/refresh")).handler(routes::refresh);
+    Access.anyone(router.post("/api/auth/setup")).handler(routes::setup);
+    Access.loggedIn(router.post("/api/auth/logout")).handler(routes::logout);
+    Access.loggedIn(router.get("/api/auth/me")).handler(routes::me);
+    Access.owner(router.put("/api/auth/owners/:owner/password"), "owner")
+        .handler(routes::changePassword);
+    Access.admin(router.get("/api/auth/owners")).handler(routes::listOwners);
+    Access.admin(router.post("/api/auth/owners")).handler(routes::addOwner);
+    Access.admin(router.delete("/api/auth/owners/:owner")).handler(routes::removeOwner);
+  }
+
+  private void login(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    if (body == null) {
+      return;
+    }
+    String owner = body.getValue("owner") instanceof String s ? s : null;
+    String password = body.getValue("password") instanceof String s ? s : null;
+    if (owner == null
+        || password == null
+        || owner.length() > 63
+        || password.length() > Passwords.MAX_CHARS) {
+      ctx.fail(400, new IllegalArgumentException("send {\"owner\":\"...\",\"password\":\"...\"}"));
+      return;
+    }
+    String address = ctx.request().remoteAddress().hostAddress();
+    limited(ctx, address, owner, () -> auth.login(owner, password))
+        .compose(
+            account -> {
+              if (account == null) {
+                return auth.limiter()
+                    .failed(address, owner)
+                    .compose(
+                        blocked -> {
+                          log.info(
+                              "{}: failed login for {} from {}{}",
+                              device,
+                              owner,
+                              address,
+                              blocked > 0 ? " (now locked out)" : "");
+                          return Future.<JsonObject>failedFuture(
+                              new Access.Unauthorized("wrong owner or password"));
+                        });
+              }
+              return auth.limiter()
+                  .succeeded(owner)
+                  .compose(r -> auth.openSession(owner, account.getBoolean("admin", false)));
+            })
+        .onSuccess(
+            tokens -> {
+              log.info("{}: {} logged in from {}", device, owner, address);
+              answerTokens(ctx, tokens, body.getBoolean("cookie", false));
+            })
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void refresh(RoutingContext ctx) {
+    JsonObject body = ctx.body().length() > 0 ? body(ctx) : new JsonObject();
+    if (body == null) {
+      return;
+    }
+    Cookie cookie = ctx.request().getCookie(REFRESH_COOKIE);
+    String token =
+        body.getValue("refreshToken") instanceof String s
+            ? s
+            : cookie == null ? null : cookie.getValue();
+    auth.refresh(token)
+        .onSuccess(tokens -> answerTokens(ctx, tokens, cookie != null))
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void setup(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    if (body == null) {
+      return;
+    }
+    String owner = body.getValue("owner") instanceof String s ? s : null;
+    String token = body.getValue("setupToken") instanceof String s ? s : null;
+    String password = body.getValue("password") instanceof String s ? s : null;
+    if (owner == null || token == null || owner.length() > 63 || token.length() > 200) {
+      ctx.fail(
+          400,
+          new IllegalArgumentException(
+              "send {\"owner\":\"...\",\"setupToken\":\"...\",\"password\":\"...\"}"));
+      return;
+    }
+    try {
+      Passwords.requireAcceptable(password);
+    } catch (IllegalArgumentException e) {
+      ctx.fail(400, e);
+      return;
+    }
+    String address = ctx.request().remoteAddress().hostAddress();
+    limited(ctx, address, owner, () -> auth.accounts().owner(owner))
+        .compose(
+            account -> {
+              boolean valid =
+                  account != null
+                      && account.getString("setupHash") != null
+                      && account.getLong("setupExpiresAt", 0L) > System.currentTimeMillis()
+                      && AuthService.constantTimeEquals(
+                          AuthService.sha256(token), account.getString("setupHash"));
+              if (!valid) {
+                return auth.limiter()
+                    .failed(address, owner)
+                    .compose(
+                        b ->
+                            Future.<JsonObject>failedFuture(
+                                new Access.Unauthorized(
+                                    "no such setup token for " + owner + ", or it has expired")));
+              }
+              return auth.passwords()
+                  .hash(password)
+                  .compose(
+                      hash -> {
+                        account.remove("setupHash");
+                        account.remove("setupExpiresAt");
+                        account.put("hash", hash).put("passwordSetAt", System.currentTimeMillis());
+                        return auth.accounts().putOwner(owner, account);
+                      })
+                  .compose(saved -> auth.openSession(owner, account.getBoolean("admin", false)));
+            })
+        .onSuccess(
+            tokens -> {
+              log.info("{}: {} set a password with a setup token", device, owner);
+              answerTokens(ctx, tokens, body.getBoolean("cookie", false));
+            })
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void logout(RoutingContext ctx) {
+    Principal p = Access.principal(ctx);
+    clearCookies(ctx);
+    if (p.isOperator()) {
+      Edge.sendJson(ctx, 200, new JsonObject().put("loggedOut", false));
+      return;
+    }
+    auth.endSession(p.owner(), p.sessionId())
+        .onSuccess(
+            done -> {
+              log.info("{}: {} logged out", device, p.owner());
+              Edge.sendJson(ctx, 200, new JsonObject().put("loggedOut", true));
+            })
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void me(RoutingContext ctx) {
+    Principal p = Access.principal(ctx);
+    Edge.sendJson(
+        ctx,
+        200,
+        new JsonObject()
+            .put("owner", p.owner())
+            .put("admin", p.admin())
+            .put("operator", p.isOperator()));
+  }
+
+  private void changePassword(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    if (body == null) {
+      return;
+    }
+    String owner = ctx.pathParam("owner");
+    String current = body.getValue("currentPassword") instanceof String s ? s : null;
+    String next = body.getValue("newPassword") instanceof String s ? s : null;
+    if (current == null || current.length() > Passwords.MAX_CHARS) {
+      ctx.fail(400, new IllegalArgumentException("send {\"currentPassword\",\"newPassword\"}"));
+      return;
+    }
+    try {
+      Passwords.requireAcceptable(next);
+    } catch (IllegalArgumentException e) {
+      ctx.fail(400, e);
+      return;
+    }
+    Principal p = Access.principal(ctx);
+    String address = ctx.request().remoteAddress().hostAddress();
+    limited(ctx, address, owner, () -> auth.login(owner, current))
+        .compose(
+            account -> {
+              if (account == null) {
+                return auth.limiter()
+                    .failed(address, owner)
+                    .compose(
+                        b ->
+                            Future.<Integer>failedFuture(
+                                new Access.Forbidden("the current password is wrong")));
+              }
+              return auth.passwords()
+                  .hash(next)
+                  .compose(
+                      hash ->
+                          auth.accounts()
+                              .putOwner(
+                                  owner,
+                                  account
+                                      .put("hash", hash)
+                                      .put("passwordSetAt", System.currentTimeMillis())))
+                  .compose(saved -> auth.endOtherSessions(owner, p.sessionId()));
+            })
+        .onSuccess(
+            ended -> {
+              log.info(
+                  "{}: {} changed their password; {} other session(s) ended", device, owner, ended);
+              Edge.sendJson(
+                  ctx, 200, new JsonObject().put("owner", owner).put("sessionsEnded", ended));
+            })
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void listOwners(RoutingContext ctx) {
+    auth.accounts()
+        .owners()
+        .onSuccess(
+            owners -> {
+              JsonArray out = new JsonArray();
+              owners.forEach(
+                  o ->
+                      out.add(
+                          new JsonObject()
+                              .put("owner", o.getString("owner"))
+                              .put("admin", o.getBoolean("admin", false))
+                              .put("pendingSetup", o.getString("setupHash") != null)));
+              Edge.sendJson(ctx, 200, out);
+            })
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void addOwner(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    if (body == null) {
+      return;
+    }
+    String owner;
+    String password = body.getValue("password") instanceof String s ? s : null;
+    try {
+      owner = Accounts.requireOwnerName(body.getValue("owner") instanceof String s ? s : null);
+      if (password != null) {
+        Passwords.requireAcceptable(password);
+      }
+    } catch (IllegalArgumentException e) {
+      ctx.fail(400, e);
+      return;
+    }
+    boolean admin = body.getBoolean("admin", false);
+    String setupToken =
+        password != null
+            ? null
+            : Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(dev.kith.mesh.trust.MeshTrust.randomBytes(24));
+    auth.accounts()
+        .owner(owner)
+        .compose(
+            existing -> {
+              if (existing != null) {
+                return Future.failedFuture(new Conflict("the owner " + owner + " exists already"));
+              }
+              JsonObject account =
+                  new JsonObject()
+                      .put("owner", owner)
+                      .put("admin", admin)
+                      .put("createdAt", System.currentTimeMillis());
+              if (password == null) {
+                account
+                    .put("setupHash", AuthService.sha256(setupToken))
+                    .put("setupExpiresAt", System.currentTimeMillis() + AuthService.SETUP_MILLIS);
+                return auth.accounts().putOwner(owner, account);
+              }
+              return auth.passwords()
+                  .hash(password)
+                  .compose(hash -> auth.accounts().putOwner(owner, account.put("hash", hash)));
+            })
+        .onSuccess(
+            added -> {
+              log.info(
+                  "{}: {} added owner {}{}",
+                  device,
+                  Access.principal(ctx).describe(),
+                  owner,
+                  admin ? " (admin)" : "");
+              JsonObject answer = new JsonObject().put("owner", owner).put("admin", admin);
+              if (setupToken != null) {
+                answer.put("setupToken", setupToken);
+              }
+              Edge.sendJson(ctx, 201, answer);
+            })
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  private void removeOwner(RoutingContext ctx) {
+    String owner = ctx.pathParam("owner");
+    auth.accounts()
+        .owner(owner)
+        .compose(
+            existing ->
+                existing == null
+                    ? Future.failedFuture(new Edge.NotFound("no owner named " + owner))
+                    : auth.endOtherSessions(owner, null)
+                        .compose(ended -> auth.accounts().deleteOwner(owner)))
+        .onSuccess(
+            removed -> {
+              log.info("{}: {} removed owner {}", device, Access.principal(ctx).describe(), owner);
+              Edge.sendJson(ctx, 200, new JsonObject().put("owner", owner).put("removed", true));
+            })
+        .onFailure(e -> fail(ctx, e));
+  }
+
+  /** Runs {@code attempt} unless the address or the account is locked out (then 429). */
+  private <T> Future<T> limited(
+      RoutingContext ctx,
+      String address,
+      String owner,
+      java.util.function.Supplier<Future<T>> attempt) {
+    return auth.limiter()
+        .blockedFor(address, owner)
+        .compose(
+            blockedMillis -> {
+              if (blockedMillis > 0) {
+                long seconds = Math.max(1, (blockedMillis + 999) / 1000);
+                ctx.response().putHeader("Retry-After", Long.toString(seconds));
+                return Future.failedFuture(
+                    new TooManyAttempts(
+                        "too many failed attempts for this account or from this address; retry in "
+                            + seconds
+                            + " s"));
+              }
+              return attempt.get();
+            });
+  }
+
+  private void answerTokens(RoutingContext ctx, JsonObject tokens, boolean cookie) {
+    if (cookie) {
+      boolean secure = ctx.request().isSSL();
+      ctx.response()
+          .addCookie(
+              Cookie.cookie(SESSION_COOKIE, tokens.getString("token"))
+                  .setPath("/")
+                  .setHttpOnly(true)
+                  .setSecure(secure)
+                  .setSameSite(CookieSameSite.STRICT)
+                  .setMaxAge(tokens.getLong("expiresIn")))
+          .addCookie(
+              Cookie.cookie(REFRESH_COOKIE, tokens.getString("refreshToken"))
+                  .setPath("/api/auth")
+                  .setHttpOnly(true)
+                  .setSecure(secure)
+                  .setSameSite(CookieSameSite.STRICT)
+                  .setMaxAge(AuthService.SESSION_MILLIS / 1000));
+    }
+    ctx.response().putHeader("Cache-Control", "no-store");
+    Edge.sendJson(ctx, 200, tokens);
+  }
+
+  private static void clearCookies(RoutingContext ctx) {
+    if (ctx.request().getCookie(SESSION_COOKIE) != null) {
+      ctx.response().addCookie(Cookie.cookie(SESSION_COOKIE, "").setPath("/").setMaxAge(0));
+    }
+    if (ctx.request().getCookie(REFRESH_COOKIE) != null) {
+      ctx.response().addCookie(Cookie.cookie(REFRESH_COOKIE, "").setPath("/api/auth").setMaxAge(0));
+    }
+  }
+
+  private static JsonObject body(RoutingContext ctx) {
+    if (ctx.body() == null || ctx.body().length() <= 0) {
+      ctx.fail(400, new IllegalArgumentException("the body must be a JSON object"));
+      return null;
+    }
+    if (ctx.body().length() > MAX_BODY_BYTES) {
+      ctx.fail(
+          413,
+          new IllegalArgumentException("the body is larger than " + MAX_BODY_BYTES + " bytes"));
+      return null;
+    }
+    try {
+      JsonObject json = ctx.body().asJsonObject();
+      if (json == null) {
+        throw new IllegalArgumentException();
+      }
+      return json;
+    } catch (RuntimeException e) {
+      ctx.fail(400, new IllegalArgumentException("the body must be a JSON object"));
+      return null;
+    }
+  }
+
+  private static void fail(RoutingContext ctx, Throwable e) {
+    if (e instanceof Access.Unauthorized || e instanceof AuthService.Unauthorized) {
+      ctx.fail(401, e);
+    } else if (e instanceof Access.Forbidden) {
+      ctx.fail(403, e);
+    } else if (e instanceof TooManyAttempts) {
+      ctx.fail(429, e);
+    } else if (e instanceof Conflict) {
+      ctx.fail(409, e);
+    } else if (e instanceof Edge.NotFound) {
+      ctx.fail(404, e);
+    } else if (e instanceof IllegalArgumentException) {
+      ctx.fail(400, e);
+    } else {
+      ctx.fail(e);
+    }
+  }
+
+  /** Locked out for now; the message is safe to show. */
+  static final class TooManyAttempts extends RuntimeException {
+    TooManyAttempts(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** Exists already; the message is safe to show. */
+  static final class Conflict extends RuntimeException {
+    Conflict(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

@@ -1,0 +1,227 @@
+package dev.kith.mesh.edge;
+
+import dev.kith.mesh.auth.Principal;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.SecurityPolicyHandler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Who may call a route. Every route of the edge declares it, with one of these calls right after
+ * the route is made, before its handlers:
+ *
+ * <ul>
+ *   <li>{@link #anyone}: no credentials needed ({@code /health}, login, published pages);
+ *   <li>{@link #loggedIn}: any owner with a valid token, or the device's operator;
+ *   <li>{@link #owner}: only the owner named in a path parameter ({@code /api/vault/{owner}/...});
+ *       not even an administrator sees another owner's data;
+ *   <li>{@link #admin}: an administrator, or the device's operator.
+ * </ul>
+ *
+ * <p>A declaration is kept in the route's metadata and adds a guard handler that answers 401 when
+ * credentials are missing or not valid, and 403 when they belong to someone else. The edge walks
+ * its router, sub-routers included, before it listens ({@link #requireDeclared}) and refuses to
+ * start if any route declares nothing, so a new route cannot be forgotten.
+ *
+ * <p>A request whose credentials came in the browser's session cookie, and whose method changes
+ * state, must also come from the same origin ({@code Origin} matching {@code Host}); otherwise
+ * another site could make the browser send it.
+ */
+public final class Access {
+
+  /** The route metadata key that holds the declaration. */
+  public static final String METADATA = "kith.access";
+
+  static final String PRINCIPAL = "kith.principal";
+  static final String AUTH_PROBLEM = "kith.authProblem";
+  static final String INFRASTRUCTURE = "infrastructure";
+
+  private static final java.util.regex.Pattern OWNER_NAME =
+      java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+
+  private static final Set<HttpMethod> SAFE =
+      Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS);
+
+  private Access() {}
+
+  /** Anyone may call the route. */
+  public static Route anyone(Route route) {
+    return route.putMetadata(METADATA, "anyone");
+  }
+
+  /** Any logged-in owner, or the operator, may call the route. */
+  public static Route loggedIn(Route route) {
+    return route.putMetadata(METADATA, "logged-in").handler(new Guard(p -> null));
+  }
+
+  /** Only the owner named by the path parameter {@code param} may call the route. */
+  public static Route owner(Route route, String param) {
+    return route
+        .putMetadata(METADATA, "owner:" + param)
+        .handler(
+            new Guard(
+                (ctx, p) -> {
+                  String owner = ctx.pathParam(param);
+                  if (owner == null || !OWNER_NAME.matcher(owner).matches()) {
+                    throw new IllegalArgumentException(
+                        "'"
+                            + (owner == null || owner.length() > 80 ? "?" : owner)
+                            + "' is not an owner name");
+                  }
+                  return p.owner() != null && p.owner().equals(owner)
+                      ? null
+                      : "only the owner " + owner + " may do this";
+                }));
+  }
+
+  /** Only an administrator, or the operator, may call the route. */
+  public static Route admin(Route route) {
+    return route
+        .putMetadata(METADATA, "admin")
+        .handler(new Guard(p -> p.admin() ? null : "only an administrator may do this"));
+  }
+
+  /** A handler that runs for every request before the routes (the edge's own plumbing). */
+  static Route infrastructure(Route route) {
+    return route.putMetadata(METADATA, INFRASTRUCTURE);
+  }
+
+  /** The caller, or {@code null} when the request carried no valid credentials. */
+  public static Principal principal(RoutingContext ctx) {
+    return ctx.get(PRINCIPAL);
+  }
+
+  /**
+   * Checks that every route of {@code router}, and of its sub-routers, declares who may call it.
+   *
+   * @throws IllegalStateException naming the first route that declares nothing
+   */
+  public static void requireDeclared(Router router, String mountedAt) {
+    for (JsonObject route : describe(router, mountedAt)) {
+      if (route.getString("access") == null) {
+        throw new IllegalStateException(
+            "the route "
+                + route.getString("method")
+                + " "
+                + route.getString("path")
+                + " declares no access (Access.anyone, loggedIn, owner or admin); the device"
+                + " refuses to start");
+      }
+    }
+  }
+
+  /** Every route as {@code {"method","path","access"}}, sub-routers expanded. */
+  public static List<JsonObject> describe(Router router, String mountedAt) {
+    List<JsonObject> out = new ArrayList<>();
+    for (Route route : router.getRoutes()) {
+      String path = route.getPath() == null ? "" : route.getPath();
+      if (route.getSubRouter() != null) {
+        String prefix =
+            mountedAt + (path.endsWith("/") ? path.substring(0, path.length() - 1) : path);
+        out.addAll(describe(route.getSubRouter(), prefix));
+        continue;
+      }
+      String access = route.getMetadata(METADATA);
+      if (INFRASTRUCTURE.equals(access)) {
+        continue;
+      }
+      // A route made from a regular expression has no path to show: its mount point, marked.
+      String shown =
+          route.getPath() == null && route.isRegexPath() ? mountedAt + "(regex)" : mountedAt + path;
+      List<String> methods =
+          route.methods() == null || route.methods().isEmpty()
+              ? List.of("*")
+              : route.methods().stream().map(HttpMethod::name).sorted().toList();
+      for (String method : methods) {
+        out.add(new JsonObject().put("method", method).put("path", shown).put("access", access));
+      }
+    }
+    return out;
+  }
+
+  private interface Rule {
+    /** Why the caller may not, or {@code null} if it may. */
+    String refusal(RoutingContext ctx, Principal principal);
+  }
+
+  /**
+   * The check a declaration adds. It is a security-policy handler so that Vert.x Web runs it before
+   * a route's body handler: a caller who may not upload is refused before the upload is read.
+   */
+  private static final class Guard implements SecurityPolicyHandler {
+    private final Rule rule;
+
+    Guard(Rule rule) {
+      this.rule = rule;
+    }
+
+    Guard(java.util.function.Function<Principal, String> rule) {
+      this((ctx, p) -> rule.apply(p));
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+      guard(ctx, rule);
+    }
+  }
+
+  private static void guard(RoutingContext ctx, Rule rule) {
+    Principal p = principal(ctx);
+    if (p == null) {
+      String problem = ctx.get(AUTH_PROBLEM);
+      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"kith\"");
+      ctx.fail(
+          401,
+          new Unauthorized(
+              problem != null
+                  ? problem
+                  : "log in first: POST /api/auth/login, then send Authorization: Bearer <token>"));
+      return;
+    }
+    if (p.viaCookie() && !SAFE.contains(ctx.request().method()) && !sameOrigin(ctx)) {
+      ctx.fail(403, new Forbidden("a cookie session may change things only from its own origin"));
+      return;
+    }
+    String refusal;
+    try {
+      refusal = rule.refusal(ctx, p);
+    } catch (IllegalArgumentException e) {
+      ctx.fail(400, e);
+      return;
+    }
+    if (refusal != null) {
+      ctx.fail(403, new Forbidden(refusal));
+      return;
+    }
+    ctx.next();
+  }
+
+  private static boolean sameOrigin(RoutingContext ctx) {
+    String origin = ctx.request().getHeader("Origin");
+    String host = ctx.request().getHeader("Host");
+    if (origin == null || host == null) {
+      return false;
+    }
+    int scheme = origin.indexOf("://");
+    return scheme > 0 && origin.substring(scheme + 3).equalsIgnoreCase(host);
+  }
+
+  /** No valid credentials; the message is safe to show. */
+  public static final class Unauthorized extends RuntimeException {
+    public Unauthorized(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** Credentials of someone else; the message is safe to show. */
+  public static final class Forbidden extends RuntimeException {
+    public Forbidden(String message) {
+      super(message, null, false, false);
+    }
+  }
+}
