@@ -14,15 +14,49 @@ if ((${#devices[@]} == 0)); then
 fi
 period="${ACTIVITY_PERIOD_SECONDS:-5}"
 
-# One HTTP/1.0 request to port 8080; prints the status code, or 000 when there is no answer.
-# Under `timeout`, because connecting to a device that was just killed can hang.
-http() { # METHOD HOST PATH [BODY [CONTENT-TYPE]]
+# One HTTP/1.0 request to port 8080 with the current owner's token (if any); prints the status
+# code, or 000 when there is no answer. Under `timeout`, because connecting to a device that was
+# just killed can hang. With BODY-FILE, the response body goes to that file.
+http() { # METHOD HOST PATH [BODY [CONTENT-TYPE [TOKEN [BODY-FILE]]]]
+  local auth=""
+  [[ -n "${6:-}" ]] && auth="Authorization: Bearer $6"$'\r\n'
   timeout 5 bash -c '
     exec 3<>"/dev/tcp/$1/8080" || exit 1
-    printf "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s" \
-      "$2" "$3" "$1" "$5" "${#4}" "$4" >&3
+    printf "%s %s HTTP/1.0\r\nHost: %s\r\n%sContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s" \
+      "$2" "$3" "$1" "$6" "$5" "${#4}" "$4" >&3
     read -r _ status _ <&3 && echo "${status}"
-  ' http "$2" "$1" "$3" "${4:-}" "${5:-application/json}" 2>/dev/null || echo 000
+    if [[ -n "$7" ]]; then
+      # Skip the headers (they end with an empty line, which is a lone CR here), keep the body.
+      while IFS= read -r line <&3 && ((${#line} > 1)); do :; done
+      cat <&3 >"$7"
+    fi
+  ' http "$2" "$1" "$3" "${4:-}" "${5:-application/json}" "${auth}" "${7:-}" 2>/dev/null || echo 000
+}
+
+# The demo owners: created once through pi.alice with its operator token (an administrator's
+# credential that only pi.alice accepts), then logged in; the password was made by the
+# provision container. Tokens last 15 minutes, so they are renewed every 10.
+password="$(cat /secrets/password 2>/dev/null || true)"
+operator=""
+declare -A token=()
+logged_in_at=0
+
+login_all() {
+  local owner body status
+  for owner in alice bob; do
+    http POST pi.alice /api/auth/owners "{\"owner\":\"${owner}\",\"password\":\"${password}\"}" \
+      application/json "${operator}" >/dev/null
+    body="$(mktemp)"
+    status="$(http POST pi.alice /api/auth/login \
+      "{\"owner\":\"${owner}\",\"password\":\"${password}\"}" application/json "" "${body}")"
+    if [[ "${status}" == 200 && "$(cat "${body}")" =~ \"token\":\"([^\"]+)\" ]]; then
+      token[${owner}]="${BASH_REMATCH[1]}"
+    else
+      log "cannot log in as ${owner} (HTTP ${status})"
+    fi
+    rm -f "${body}"
+  done
+  logged_in_at=${SECONDS}
 }
 
 log() { echo "activity: $(date -u +%H:%M:%S) $*"; }
@@ -33,22 +67,29 @@ report() { # STATUS WHAT
 
 log "waiting for ${devices[0]} to be ready"
 until [[ "$(http GET "${devices[0]}" /ready)" == 200 ]]; do sleep 1; done
+until [[ "$(http GET pi.alice /ready)" == 200 && -s /pi-home/trust/operator.token ]]; do sleep 1; done
+operator="$(cat /pi-home/trust/operator.token)"
+login_all
 log "writing to alice's and bob's vaults through ${devices[*]}, every ${period} s"
 
 n=0
 while true; do
+  if ((SECONDS - logged_in_at > 600)) || [[ -z "${token[alice]:-}" || -z "${token[bob]:-}" ]]; then
+    login_all
+  fi
   for owner in alice bob; do
     host="${devices[n % ${#devices[@]}]}"
+    t="${token[${owner}]:-}"
     # Keys and objects repeat after 100 rounds, so the vaults stay small.
     slot=$((n % 100))
     report "$(http PUT "${host}" "/api/vault/${owner}/records/activity%2F${slot}" \
-      "{\"n\":${n},\"at\":\"$(date -u +%FT%TZ)\",\"via\":\"${host}\"}")" \
+      "{\"n\":${n},\"at\":\"$(date -u +%FT%TZ)\",\"via\":\"${host}\"}" application/json "${t}")" \
       "PUT a record of ${owner} via ${host}"
     if ((n % 6 == 0)); then
-      report "$(http POST "${host}" "/api/vault/${owner}/objects" "activity ${owner} ${slot}" text/plain)" \
+      report "$(http POST "${host}" "/api/vault/${owner}/objects" "activity ${owner} ${slot}" text/plain "${t}")" \
         "POST an object of ${owner} via ${host}"
     fi
-    report "$(http GET "${host}" "/api/probe/${owner}")" "GET ${owner}'s probe via ${host}"
+    report "$(http GET "${host}" "/api/probe/${owner}" "" application/json "${t}")" "GET ${owner}'s probe via ${host}"
     n=$((n + 1))
   done
   sleep "${period}"

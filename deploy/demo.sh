@@ -81,18 +81,33 @@ wait_until() { # SECONDS DESCRIPTION COMMAND...
   done
 }
 
+# The mesh API wants a login; on its own machine, each device accepts the operator token it
+# wrote to its home when it started (an administrator's credential; docs/security.md).
+declare -A tokens=()
+token_of() { # DEVICE
+  if [[ -z "${tokens[$1]:-}" ]]; then
+    tokens[$1]="$("${compose[@]}" exec -T "$1" cat /home/kith/.kith/trust/operator.token 2>/dev/null | tail -n 1)"
+  fi
+  printf '%s' "${tokens[$1]}"
+}
+api() { # DEVICE PATH [CURL ARGS...]
+  local device="$1" path="$2"
+  shift 2
+  curl -fsS -m 5 -H "Authorization: Bearer $(token_of "${device}")" "$@" "${urls[${device}]}${path}"
+}
+
 # Every device answers and lists all five alive.
 all_alive() {
   local d
   for d in "${devices[@]}"; do
-    [[ "$(curl -fsS -m 2 "${urls[${d}]}/api/mesh/devices" |
+    [[ "$(api "${d}" /api/mesh/devices |
       jq '[.[] | select(.state == "alive")] | length')" == 5 ]] || return 1
   done
 }
 
 # Where each placed service runs, as pi.alice (never killed here) lists it: SERVICE/OWNER DEVICE STATE.
 services() {
-  curl -fsS -m 2 "${urls[pi.alice]}/api/mesh/services" |
+  api pi.alice /api/mesh/services |
     jq -r '.[] | select(.epoch > 0) | "\(.service)/\(.owner // "mesh") \(.device // "-") \(.state)"'
 }
 
@@ -112,7 +127,7 @@ placed_as_configured() { runs_on probe/alice laptop.alice && runs_on probe/bob p
 # Times in /api/mesh/events are ISO-8601 with milliseconds; jq's fromdateiso8601 takes whole
 # seconds, so the fraction is added apart.
 moves_since() { # MARK
-  curl -fsS -m 2 "${urls[pi.alice]}/api/mesh/events" | jq -r --argjson mark "$1" '
+  api pi.alice /api/mesh/events | jq -r --argjson mark "$1" '
     def ms: . as $t | (($t | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) * 1000)
       + ((($t | capture("\\.(?<f>[0-9]+)Z$") | (.f + "00")[0:3] | tonumber)) // 0);
     .[] | select(.reason != "new" and .detectedAt != null and (.detectedAt | ms) >= $mark) |
@@ -145,8 +160,8 @@ say "containers started; waiting for the five devices to see each other"
 wait_until 240 "five devices alive" all_alive
 # A stack left by an earlier run may still have phone.bob's battery drained: charge it again, as
 # docker-compose.yml starts it, so that bob's probe returns to it (takeover).
-curl -fsS -m 5 -X PUT -H 'Content-Type: application/json' -d '{"level":0.65,"charging":true}' \
-  "${urls[pi.alice]}/api/mesh/devices/phone.bob/power" >/dev/null
+api pi.alice /api/mesh/devices/phone.bob/power -X PUT -H 'Content-Type: application/json' \
+  -d '{"level":0.65,"charging":true}' >/dev/null
 say "all five devices alive; waiting for the services to be placed"
 wait_until 90 "alice's probe on laptop.alice and bob's on phone.bob" placed_as_configured
 say "where the services run:"
@@ -155,8 +170,8 @@ services | sed 's/^/  /'
 # ---------------------------------------------------------------------------------------------
 say "draining phone.bob's battery: 10 %, discharging (PUT /api/mesh/devices/phone.bob/power)"
 mark="$(now_ms)"
-curl -fsS -m 5 -X PUT -H 'Content-Type: application/json' -d '{"level":0.10,"charging":false}' \
-  "${urls[pi.alice]}/api/mesh/devices/phone.bob/power" >/dev/null
+api pi.alice /api/mesh/devices/phone.bob/power -X PUT -H 'Content-Type: application/json' \
+  -d '{"level":0.10,"charging":false}' >/dev/null
 report_moves "${mark}" 1 phone.bob
 
 # ---------------------------------------------------------------------------------------------

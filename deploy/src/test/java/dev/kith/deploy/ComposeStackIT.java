@@ -3,6 +3,7 @@ package dev.kith.deploy;
 import static dev.kith.mesh.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kith.mesh.testing.Credentials;
 import dev.kith.mesh.testing.DeviceLogs;
 import dev.kith.mesh.testing.Docker;
 import dev.kith.mesh.testing.Http;
@@ -195,6 +196,9 @@ class ComposeStackIT {
         "[compose] mesh formed %.1f s after up began; %s runs %s; failed moves so far: %.0f%n",
         seconds(formed), VICTIM, onVictim, before);
 
+    // The mesh API wants a login: act as pi.alice's operator, with the token it wrote at start.
+    actAsOperator(compose, "pi.alice", survivor);
+
     // Fault: SIGKILL to laptop.alice's JVM, as docker kill sends it.
     long killedAt = System.nanoTime();
     Instant killedInstant = Instant.now();
@@ -386,6 +390,30 @@ class ComposeStackIT {
     Map<String, String> up = new TreeMap<>();
     DEVICES.forEach(d -> up.put(d, "up"));
     return up;
+  }
+
+  /**
+   * Lets the harness's HTTP client call {@code url} as {@code service}'s operator: the token that
+   * the device wrote to its home when it started, read from the container (only that device accepts
+   * it).
+   */
+  private void actAsOperator(Compose compose, String service, String url) throws IOException {
+    String out =
+        compose
+            .runOrFail(
+                Duration.ofSeconds(30),
+                "exec",
+                "-T",
+                service,
+                "cat",
+                "/home/kith/.kith/trust/operator.token")
+            .output()
+            .strip();
+    Path home = logs.resolve(service + "-credentials");
+    Files.createDirectories(home.resolve("trust"));
+    Files.writeString(
+        home.resolve("trust").resolve("operator.token"), out.substring(out.lastIndexOf('\n') + 1));
+    Credentials.register(url, home);
   }
 
   /** The moves since {@code after} as a survivor lists them in /api/mesh/events. */
