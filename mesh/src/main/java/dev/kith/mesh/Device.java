@@ -240,7 +240,7 @@ public final class Device {
             false);
     long waitForSilentHolder = (config.noHeartbeatTimeoutSeconds() + 3) * 1000L;
     List<KithService> services = loadServices();
-    ServiceContext context = new ServiceContext(vertx, config, metrics, this::route);
+    ServiceContext context = new ServiceContext(vertx, config, metrics, this::route).register();
     MeshContext meshContext = new MeshContext(vertx, config, hz, registry, services, metrics);
     revocations = new Revocations(vertx, hz, trust.folder(), config.name());
     revocations.onRevoked(r -> deviceRemoved(hz, r));
@@ -679,7 +679,11 @@ public final class Device {
         .eventually(() -> vault == null ? Future.succeededFuture() : vault.stop())
         .eventually(() -> registry.update(self.asLeft()))
         .onFailure(e -> log.warn("could not mark {} as left: {}", config.name(), e.toString()))
-        .onComplete(marked -> vertx.close().onComplete(stopped));
+        .onComplete(
+            marked -> {
+              ServiceContext.forget(vertx);
+              vertx.close().onComplete(stopped);
+            });
     return stopped.future();
   }
 

@@ -58,7 +58,61 @@ public record DeviceConfig(
     long storageQuotaBytes,
     Health health,
     Vault vault,
-    Security security) {
+    Security security,
+    Mail mail) {
+
+  /**
+   * Settings of mail: the mesh's domains, the SMTP edge every device runs, and outbound delivery.
+   *
+   * @param domains the mesh's mail domains; each owner's address is {@code owner@domain}
+   * @param smtpPort the SMTP port of every device, or 0 for no SMTP edge
+   * @param maxMessageBytes the largest message the SMTP edge accepts
+   * @param maxRecipients the most recipients of one message
+   * @param maxConnections the most SMTP connections a device serves at once
+   * @param idleSeconds how long an SMTP connection may stay silent
+   * @param tlsCert a PEM certificate chain for STARTTLS, or {@code null} for none
+   * @param tlsKey the PEM private key of {@code tlsCert}
+   * @param relay {@code HOST:PORT} of a smarthost for outbound mail, or {@code null} to deliver to
+   *     each domain's MX directly
+   * @param relayUser the smarthost's user name, or {@code null}
+   * @param relayPassword the smarthost's password (hidden from {@code toString}), or {@code null}
+   * @param relayTls how to talk to the smarthost: {@code none}, {@code starttls} or {@code tls}
+   * @param retryMillis the first retry delay of outbound mail; each retry doubles it, to an hour
+   * @param expiryHours how long outbound mail is retried before it bounces
+   */
+  public record Mail(
+      List<String> domains,
+      int smtpPort,
+      long maxMessageBytes,
+      int maxRecipients,
+      int maxConnections,
+      int idleSeconds,
+      Path tlsCert,
+      Path tlsKey,
+      String relay,
+      String relayUser,
+      Secret relayPassword,
+      String relayTls,
+      long retryMillis,
+      int expiryHours) {
+
+    public Mail {
+      domains = List.copyOf(domains);
+    }
+
+    /** The first domain: the one an owner's own address uses when it sends. */
+    public String primaryDomain() {
+      return domains.get(0);
+    }
+  }
+
+  /** A secret setting: it never shows in a log line or in {@code toString}. */
+  public record Secret(String value) {
+    @Override
+    public String toString() {
+      return "Secret[hidden]";
+    }
+  }
 
   /**
    * Settings of accounts and device trust.
@@ -182,7 +236,21 @@ public record DeviceConfig(
         "login-lockout-seconds", "900", "window for counting failed logins, and lockout time"),
     HTTPS("https", "false", "serve HTTPS (with https-cert, else a mesh CA certificate)"),
     HTTPS_CERT("https-cert", null, "PEM certificate chain for HTTPS"),
-    HTTPS_KEY("https-key", null, "PEM private key for HTTPS");
+    HTTPS_KEY("https-key", null, "PEM private key for HTTPS"),
+    MAIL_DOMAIN("mail-domain", "localhost", "mail domain of the mesh (repeatable): OWNER@DOMAIN"),
+    SMTP_PORT("smtp-port", "2525", "SMTP port (25 in deployments; 0 turns SMTP off)"),
+    SMTP_MAX_MESSAGE_BYTES("smtp-max-message-bytes", "26214400", "largest message SMTP takes"),
+    SMTP_MAX_RECIPIENTS("smtp-max-recipients", "100", "most recipients of one message"),
+    SMTP_MAX_CONNECTIONS("smtp-max-connections", "200", "most SMTP connections at once"),
+    SMTP_IDLE_SECONDS("smtp-idle-seconds", "60", "silence before an SMTP connection is closed"),
+    SMTP_CERT("smtp-cert", null, "PEM certificate chain for STARTTLS"),
+    SMTP_KEY("smtp-key", null, "PEM private key for STARTTLS"),
+    MAIL_RELAY("mail-relay", null, "HOST:PORT of a smarthost for outbound mail (default: MX)"),
+    MAIL_RELAY_USER("mail-relay-user", null, "user name at the smarthost"),
+    MAIL_RELAY_PASSWORD("mail-relay-password", null, "password at the smarthost"),
+    MAIL_RELAY_TLS("mail-relay-tls", "starttls", "none, starttls or tls to the smarthost"),
+    MAIL_RETRY_MILLIS("mail-retry-millis", "60000", "first retry delay of outbound mail"),
+    MAIL_EXPIRY_HOURS("mail-expiry-hours", "120", "hours outbound mail is retried before a bounce");
 
     public final String key;
     final String defaultValue;
@@ -323,6 +391,9 @@ public record DeviceConfig(
           throw new ConfigException(key.flag(), "needs a value");
         }
       }
+      if (key == Key.MAIL_DOMAIN && flags.containsKey(key)) {
+        value = flags.get(key) + "," + value;
+      }
       flags.put(key, value);
     }
     return flags;
@@ -430,7 +501,77 @@ public record DeviceConfig(
         longValue(v, Key.STORAGE_QUOTA_BYTES, 0, Long.MAX_VALUE),
         health,
         vault(v),
-        security(v));
+        security(v),
+        mail(v));
+  }
+
+  private static final Pattern DOMAIN =
+      Pattern.compile(
+          "(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+
+  private static Mail mail(Map<Key, Object> v) {
+    List<String> domains = new ArrayList<>();
+    for (String d : list(v, Key.MAIL_DOMAIN)) {
+      String domain = d.toLowerCase(Locale.ROOT);
+      if (!DOMAIN.matcher(domain).matches()) {
+        throw new ConfigException(Key.MAIL_DOMAIN.key, "'" + d + "' is not a domain name");
+      }
+      if (!domains.contains(domain)) {
+        domains.add(domain);
+      }
+    }
+    if (domains.isEmpty()) {
+      throw new ConfigException(Key.MAIL_DOMAIN.key, "needs at least one domain");
+    }
+    Path cert = v.containsKey(Key.SMTP_CERT) ? Path.of(str(v, Key.SMTP_CERT)) : null;
+    Path key = v.containsKey(Key.SMTP_KEY) ? Path.of(str(v, Key.SMTP_KEY)) : null;
+    if ((cert == null) != (key == null)) {
+      throw new ConfigException(
+          cert == null ? Key.SMTP_CERT.key : Key.SMTP_KEY.key,
+          "smtp-cert and smtp-key go together");
+    }
+    for (Path file : new Path[] {cert, key}) {
+      if (file != null && !Files.isReadable(file)) {
+        throw new ConfigException(
+            file == cert ? Key.SMTP_CERT.key : Key.SMTP_KEY.key, file + " cannot be read");
+      }
+    }
+    String relay = v.containsKey(Key.MAIL_RELAY) ? str(v, Key.MAIL_RELAY) : null;
+    if (relay != null) {
+      int colon = relay.lastIndexOf(':');
+      if (colon <= 0 || !HOST.matcher(relay.substring(0, colon)).matches()) {
+        throw new ConfigException(Key.MAIL_RELAY.key, "'" + relay + "' is not HOST:PORT");
+      }
+      port(Key.MAIL_RELAY, relay.substring(colon + 1), 1);
+    }
+    String user = v.containsKey(Key.MAIL_RELAY_USER) ? str(v, Key.MAIL_RELAY_USER) : null;
+    Secret password =
+        v.containsKey(Key.MAIL_RELAY_PASSWORD) ? new Secret(str(v, Key.MAIL_RELAY_PASSWORD)) : null;
+    if ((user == null) != (password == null)) {
+      throw new ConfigException(
+          user == null ? Key.MAIL_RELAY_USER.key : Key.MAIL_RELAY_PASSWORD.key,
+          "mail-relay-user and mail-relay-password go together");
+    }
+    String tls = str(v, Key.MAIL_RELAY_TLS);
+    if (!List.of("none", "starttls", "tls").contains(tls)) {
+      throw new ConfigException(
+          Key.MAIL_RELAY_TLS.key, "'" + tls + "' is not none, starttls or tls");
+    }
+    return new Mail(
+        domains,
+        port(Key.SMTP_PORT, str(v, Key.SMTP_PORT), 0),
+        longValue(v, Key.SMTP_MAX_MESSAGE_BYTES, 1024, 1L << 30),
+        integer(v, Key.SMTP_MAX_RECIPIENTS, 1, 10_000),
+        integer(v, Key.SMTP_MAX_CONNECTIONS, 1, 100_000),
+        integer(v, Key.SMTP_IDLE_SECONDS, 1, 3_600),
+        cert,
+        key,
+        relay,
+        user,
+        password,
+        tls,
+        longValue(v, Key.MAIL_RETRY_MILLIS, 10, 86_400_000),
+        integer(v, Key.MAIL_EXPIRY_HOURS, 1, 24 * 60));
   }
 
   private static Security security(Map<Key, Object> v) {

@@ -38,6 +38,8 @@ public final class ServiceContext {
    */
   public static final String DEVICE_LOST_ADDRESS = "kith.mesh.local.device-lost";
 
+  private static final Map<Vertx, ServiceContext> CONTEXTS = new ConcurrentHashMap<>();
+
   private final Vertx vertx;
   private final DeviceConfig config;
   private final MeterRegistry metrics;
@@ -50,6 +52,31 @@ public final class ServiceContext {
     this.config = config;
     this.metrics = metrics;
     this.router = router;
+  }
+
+  /**
+   * The context of the device that {@code vertx} belongs to, for a service instance (a verticle)
+   * that asks other services through the same routing as the edge does.
+   */
+  public static ServiceContext of(Vertx vertx) {
+    ServiceContext context = CONTEXTS.get(vertx);
+    if (context == null) {
+      throw new IllegalStateException("no device runs on this Vert.x instance");
+    }
+    return context;
+  }
+
+  /**
+   * Makes this context the one {@link #of} finds for its Vert.x instance, until {@link #forget}.
+   */
+  public ServiceContext register() {
+    CONTEXTS.put(vertx, this);
+    return this;
+  }
+
+  /** Forgets the context of {@code vertx}, when its device stops. */
+  public static void forget(Vertx vertx) {
+    CONTEXTS.remove(vertx);
   }
 
   /** A context whose requests go to the plain address. */

@@ -1,0 +1,4 @@
+package dev.kith.mail;
+
+/** The SMTP edge on every device. PLACEHOLDER: the SMTP helper writes it. */
+public final class SmtpService {}
