@@ -4,6 +4,15 @@
 #
 #   deploy/bench/smtp-bench.sh [--counts "2000 5000"] [--sessions 20] [--size 5120]
 #                              [--warmup 500] [--reuse] [--keep] [--systems postfix,kith]
+#                              [--quorum 2] [--smtp-device 1] [--kith-dir DIR] [--profile]
+#
+#   --reuse        smtp-source -d: several messages per connection (default: one per connection)
+#   --quorum N     Kith's --vault-write-quorum (the benchmark is 2; 1 is for comparison)
+#   --smtp-device  which device's SMTP edge smtp-source connects to (1, 2 or 3)
+#   --kith-dir     where the device homes go (default: the temporary folder); /dev/shm takes the
+#                  disk out of Kith's path, an experiment to see what the fsyncs cost
+#   --profile      records each device with Java Flight Recorder during the measured Kith runs,
+#                  into dN.jfr in the temporary folder (kept)
 #
 # Needs: root (Postfix's master runs as root), Debian's postfix package (smtp-source, postfix,
 # postconf), java 17, curl, jq, and deploy/target/kith.jar built beforehand from the repository
@@ -21,6 +30,7 @@
 # started: the three device JVMs by their PIDs, and the Postfix instance with `postfix -c DIR stop`
 # (then its master's PID, if it is still there). Nothing listens on port 25.
 set -euo pipefail
+shopt -s inherit_errexit   # command substitutions stop at a failure too
 
 # ---------------------------------------------------------------------------------------------
 # Settings (each has a flag; see usage).
@@ -31,12 +41,16 @@ WARMUP=500                # messages sent to each system first, untimed (the JIT
 REUSE=""                  # --reuse: smtp-source -d, several messages per connection
 KEEP=0                    # --keep: leave the temporary folder (logs, homes, queue) behind
 SYSTEMS="postfix,kith"    # which systems to measure
+QUORUM=2                  # Kith's vault write quorum
+SMTP_DEVICE=1             # the Kith device smtp-source connects to
+KITH_DIR=""               # where the device homes go (default: $WORK)
+PROFILE=0                 # --profile: JFR recordings of the measured Kith runs
 JAVA_OPTS="${JAVA_OPTS:--Xmx512m}"
 SENDER="load@bench.test"
 RECIPIENT="alice@example.org"
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -48,6 +62,10 @@ while [ $# -gt 0 ]; do
     --reuse) REUSE="-d"; shift ;;
     --keep) KEEP=1; shift ;;
     --systems) SYSTEMS="$2"; shift 2 ;;
+    --quorum) QUORUM="$2"; shift 2 ;;
+    --smtp-device) SMTP_DEVICE="$2"; shift 2 ;;
+    --kith-dir) KITH_DIR="$2"; shift 2 ;;
+    --profile) PROFILE=1; KEEP=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "smtp-bench: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -79,6 +97,12 @@ fi
 
 WORK="$(mktemp -d /tmp/kith-smtp-bench.XXXXXX)"
 chmod 755 "$WORK"   # Postfix's unprivileged daemons and the maildir's owner must traverse it
+if [ -n "$KITH_DIR" ]; then
+  mkdir -p "$KITH_DIR"
+  KITH_HOMES="$(mktemp -d "$KITH_DIR/kith-smtp-bench.XXXXXX")"
+else
+  KITH_HOMES="$WORK"
+fi
 LOG="$WORK/bench.log"
 
 # ---------------------------------------------------------------------------------------------
@@ -112,9 +136,10 @@ cleanup() {
   for pid in "${DEVICE_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for pid in "${DEVICE_PIDS[@]}"; do stop_pid "$pid"; done
   if [ "$KEEP" -eq 1 ] || [ "$status" -ne 0 ]; then
-    echo "smtp-bench: logs, homes and queues are in $WORK"
+    echo "smtp-bench: logs, homes and queues are in $WORK${KITH_DIR:+ and $KITH_HOMES}"
   else
     rm -rf "$WORK"
+    if [ "$KITH_HOMES" != "$WORK" ]; then rm -rf "$KITH_HOMES"; fi
   fi
   exit "$status"
 }
@@ -127,6 +152,24 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.1f", n / s }'; }
 say() { echo "$*" | tee -a "$LOG"; }
+
+# cpu_ticks PID...: CPU time (user + system, in clock ticks) of the processes and of their reaped
+# children. Postfix's master reaps its daemons, so master plus its live children counts all of
+# Postfix, however many daemons come and go during a run.
+cpu_ticks() {
+  local pid total=0 t
+  for pid in "$@"; do
+    # Fields after the ")" that ends the command name: utime is the 12th, cutime the 14th.
+    t=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }') || t=0
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+TICKS_PER_SECOND=$(getconf CLK_TCK)
+cpu_ms_per_message() {  # cpu_ms_per_message TICKS COUNT
+  awk -v t="$1" -v hz="$TICKS_PER_SECOND" -v n="$2" 'BEGIN { printf "%.2f", t * 1000 / hz / n }'
+}
+postfix_pids() { echo "$POSTFIX_MASTER_PID" $(pgrep -P "$POSTFIX_MASTER_PID" || true); }
 
 port_free() { [ -z "$(ss -Htln "sport = :$1" 2>/dev/null)" ]; }
 
@@ -174,6 +217,9 @@ say "== SMTP ingest benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "work folder: $WORK ($(df -T "$WORK" | awk 'NR == 2 { print $2 " on " $1 }'))"
+if has_system kith; then
+  say "kith device homes: $KITH_HOMES ($(df -T "$KITH_HOMES" | awk 'NR == 2 { print $2 " on " $1 }'))"
+fi
 say "java: $(java -version 2>&1 | head -1); JAVA_OPTS=$JAVA_OPTS"
 say "postfix: $(postconf -d -h mail_version 2>/dev/null) (smtp-source from the same package)"
 say "kith: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) ($(git -C "$ROOT" rev-parse --abbrev-ref HEAD 2>/dev/null || echo '?'))$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ', with uncommitted changes')"
@@ -225,15 +271,20 @@ start_postfix() {
   say "postfix: master PID $POSTFIX_MASTER_PID, smtpd on 127.0.0.1:$POSTFIX_PORT, queue $pf/spool, maildir $pf/vmail/alice"
 }
 
-# postfix_run COUNT: times smtp-source (all 250s) and, separately, until the maildir has them all.
+# postfix_run COUNT: times smtp-source (all 250s) and, separately, until the maildir has them all;
+# also prints Postfix's CPU milliseconds per message (queueing and delivery).
 postfix_run() {
-  local count="$1" before start accepted target
+  local count="$1" before start accepted target ticks
   before=$(postfix_delivered)
   target=$((before + count))
+  # shellcheck disable=SC2046 # one PID per word
+  ticks=$(cpu_ticks $(postfix_pids))
   start=$(now)
-  accepted=$(source_run "$POSTFIX_PORT" "$count")
+  accepted=$(source_run "$POSTFIX_PORT" "$count") || return 1
   wait_for 300 "Postfix to deliver $count messages" delivered_at_least "$target"
-  echo "$accepted $(elapsed "$start" "$(now)")"
+  # shellcheck disable=SC2046
+  ticks=$(( $(cpu_ticks $(postfix_pids)) - ticks ))
+  echo "$accepted $(elapsed "$start" "$(now)") $(cpu_ms_per_message "$ticks" "$count")"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -255,27 +306,27 @@ start_kith() {
   join="127.0.0.1:${CLUSTER_PORTS[0]},127.0.0.1:${CLUSTER_PORTS[1]},127.0.0.1:${CLUSTER_PORTS[2]}"
   # Trust files, offline: d1 creates the mesh (its CA) and alice, an administrator, whose password
   # init reads from stdin; d2 and d3 get certificates from d1's CA (kith init --ca-home).
-  java -jar "$JAR" init --home "$WORK/d1" --name d1.alice --mesh "$MESH" --public-host 127.0.0.1 \
+  java -jar "$JAR" init --home "$KITH_HOMES/d1" --name d1.alice --mesh "$MESH" --public-host 127.0.0.1 \
     --owner alice <<<"$PASSWORD" >>"$LOG" 2>&1
   for i in 2 3; do
-    java -jar "$JAR" init --home "$WORK/d$i" --name "d$i.alice" --mesh "$MESH" \
-      --public-host 127.0.0.1 --ca-home "$WORK/d1" >>"$LOG" 2>&1
+    java -jar "$JAR" init --home "$KITH_HOMES/d$i" --name "d$i.alice" --mesh "$MESH" \
+      --public-host 127.0.0.1 --ca-home "$KITH_HOMES/d1" >>"$LOG" 2>&1
   done
   for i in 1 2 3; do
-    home="$WORK/d$i"
+    home="$KITH_HOMES/d$i"
     # shellcheck disable=SC2086 # JAVA_OPTS is a list of JVM flags
     java $JAVA_OPTS -jar "$JAR" --name "d$i.alice" --home "$home" --mesh "$MESH" \
       --http-port "${HTTP_PORTS[$((i - 1))]}" --cluster-port "${CLUSTER_PORTS[$((i - 1))]}" \
       --public-host 127.0.0.1 --join "$join" \
       --smtp-port "${SMTP_PORTS[$((i - 1))]}" --mail-domain example.org \
-      --power mains --vault-write-quorum 2 \
+      --power mains --vault-write-quorum "$QUORUM" \
       </dev/null >"$home/device.log" 2>&1 &
     DEVICE_PIDS+=("$!")
   done
-  say "kith: mesh $MESH; devices d1..d3.alice, PIDs ${DEVICE_PIDS[*]}, HTTP ${HTTP_PORTS[*]}, SMTP ${SMTP_PORTS[*]}"
+  say "kith: mesh $MESH; devices d1..d3.alice, PIDs ${DEVICE_PIDS[*]}, HTTP ${HTTP_PORTS[*]}, SMTP ${SMTP_PORTS[*]}; vault write quorum $QUORUM"
   for i in 1 2 3; do
     if ! wait_for 180 "d$i.alice's /ready" curl -fsS "http://127.0.0.1:${HTTP_PORTS[$((i - 1))]}/ready"; then
-      tail -20 "$WORK/d$i/device.log" >&2
+      tail -20 "$KITH_HOMES/d$i/device.log" >&2
       return 1
     fi
   done
@@ -286,7 +337,7 @@ start_kith() {
 
 # The mesh's services, as d1's operator sees them.
 services() {
-  curl -fsS -H "Authorization: Bearer $(cat "$WORK/d1/trust/operator.token")" \
+  curl -fsS -H "Authorization: Bearer $(cat "$KITH_HOMES/d1/trust/operator.token")" \
     "http://127.0.0.1:${HTTP_PORTS[0]}/api/mesh/services"
 }
 MAIL_SELECT='.. | objects | select(.service? == "mail" and .owner? == "alice" and .state? == "running")'
@@ -307,13 +358,22 @@ inbox_total() {
     jq -er '.mailboxes[] | select(.name == "INBOX") | .total'
 }
 
-# kith_run COUNT: times smtp-source into d1's SMTP edge; prints the seconds and the INBOX growth.
+# kith_run COUNT: times smtp-source into one device's SMTP edge; prints the seconds, the INBOX
+# growth and the three devices' CPU milliseconds per message; "failed N -" when smtp-source
+# stopped on an unexpected reply (N: how many were filed all the same).
 kith_run() {
-  local count="$1" before after seconds
-  before=$(inbox_total)
-  seconds=$(source_run "${SMTP_PORTS[0]}" "$count")
-  after=$(inbox_total)
-  echo "$seconds $((after - before))"
+  local count="$1" before after seconds ticks
+  before=$(inbox_total) || return 1
+  ticks=$(cpu_ticks "${DEVICE_PIDS[@]}")
+  if ! seconds=$(source_run "${SMTP_PORTS[$((SMTP_DEVICE - 1))]}" "$count"); then
+    # smtp-source stops at the first reply it did not expect; say how many were filed by then.
+    after=$(inbox_total) || after="$before"
+    echo "failed $((after - before)) -"
+    return 0
+  fi
+  ticks=$(( $(cpu_ticks "${DEVICE_PIDS[@]}") - ticks ))
+  after=$(inbox_total) || return 1
+  echo "$seconds $((after - before)) $(cpu_ms_per_message "$ticks" "$count")"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -321,38 +381,102 @@ kith_run() {
 if has_system postfix; then start_postfix; fi
 if has_system kith; then start_kith; fi
 
+# What the devices burn doing nothing (gossip, heartbeats, anti-entropy), for reading the CPU per
+# message: over a 10 s window with no mail.
+if has_system kith; then
+  idle_ticks=$(cpu_ticks "${DEVICE_PIDS[@]}")
+  sleep 10
+  idle_ticks=$(( $(cpu_ticks "${DEVICE_PIDS[@]}") - idle_ticks ))
+  say "kith: idle, the three devices use $(awk -v t="$idle_ticks" -v hz="$TICKS_PER_SECOND" 'BEGIN { printf "%.0f", t * 1000 / hz / 10 }') ms of CPU per second"
+fi
+
 if [ "$WARMUP" -gt 0 ]; then
   say "warm-up: $WARMUP messages to each system, untimed"
   if has_system postfix; then postfix_run "$WARMUP" >/dev/null; fi
-  if has_system kith; then kith_run "$WARMUP" >/dev/null; fi
+  if has_system kith; then
+    out=$(kith_run "$WARMUP")
+    if [[ "$out" == failed* ]]; then say "kith: the warm-up failed: $(tail -1 "$WORK/smtp-source.log")"; fi
+  fi
+fi
+
+# --profile: Java Flight Recorder on every device over the measured runs, and each device's CPU
+# time per thread group (JIT compiler, GC, event loops, vault workers, SMTP sessions), which JFR's
+# samples of Java code do not show.
+thread_ticks() {  # thread_ticks PID: "group ticks" lines, digits dropped from the thread names
+  local task
+  for task in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(tr -d '0-9 ' <"$task/comm" 2>/dev/null)" \
+      "$(sed 's/^.*) //' "$task/stat" 2>/dev/null | awk '{ print $12 + $13 }')"
+  done | awk 'NF == 2 { t[$1] += $2 } END { for (g in t) print g, t[g] }'
+}
+jfr() {  # jfr start|stop
+  local i pid
+  for i in 1 2 3; do
+    pid="${DEVICE_PIDS[$((i - 1))]}"
+    if [ "$1" = start ]; then
+      thread_ticks "$pid" >"$WORK/d$i.threads-before"
+      jcmd "$pid" JFR.start name=smtpbench settings=profile >>"$LOG" 2>&1
+    else
+      jcmd "$pid" JFR.stop name=smtpbench filename="$WORK/d$i.jfr" >>"$LOG" 2>&1
+      thread_ticks "$pid" >"$WORK/d$i.threads-after"
+      say "profile: d$i.alice CPU seconds by thread group over the measured runs:" \
+        "$(awk -v hz="$TICKS_PER_SECOND" 'NR == FNR { b[$1] = $2; next }
+              { d[$1] = $2 - b[$1]; total += d[$1] }
+              END { for (g in d) if (d[g] * 100 >= total * 2) printf "%s %.1f; ", g, d[g] / hz
+                    printf "total %.1f", total / hz }' \
+          "$WORK/d$i.threads-before" "$WORK/d$i.threads-after")"
+    fi
+  done
+}
+if [ "$PROFILE" -eq 1 ] && has_system kith; then
+  jfr start
+  say "profile: JFR recording on every device"
 fi
 
 RESULTS=()
+FAILURES=0
 for count in $COUNTS; do
-  pf_rate="-"; pf_s="-"; pf_del="-"; kith_rate="-"; kith_s="-"; inbox="-"; ratio="-"
+  pf_rate="-"; pf_s="-"; pf_del="-"; pf_cpu="-"; kith_rate="-"; kith_s="-"; inbox="-"; kith_cpu="-"
+  ratio="-"
   if has_system postfix; then
     out=$(postfix_run "$count")
-    read -r pf_s pf_del <<<"$out"
+    read -r pf_s pf_del pf_cpu <<<"$out"
     pf_rate=$(rate "$count" "$pf_s")
-    say "postfix: $count messages accepted in $pf_s s ($pf_rate msg/s); all in the maildir after $pf_del s; load $(cut -d' ' -f1 /proc/loadavg)"
+    say "postfix: $count messages accepted in $pf_s s ($pf_rate msg/s); all in the maildir after $pf_del s; $pf_cpu ms CPU per message; load $(cut -d' ' -f1 /proc/loadavg)"
   fi
   if has_system kith; then
     out=$(kith_run "$count")
-    read -r kith_s inbox <<<"$out"
-    kith_rate=$(rate "$count" "$kith_s")
-    say "kith:    $count messages accepted in $kith_s s ($kith_rate msg/s); INBOX grew by $inbox; load $(cut -d' ' -f1 /proc/loadavg)"
-    if [ "$inbox" -ne "$count" ]; then
-      say "kith:    MISMATCH: $count messages got 250 but INBOX grew by $inbox"
+    read -r kith_s inbox kith_cpu <<<"$out"
+    if [ "$kith_s" = failed ]; then
+      FAILURES=$((FAILURES + 1))
+      kith_rate="-"
+      say "kith:    $count messages into d$SMTP_DEVICE FAILED: $(tail -1 "$WORK/smtp-source.log"); INBOX grew by $inbox; load $(cut -d' ' -f1 /proc/loadavg)"
+    else
+      kith_rate=$(rate "$count" "$kith_s")
+      say "kith:    $count messages into d$SMTP_DEVICE accepted in $kith_s s ($kith_rate msg/s); INBOX grew by $inbox; $kith_cpu ms CPU per message (3 devices); load $(cut -d' ' -f1 /proc/loadavg)"
+      if [ "$inbox" -ne "$count" ]; then
+        FAILURES=$((FAILURES + 1))
+        say "kith:    MISMATCH: $count messages got 250 but INBOX grew by $inbox"
+      fi
     fi
   fi
-  if has_system postfix && has_system kith; then
+  if has_system postfix && has_system kith && [ "$kith_rate" != "-" ]; then
     ratio=$(awk -v k="$kith_rate" -v p="$pf_rate" 'BEGIN { printf "%.2fx", k / p }')
   fi
-  RESULTS+=("| $count | $SESSIONS | $pf_s | $pf_rate | $pf_del | $kith_s | $kith_rate | $inbox | $ratio |")
+  RESULTS+=("| $count | $SESSIONS | $pf_s | $pf_rate | $pf_del | $pf_cpu | $kith_s | $kith_rate | $inbox | $kith_cpu | $ratio |")
 done
+
+if [ "$PROFILE" -eq 1 ] && has_system kith; then
+  jfr stop
+  say "profile: recordings in $WORK/d1.jfr, d2.jfr, d3.jfr"
+fi
 
 say ""
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "| messages | sessions | Postfix s (250s) | Postfix msg/s | Postfix s (in maildir) | Kith s | Kith msg/s | Kith INBOX growth | Kith / Postfix |"
-say "|---|---|---|---|---|---|---|---|---|"
+say "| messages | sessions | Postfix s (250s) | Postfix msg/s | Postfix s (in maildir) | Postfix CPU ms/msg | Kith s | Kith msg/s | Kith INBOX growth | Kith CPU ms/msg | Kith / Postfix |"
+say "|---|---|---|---|---|---|---|---|---|---|---|"
 for row in "${RESULTS[@]}"; do say "$row"; done
+if [ "$FAILURES" -gt 0 ]; then
+  say "smtp-bench: $FAILURES Kith run(s) failed or did not file every accepted message"
+  exit 1
+fi
