@@ -11,7 +11,7 @@
 #   --smtp-device  which device's SMTP edge smtp-source connects to (1, 2 or 3)
 #   --kith-dir     where the device homes go (default: the temporary folder); /dev/shm takes the
 #                  disk out of Kith's path, an experiment to see what the fsyncs cost
-#   --profile      records each device with Java Flight Recorder during the measured Kith runs,
+#   --profile      records each device with Java Flight Recorder from the warm-up to the end,
 #                  into dN.jfr in the temporary folder (kept)
 #
 # Needs: root (Postfix's master runs as root), Debian's postfix package (smtp-source, postfix,
@@ -376,18 +376,54 @@ kith_run() {
   echo "$seconds $((after - before)) $(cpu_ms_per_message "$ticks" "$count")"
 }
 
+# Each device's CPU time per thread group (JIT compiler, GC, event loops, vault workers, SMTP
+# sessions) over the measured runs, which JFR's samples of Java code do not show.
+thread_ticks() {  # thread_ticks PID: "group user-ticks system-ticks", digits dropped from names
+  local task
+  for task in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(tr -d '0-9 ' <"$task/comm" 2>/dev/null)" \
+      "$(sed 's/^.*) //' "$task/stat" 2>/dev/null | awk '{ print $12, $13 }')"
+  done | awk 'NF == 3 { u[$1] += $2; s[$1] += $3 } END { for (g in u) print g, u[g], s[g] }'
+}
+threads_snapshot() {  # threads_snapshot before|after
+  local i
+  for i in 1 2 3; do thread_ticks "${DEVICE_PIDS[$((i - 1))]}" >"$WORK/d$i.threads-$1"; done
+}
+threads_report() {
+  local i
+  for i in 1 2 3; do
+    say "kith: d$i.alice CPU seconds (of which system) by thread group over the measured runs:" \
+      "$(awk -v hz="$TICKS_PER_SECOND" 'NR == FNR { bu[$1] = $2; bs[$1] = $3; next }
+            { u[$1] = $2 - bu[$1]; s[$1] = $3 - bs[$1]; total += u[$1] + s[$1] }
+            END { for (g in u) if ((u[g] + s[g]) * 100 >= total * 2)
+                    printf "%s %.1f (%.1f); ", g, (u[g] + s[g]) / hz, s[g] / hz
+                  printf "total %.1f", total / hz }' \
+        "$WORK/d$i.threads-before" "$WORK/d$i.threads-after")"
+  done
+}
+
+# --profile: Java Flight Recorder on every device, from before the warm-up (starting a recording
+# makes the JIT recompile for a while) to the end.
+jfr() {  # jfr start|stop
+  local i pid
+  for i in 1 2 3; do
+    pid="${DEVICE_PIDS[$((i - 1))]}"
+    if [ "$1" = start ]; then
+      jcmd "$pid" JFR.start name=smtpbench settings=profile >>"$LOG" 2>&1
+    else
+      jcmd "$pid" JFR.stop name=smtpbench filename="$WORK/d$i.jfr" >>"$LOG" 2>&1
+    fi
+  done
+}
+
 # ---------------------------------------------------------------------------------------------
 # The run: start both, warm both up, then for each count Postfix and then Kith.
 if has_system postfix; then start_postfix; fi
 if has_system kith; then start_kith; fi
 
-# What the devices burn doing nothing (gossip, heartbeats, anti-entropy), for reading the CPU per
-# message: over a 10 s window with no mail.
-if has_system kith; then
-  idle_ticks=$(cpu_ticks "${DEVICE_PIDS[@]}")
-  sleep 10
-  idle_ticks=$(( $(cpu_ticks "${DEVICE_PIDS[@]}") - idle_ticks ))
-  say "kith: idle, the three devices use $(awk -v t="$idle_ticks" -v hz="$TICKS_PER_SECOND" 'BEGIN { printf "%.0f", t * 1000 / hz / 10 }') ms of CPU per second"
+if [ "$PROFILE" -eq 1 ] && has_system kith; then
+  jfr start
+  say "profile: JFR recording on every device"
 fi
 
 if [ "$WARMUP" -gt 0 ]; then
@@ -399,40 +435,16 @@ if [ "$WARMUP" -gt 0 ]; then
   fi
 fi
 
-# --profile: Java Flight Recorder on every device over the measured runs, and each device's CPU
-# time per thread group (JIT compiler, GC, event loops, vault workers, SMTP sessions), which JFR's
-# samples of Java code do not show.
-thread_ticks() {  # thread_ticks PID: "group ticks" lines, digits dropped from the thread names
-  local task
-  for task in /proc/"$1"/task/*; do
-    printf '%s %s\n' "$(tr -d '0-9 ' <"$task/comm" 2>/dev/null)" \
-      "$(sed 's/^.*) //' "$task/stat" 2>/dev/null | awk '{ print $12 + $13 }')"
-  done | awk 'NF == 2 { t[$1] += $2 } END { for (g in t) print g, t[g] }'
-}
-jfr() {  # jfr start|stop
-  local i pid
-  for i in 1 2 3; do
-    pid="${DEVICE_PIDS[$((i - 1))]}"
-    if [ "$1" = start ]; then
-      thread_ticks "$pid" >"$WORK/d$i.threads-before"
-      jcmd "$pid" JFR.start name=smtpbench settings=profile >>"$LOG" 2>&1
-    else
-      jcmd "$pid" JFR.stop name=smtpbench filename="$WORK/d$i.jfr" >>"$LOG" 2>&1
-      thread_ticks "$pid" >"$WORK/d$i.threads-after"
-      say "profile: d$i.alice CPU seconds by thread group over the measured runs:" \
-        "$(awk -v hz="$TICKS_PER_SECOND" 'NR == FNR { b[$1] = $2; next }
-              { d[$1] = $2 - b[$1]; total += d[$1] }
-              END { for (g in d) if (d[g] * 100 >= total * 2) printf "%s %.1f; ", g, d[g] / hz
-                    printf "total %.1f", total / hz }' \
-          "$WORK/d$i.threads-before" "$WORK/d$i.threads-after")"
-    fi
-  done
-}
-if [ "$PROFILE" -eq 1 ] && has_system kith; then
-  jfr start
-  say "profile: JFR recording on every device"
+# What the devices burn doing nothing (gossip, heartbeats, anti-entropy), for reading the CPU per
+# message: over a 10 s window with no mail, after the warm-up.
+if has_system kith; then
+  idle_ticks=$(cpu_ticks "${DEVICE_PIDS[@]}")
+  sleep 10
+  idle_ticks=$(( $(cpu_ticks "${DEVICE_PIDS[@]}") - idle_ticks ))
+  say "kith: idle, the three devices use $(awk -v t="$idle_ticks" -v hz="$TICKS_PER_SECOND" 'BEGIN { printf "%.0f", t * 1000 / hz / 10 }') ms of CPU per second"
 fi
 
+if has_system kith; then threads_snapshot before; fi
 RESULTS=()
 FAILURES=0
 for count in $COUNTS; do
@@ -466,6 +478,10 @@ for count in $COUNTS; do
   RESULTS+=("| $count | $SESSIONS | $pf_s | $pf_rate | $pf_del | $pf_cpu | $kith_s | $kith_rate | $inbox | $kith_cpu | $ratio |")
 done
 
+if has_system kith; then
+  threads_snapshot after
+  threads_report
+fi
 if [ "$PROFILE" -eq 1 ] && has_system kith; then
   jfr stop
   say "profile: recordings in $WORK/d1.jfr, d2.jfr, d3.jfr"
