@@ -298,7 +298,12 @@ public final class MessageParser {
       boolean textual = "text/plain".equals(mimeType) || "text/html".equals(mimeType);
       boolean attachment = "attachment".equals(disposition) || filename != null || !textual;
       if (attachment) {
-        Part part = new Part(attachments.size(), filename, mimeType, contentId);
+        Part part =
+            new Part(
+                attachments.size(),
+                filename != null ? filename : unnamed(mimeType, attachments.size()),
+                mimeType,
+                contentId);
         attachments.add(part);
         if (mode == Mode.FULL) {
           part.size = count(stream.getDecodedInputStream());
@@ -529,6 +534,28 @@ public final class MessageParser {
     }
     name = truncate(name, 255).trim();
     return name.isEmpty() ? null : name;
+  }
+
+  /**
+   * A name for an attachment that came without one, so that whoever lists or saves it always has
+   * one: {@code attachment-2.pdf}, {@code message-1.eml}.
+   */
+  static String unnamed(String mimeType, int index) {
+    String extension =
+        switch (mimeType) {
+          case "message/rfc822" -> ".eml";
+          case "application/pdf" -> ".pdf";
+          case "image/png" -> ".png";
+          case "image/jpeg" -> ".jpg";
+          case "image/gif" -> ".gif";
+          case "text/plain" -> ".txt";
+          case "text/html" -> ".html";
+          case "text/calendar" -> ".ics";
+          case "application/zip" -> ".zip";
+          default -> ".bin";
+        };
+    String stem = mimeType.equals("message/rfc822") ? "message-" : "attachment-";
+    return stem + (index + 1) + extension;
   }
 
   private static Charset charsetOf(String name) {

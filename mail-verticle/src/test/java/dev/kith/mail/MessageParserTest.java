@@ -314,6 +314,8 @@ class MessageParserTest {
       assertThat(attachments.getJsonObject(1).getLong("size")).isEqualTo(3);
       assertThat(attachments.getJsonObject(2).getString("mediaType")).isEqualTo("text/plain");
       assertThat(attachments.getJsonObject(3).getString("mediaType")).isEqualTo("message/rfc822");
+      // A part without a name gets one, so that it can always be listed and saved.
+      assertThat(attachments.getJsonObject(3).getString("filename")).isEqualTo("message-4.eml");
       assertThat(MessageParser.summary(nested()).getInteger("attachments")).isEqualTo(4);
       assertThat(new String(MessageParser.attachment(nested(), 2).bytes(), StandardCharsets.UTF_8))
           .isEqualTo("a text file");
