@@ -220,6 +220,22 @@ class MessageParserTest {
     }
 
     @Test
+    @DisplayName("read messages with bare LF line ends as well as CRLF")
+    void bareLineFeeds() {
+      byte[] raw =
+          ("Subject: lf\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+                  + "Content-Type: text/plain\n\nline one\nline two\n--b\n"
+                  + "Content-Type: text/plain\nContent-Disposition: attachment\n\nfile\n--b--\n")
+              .getBytes(StandardCharsets.US_ASCII);
+      JsonObject parsed = MessageParser.parse(raw);
+      assertThat(parsed.getString("subject")).isEqualTo("lf");
+      assertThat(parsed.getString("text")).isEqualTo("line one\nline two");
+      // Marked as an attachment, a text part is one even without a filename.
+      assertThat(parsed.getJsonArray("attachments").size()).isEqualTo(1);
+      assertThat(MessageParser.attachment(raw, 0).bytes()).isEqualTo("file".getBytes());
+    }
+
+    @Test
     @DisplayName("cap the summary text at 4096 characters and the snippet at 200")
     void caps() {
       String text = "word ".repeat(5000);
