@@ -159,16 +159,6 @@ public final class MessageBuilder {
     return out.bytes();
   }
 
-  /**
-   * The envelope recipients of a send request: every address of {@code to}, {@code cc} and {@code
-   * bcc}, bare ({@code a@b}), without repeats.
-   *
-   * @throws IllegalArgumentException when there is none, too many, or one is not an address
-   */
-  public static java.util.List<String> envelopeRecipients(JsonObject request) {
-    throw new UnsupportedOperationException("not yet");
-  }
-
   /** A new unique Message-ID in {@code domain}, without angle brackets. */
   public static String newMessageId(String domain) {
     String host = domain(domain == null ? "" : domain.trim(), "the Message-ID domain");
