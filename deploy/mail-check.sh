@@ -16,7 +16,7 @@ fi
 smtp="$1"
 url="${2%/}"
 rcpt="$3"
-: "${KITH_ACCESS_TOKEN:?set KITH_ACCESS_TOKEN to the owner's access token}"
+: "${KITH_ACCESS_TOKEN:?set KITH_ACCESS_TOKEN to an access token of the owner}"
 command -v swaks >/dev/null || { echo "swaks is not installed (apt-get install swaks)" >&2; exit 1; }
 
 id="check-$(date +%s%N)-$$@mail-check.invalid"
