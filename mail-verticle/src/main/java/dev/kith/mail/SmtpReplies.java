@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * ({@code 500 Error: command not implemented}). Replies that carry a code already pass unchanged,
  * and so do the greeting and multi-line replies (EHLO), which RFC 2034 leaves without codes. It
  * sits between subethasmtp and the socket, so it must pass bytes through untouched once TLS starts:
- * then it sees ciphertext, and the TLS socket above it writes its own replies unchanged.
+ * then it would see ciphertext, and {@link SmtpTlsSocket} puts a new one above TLS.
  */
 final class SmtpReplies extends FilterOutputStream {
 
