@@ -20,6 +20,16 @@ public final class MessageBuilder {
     throw new UnsupportedOperationException("not yet");
   }
 
+  /**
+   * The envelope recipients of a send request: every address of {@code to}, {@code cc} and {@code
+   * bcc}, bare ({@code a@b}), without repeats.
+   *
+   * @throws IllegalArgumentException when there is none, too many, or one is not an address
+   */
+  public static java.util.List<String> envelopeRecipients(JsonObject request) {
+    throw new UnsupportedOperationException("not yet");
+  }
+
   /** A new unique Message-ID in {@code domain}, without angle brackets. */
   public static String newMessageId(String domain) {
     throw new UnsupportedOperationException("not yet");
