@@ -2,7 +2,6 @@ package dev.kith.mail;
 
 import static dev.kith.mesh.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kith.mesh.testing.Credentials;
 import dev.kith.mesh.testing.DeviceLogs;
@@ -12,12 +11,6 @@ import dev.kith.mesh.testing.Http;
 import dev.kith.mesh.testing.LocalMesh;
 import dev.kith.mesh.trust.MeshTrust;
 import io.vertx.core.json.JsonObject;
-import jakarta.mail.Message;
-import jakarta.mail.MessagingException;
-import jakarta.mail.Session;
-import jakarta.mail.Transport;
-import jakarta.mail.internet.InternetAddress;
-import jakarta.mail.internet.MimeMessage;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -32,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
@@ -301,43 +293,72 @@ class SmtpEdgeTest {
   }
 
   @Test
-  @DisplayName("takes a message for an existing owner only once the mailbox has filed it")
-  void deliversOnlyOnceFiled() throws IOException {
+  @DisplayName(
+      "answers 250 only once the mailbox has filed the message, else 451 4.3.0, never a false 250")
+  void acknowledgesOnlyWhenFiled() throws IOException {
+    String reply;
     try (Dialogue smtp = Dialogue.ready(smtpPort)) {
       smtp.command("MAIL FROM:<someone@remote.test>");
       assertThat(smtp.command("RCPT TO:<nobody@example.org>")).startsWith("550 5.1.1");
       assertThat(smtp.command("RCPT TO:<alice@example.org>")).startsWith("250");
       assertThat(smtp.command("DATA")).startsWith("354");
       smtp.write(message("<raw-" + UUID.randomUUID() + "@remote.test>", "alice@example.org"));
-      String reply = smtp.command(".");
-      // At this commit the parser and the mailbox are contracts only, so no delivery can succeed:
-      // the edge must defer, never acknowledge.
+      reply = smtp.command(".");
+    }
+    if (parserPresent()) {
+      assertThat(reply).startsWith("250 2.0.0 Ok: queued as ");
+      assertThat(Double.parseDouble(metric("kith_mail_received_total{result=\"accepted\"")))
+          .isPositive();
+    } else {
+      // Without the parser (a contract only on this branch) no delivery can succeed: the edge
+      // must defer, never acknowledge.
       assertThat(reply)
           .isEqualTo("451 4.3.0 mail service is moving or storage is below quorum; try again");
+      assertThat(Double.parseDouble(metric("kith_mail_received_total{result=\"deferred\"")))
+          .isPositive();
     }
-    assertThat(Double.parseDouble(metric("kith_mail_received_total{result=\"deferred\"")))
-        .isPositive();
     assertThat(Double.parseDouble(metric("kith_mail_received_total{result=\"rejected\"")))
         .isPositive();
   }
 
   @Test
-  @DisplayName("sends with a standard client (Angus Mail): deferred 451 while no mailbox runs")
-  void angusMailClient() throws Exception {
-    Properties props = new Properties();
-    props.put("mail.smtp.host", "127.0.0.1");
-    props.put("mail.smtp.port", String.valueOf(smtpPort));
-    props.put("mail.smtp.connectiontimeout", "10000");
-    props.put("mail.smtp.timeout", "30000");
-    Session session = Session.getInstance(props);
-    MimeMessage message = new MimeMessage(session);
-    message.setFrom(new InternetAddress("carol@remote.test"));
-    message.setRecipient(Message.RecipientType.TO, new InternetAddress("alice@example.org"));
-    message.setSubject("hello from Angus");
-    message.setText("Hi alice");
-    assertThatThrownBy(() -> Transport.send(message))
-        .isInstanceOf(MessagingException.class)
-        .hasStackTraceContaining("451 4.3.0");
+  @DisplayName(
+      "a standard client (Angus Mail) gets 250, and the same Message-ID sent twice is filed once")
+  void angusMailClientAndDuplicates() {
+    String messageId = "angus-" + UUID.randomUUID() + "@remote.test";
+    int first =
+        MailTesting.send(
+            smtpPort, "carol@remote.test", "alice@example.org", "hello", "Hi alice", messageId);
+    if (!parserPresent()) {
+      assertThat(first).as("no parser on this branch: deliveries cannot succeed").isEqualTo(451);
+      return;
+    }
+    assertThat(first).isEqualTo(250);
+    int second =
+        MailTesting.send(
+            smtpPort, "carol@remote.test", "alice@example.org", "hello", "Hi alice", messageId);
+    assertThat(second).isEqualTo(250);
+    assertThat(Double.parseDouble(metric("kith_mail_received_total{result=\"duplicate\"")))
+        .isPositive();
+    String token = aliceToken();
+    eventually(
+        Duration.ofSeconds(30),
+        () -> {
+          Http.Response listed =
+              Http.raw(
+                  "GET",
+                  url + "/api/mail/mailboxes/INBOX/messages?limit=200",
+                  null,
+                  "Authorization",
+                  "Bearer " + token);
+          assertThat(listed.status()).isEqualTo(200);
+          long copies =
+              listed.json().getJsonArray("messages").stream()
+                  .map(JsonObject.class::cast)
+                  .filter(m -> messageId.equals(m.getString("messageId")))
+                  .count();
+          assertThat(copies).isEqualTo(1);
+        });
   }
 
   @Test
@@ -384,6 +405,21 @@ class SmtpEdgeTest {
   }
 
   // --- helpers ---
+
+  /** Whether the message parser is on the class path (the device runs the same class path). */
+  private static boolean parserPresent() {
+    try {
+      MessageParser.summary("Subject: x\r\n\r\nx\r\n".getBytes(StandardCharsets.US_ASCII));
+      return true;
+    } catch (UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  private static String aliceToken() {
+    String operator = Credentials.operatorToken(device.home()).orElseThrow();
+    return Credentials.ownerToken(url, device.home(), operator, "alice").orElseThrow();
+  }
 
   private static void assertNormalSessionWorks() throws IOException {
     try (Dialogue smtp = Dialogue.ready(smtpPort)) {
