@@ -3,7 +3,10 @@ package dev.kith.mail;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.subethamail.smtp.DropConnectionException;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.internal.server.Command;
@@ -82,9 +85,13 @@ final class SmtpCommands {
     }
   }
 
+  /** Failed AUTH attempts after which a session is closed. */
+  static final int MAX_AUTH_FAILURES = 3;
+
   private static final class AuthWhereSafe extends BaseCommand {
 
     private final Command auth;
+    private final Map<Session, Integer> failures = Collections.synchronizedMap(new WeakHashMap<>());
 
     AuthWhereSafe(Command auth) {
       super("AUTH", "Authentication service, after STARTTLS");
@@ -98,7 +105,18 @@ final class SmtpCommands {
         session.sendResponse("538 5.7.11 Encryption required: use STARTTLS before AUTH");
         return;
       }
+      boolean wasAuthenticated = session.isAuthenticated();
       auth.execute(commandString, session);
+      if (wasAuthenticated || session.isAuthenticated()) {
+        failures.remove(session);
+        return;
+      }
+      // Each guess costs an Argon2id hash; a session gets a few, then must reconnect.
+      if (failures.merge(session, 1, Integer::sum) >= MAX_AUTH_FAILURES) {
+        failures.remove(session);
+        throw new DropConnectionException(
+            421, "4.7.0 Too many failed authentication attempts; closing");
+      }
     }
   }
 

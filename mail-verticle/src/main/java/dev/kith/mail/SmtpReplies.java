@@ -5,6 +5,7 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -101,7 +102,7 @@ final class SmtpReplies extends FilterOutputStream {
     if (code.equals("220") || code.startsWith("3")) {
       return reply;
     }
-    if (code.equals("501") && rest.toLowerCase().contains("line length")) {
+    if (code.equals("501") && rest.toLowerCase(Locale.ROOT).contains("line length")) {
       // The command line was longer than RFC 5321 allows; subethasmtp has stopped reading it.
       return "500 5.5.2 Line too long";
     }
@@ -109,7 +110,7 @@ final class SmtpReplies extends FilterOutputStream {
         switch (code) {
           case "235" -> "2.7.0";
           case "221", "250", "251", "252" -> "2.0.0";
-          case "421" -> rest.toLowerCase().contains("timeout") ? "4.4.2" : "4.7.0";
+          case "421" -> rest.toLowerCase(Locale.ROOT).contains("timeout") ? "4.4.2" : "4.7.0";
           case "450", "451" -> "4.3.0";
           case "452" -> "4.5.3";
           case "454" -> "4.7.0";

@@ -363,12 +363,19 @@ class SmtpEdgeTest {
 
   @Test
   @DisplayName(
-      "AUTH on loopback: a wrong password gets 535 5.7.8; alice may send only as herself, and her"
-          + " relay to a remote domain goes to Submission")
+      "AUTH on loopback: a wrong password gets 535 5.7.8 (three end the session); alice may send"
+          + " only as herself, and her relay to a remote domain goes to Submission")
   void authenticatesSubmission() throws IOException {
     try (Dialogue smtp = Dialogue.ready(smtpPort)) {
       assertThat(smtp.command("AUTH PLAIN " + plain("alice", "wrong-password-123")))
           .startsWith("535 5.7.8");
+      assertThat(smtp.command("AUTH PLAIN " + plain("nobody", "wrong-password-123")))
+          .startsWith("535 5.7.8");
+      // The third failure in one session also ends the session.
+      assertThat(smtp.command("AUTH PLAIN " + plain("alice", "wrong-password-456")))
+          .startsWith("535 5.7.8");
+      assertThat(smtp.replyOrClosed()).startsWith("421 4.7.0");
+      assertThat(smtp.replyOrClosed()).isEqualTo("closed");
     }
     try (Dialogue smtp = Dialogue.ready(smtpPort)) {
       assertThat(smtp.command("AUTH PLAIN " + plain("alice", alicePassword)))
