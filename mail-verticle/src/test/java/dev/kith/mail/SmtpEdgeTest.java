@@ -411,6 +411,31 @@ class SmtpEdgeTest {
     }
   }
 
+  @Test
+  @DisplayName(
+      "a device whose SMTP port is taken still starts and serves HTTP, and logs the port and cause")
+  void portTakenDoesNotStopTheDevice() {
+    try (LocalMesh other =
+        LocalMesh.options()
+            .names("d1.bob")
+            .each(
+                b ->
+                    b.flag("smtp-port", String.valueOf(smtpPort))
+                        .flag("mail-domain", "example.org"))
+            .start()) {
+      DeviceProcess bob = other.device(0).awaitReady(LocalMesh.START_TIMEOUT);
+      assertThat(Http.get(bob.httpUrl() + "/health").status()).isEqualTo(200);
+      eventually(
+          Duration.ofSeconds(10),
+          () ->
+              assertThat(bob.logText())
+                  .contains("d1.bob cannot take SMTP on port " + smtpPort + " (smtp-port)")
+                  .contains("Address already in use"));
+    }
+    // The device that holds the port still takes mail.
+    eventually(Duration.ofSeconds(10), SmtpEdgeTest::assertNormalSessionWorks);
+  }
+
   // --- helpers ---
 
   /** Whether the message parser is on the class path (the device runs the same class path). */
