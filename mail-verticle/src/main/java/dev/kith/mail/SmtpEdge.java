@@ -166,7 +166,10 @@ final class SmtpEdge {
     return device;
   }
 
-  /** Counts one message by what became of it: accepted, duplicate, deferred or rejected. */
+  /**
+   * Counts what became of a message: accepted, duplicate, deferred or rejected (a refused recipient
+   * counts as one rejection).
+   */
   void count(String result) {
     received
         .computeIfAbsent(

@@ -135,8 +135,8 @@ final class SmtpTransaction implements MessageHandler {
     if (recipients.isEmpty()) {
       throw new RejectException(503, "5.5.1 Error: need RCPT command");
     }
-    Message message = read(data);
     try {
+      Message message = read(data);
       return authenticated != null ? submit(message) : deliver(message);
     } finally {
       release();
