@@ -87,6 +87,21 @@ class SmtpEdgeTest {
     // Creates alice's account, the way an administrator would.
     assertThat(Credentials.ownerToken(url, device.home(), operator, "alice")).isPresent();
     alicePassword = "harness-alice-" + meshId(device.home());
+    // Alice's mailbox is placed by the controller shortly after the device is ready; the tests
+    // that expect a 250 need it running.
+    String token = aliceToken();
+    eventually(
+        LocalMesh.START_TIMEOUT,
+        () ->
+            assertThat(
+                    Http.raw(
+                            "GET",
+                            url + "/api/mail/mailboxes",
+                            null,
+                            "Authorization",
+                            "Bearer " + token)
+                        .status())
+                .isEqualTo(200));
   }
 
   @AfterAll
