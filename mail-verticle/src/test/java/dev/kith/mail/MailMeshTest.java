@@ -57,8 +57,8 @@ class MailMeshTest {
   }
 
   /**
-   * Waits until alice's and bob's mail services answer through every device. Bob has an account
-   * but no device: his mailbox is placed once the controller has seen his account.
+   * Waits until alice's and bob's mail services answer through every device. Bob has an account but
+   * no device: his mailbox is placed once the controller has seen his account.
    */
   private static void awaitMail() {
     Eventually.eventually(
