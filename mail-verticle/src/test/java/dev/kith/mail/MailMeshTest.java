@@ -56,15 +56,20 @@ class MailMeshTest {
     return UUID.randomUUID() + "@test.example.net";
   }
 
-  /** Waits until alice's mail service answers through every device. */
+  /**
+   * Waits until alice's and bob's mail services answer through every device. Bob has an account but
+   * no device: his mailbox is placed once the controller has seen his account.
+   */
   private static void awaitMail() {
     Eventually.eventually(
         Duration.ofSeconds(60),
         () -> {
           for (DeviceProcess d : mesh.devices()) {
-            assertThat(call(d, "alice", "GET", "/mailboxes", null).status())
-                .as("mailboxes through %s", d.name())
-                .isEqualTo(200);
+            for (String owner : List.of("alice", "bob")) {
+              assertThat(call(d, owner, "GET", "/mailboxes", null).status())
+                  .as("%s's mailboxes through %s", owner, d.name())
+                  .isEqualTo(200);
+            }
           }
         });
   }
@@ -119,6 +124,43 @@ class MailMeshTest {
       }
     }
     System.out.printf("[mail] listed on every other device after %s ms%n", listedMillis);
+  }
+
+  /**
+   * The script check with swaks (Debian's package): deploy/mail-check.sh sends through one device
+   * and reads through another. Without swaks the test is skipped, except in CI, where it must run.
+   */
+  @Test
+  void swaksThroughOneDeviceAndCurlThroughAnotherWithTheScript() throws Exception {
+    boolean haveSwaks = java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/swaks"));
+    if (!haveSwaks && "true".equals(System.getenv("KITH_REQUIRE_DOCKER"))) {
+      throw new AssertionError("swaks is missing, and CI (KITH_REQUIRE_DOCKER=true) needs it");
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(haveSwaks, "swaks is not installed");
+    awaitMail();
+    java.nio.file.Path script =
+        java.nio.file.Path.of("..", "deploy", "mail-check.sh").toAbsolutePath().normalize();
+    DeviceProcess through = mesh.device(2);
+    DeviceProcess reader = mesh.device(0);
+    ProcessBuilder command =
+        new ProcessBuilder(
+                "bash",
+                script.toString(),
+                "127.0.0.1:" + smtpPort(through),
+                reader.httpUrl(),
+                "alice@" + DOMAIN)
+            .redirectErrorStream(true);
+    // The token goes in the environment, as the script's usage says.
+    command.environment().put("KITH_ACCESS_TOKEN", MailTesting.token(reader, "alice"));
+    Process process = command.start();
+    process.getOutputStream().close();
+    String output;
+    try (var in = process.getInputStream()) {
+      output = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    assertThat(process.waitFor()).as(output).isZero();
+    assertThat(output).contains("ok: alice@" + DOMAIN);
+    System.out.print("[mail] " + output);
   }
 
   @Test
