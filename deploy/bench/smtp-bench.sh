@@ -401,7 +401,7 @@ kith_run() {
 thread_ticks() {  # thread_ticks PID: "group user-ticks system-ticks", digits dropped from names
   local task
   for task in /proc/"$1"/task/*; do
-    printf '%s %s\n' "$(tr -d '0-9 ' <"$task/comm" 2>/dev/null)" \
+    printf '%s %s\n' "$(tr -d '0-9 ' 2>/dev/null <"$task/comm")" \
       "$(sed 's/^.*) //' "$task/stat" 2>/dev/null | awk '{ print $12, $13 }')"
   done | awk 'NF == 3 { u[$1] += $2; s[$1] += $3 } END { for (g in u) print g, u[g], s[g] }'
 }
