@@ -80,6 +80,7 @@ public final class OutboundVerticle extends VerticleBase {
   static final long PING_TIMEOUT_MILLIS = 2_000;
   static final long QUIET_MILLIS = 30_000;
   static final long MAX_WORK_RETRY_MILLIS = 60_000;
+  static final long DRAIN_MILLIS = 5_000;
   static final String EPOCH_KEY = "sender/epoch";
   static final String CONNECTING = "connecting";
   static final String COMMITTING = "committing";
@@ -160,12 +161,35 @@ public final class OutboundVerticle extends VerticleBase {
             });
   }
 
+  /**
+   * Stops taking entries, lets transactions under way finish for up to {@link #DRAIN_MILLIS} (a
+   * planned move keeps the old instance for a moment after the new one starts; a transaction cut
+   * after its final dot would be in doubt), then closes the connections.
+   */
   @Override
   public Future<?> stop() {
     stopped = true;
     vertx.cancelTimer(timer);
     QUEUE_SIZE.set(0);
-    return Future.join(consumer.unregister(), smtp.close());
+    io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
+    long deadline = System.currentTimeMillis() + DRAIN_MILLIS;
+    awaitDrained(deadline, drained);
+    return Future.join(consumer.unregister(), drained.future().compose(v -> smtp.close()));
+  }
+
+  private void awaitDrained(long deadline, io.vertx.core.Promise<Void> drained) {
+    if (inFlight.isEmpty() || System.currentTimeMillis() >= deadline) {
+      if (!inFlight.isEmpty()) {
+        log.warn(
+            "{}: the outbound sender stops with {} transactions under way; its successor resolves"
+                + " them",
+            device,
+            inFlight.size());
+      }
+      drained.tryComplete();
+      return;
+    }
+    vertx.setTimer(50, t -> awaitDrained(deadline, drained));
   }
 
   // ---- the scan ----------------------------------------------------------------------------
