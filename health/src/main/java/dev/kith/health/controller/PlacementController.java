@@ -105,6 +105,9 @@ public final class PlacementController {
   private long controllerEpoch;
   private long activeSinceMillis;
   private long timer = -1;
+  private long accountsTimer = -1;
+  private volatile Set<String> accountOwners = Set.of();
+  private static final long ACCOUNTS_PERIOD_MILLIS = 3_000;
 
   /**
    * @param candidates every device the mesh knows, dead ones included, as placement candidates
@@ -162,11 +165,48 @@ public final class PlacementController {
                   }
                 });
     timer = vertx.setPeriodic(RECONCILE_PERIOD_MILLIS, t -> reconcileSoon());
+    accountsTimer = vertx.setPeriodic(ACCOUNTS_PERIOD_MILLIS, t -> refreshAccountOwners());
+    refreshAccountOwners();
     reconcileSoon();
+  }
+
+  /**
+   * Reads which owners have accounts: an owner without a device of their own still gets the
+   * services that may run anywhere trusted (a family member's mailbox on the family's devices).
+   */
+  private void refreshAccountOwners() {
+    if (!isActive()) {
+      return;
+    }
+    dev.kith.mesh.vault.Vault vault;
+    try {
+      vault = dev.kith.mesh.vault.Vault.of(vertx);
+    } catch (IllegalStateException e) {
+      return;
+    }
+    new dev.kith.mesh.auth.Accounts(vault)
+        .owners()
+        .onSuccess(
+            accounts -> {
+              Set<String> owners = new TreeSet<>();
+              accounts.forEach(
+                  a -> {
+                    String owner = a.getString("owner");
+                    if (owner != null) {
+                      owners.add(owner);
+                    }
+                  });
+              if (!owners.equals(accountOwners)) {
+                accountOwners = Set.copyOf(owners);
+                reconcileSoon();
+              }
+            })
+        .onFailure(e -> log.debug("{}: cannot list accounts now: {}", config.name(), e.toString()));
   }
 
   public void stop() {
     vertx.cancelTimer(timer);
+    vertx.cancelTimer(accountsTimer);
     if (lifecycleListener != null) {
       hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListener);
     }
@@ -287,7 +327,7 @@ public final class PlacementController {
       Map<InstanceKey, PlacementRecord> records,
       Map<String, List<String>> failover,
       BooleanSupplier decides) {
-    Set<String> owners = new TreeSet<>();
+    Set<String> owners = new TreeSet<>(accountOwners);
     devices.forEach(d -> owners.add(d.owner()));
     Map<InstanceKey, Assignment> current = new LinkedHashMap<>();
     long maxEpoch = 0;

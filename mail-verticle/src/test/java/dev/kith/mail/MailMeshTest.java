@@ -1,0 +1,348 @@
+package dev.kith.mail;
+
+import static dev.kith.mail.MailTesting.DOMAIN;
+import static dev.kith.mail.MailTesting.call;
+import static dev.kith.mail.MailTesting.getJson;
+import static dev.kith.mail.MailTesting.messages;
+import static dev.kith.mail.MailTesting.send;
+import static dev.kith.mail.MailTesting.smtpPort;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kith.mesh.testing.DeviceLogs;
+import dev.kith.mesh.testing.DeviceProcess;
+import dev.kith.mesh.testing.Eventually;
+import dev.kith.mesh.testing.Http;
+import dev.kith.mesh.testing.LocalMesh;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Mail end to end on three real device processes: a message sent over SMTP through any device is
+ * listed and readable through every device, a repeated Message-ID is filed once, and the mailbox
+ * API (flags, moves, Trash, expunge, search, threads, sending between owners) works from any
+ * device.
+ */
+@ExtendWith(DeviceLogs.class)
+@Timeout(300)
+class MailMeshTest {
+
+  private static LocalMesh mesh;
+
+  @BeforeAll
+  static void start() {
+    mesh = LocalMesh.options().devices(3).each(MailTesting::withMail).start();
+    // The owners exist before any mail is sent to them.
+    MailTesting.token(mesh.device(0), "alice");
+    MailTesting.token(mesh.device(0), "bob");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (mesh != null) {
+      mesh.close();
+    }
+  }
+
+  private static String newId() {
+    return UUID.randomUUID() + "@test.example.net";
+  }
+
+  /** Waits until alice's mail service answers through every device. */
+  private static void awaitMail() {
+    Eventually.eventually(
+        Duration.ofSeconds(60),
+        () -> {
+          for (DeviceProcess d : mesh.devices()) {
+            assertThat(call(d, "alice", "GET", "/mailboxes", null).status())
+                .as("mailboxes through %s", d.name())
+                .isEqualTo(200);
+          }
+        });
+  }
+
+  private static JsonObject find(JsonArray list, String messageId) {
+    for (Object o : list) {
+      JsonObject m = (JsonObject) o;
+      if (messageId.equals(m.getString("messageId"))) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  @Test
+  void aMessageSentThroughAnyDeviceIsReadableThroughEveryOtherWithinTwoSeconds() {
+    awaitMail();
+    List<Long> listedMillis = new ArrayList<>();
+    for (DeviceProcess through : mesh.devices()) {
+      String id = newId();
+      String subject = "Grüße from " + through.name();
+      int code =
+          Eventually.eventually(
+              Duration.ofSeconds(30),
+              () -> {
+                int c =
+                    send(
+                        smtpPort(through),
+                        "carol@elsewhere.test",
+                        "alice@" + DOMAIN,
+                        subject,
+                        "Hallo Alice, schöne Grüße.",
+                        id);
+                assertThat(c).as("SMTP reply through %s", through.name()).isEqualTo(250);
+                return c;
+              });
+      assertThat(code).isEqualTo(250);
+      long accepted = System.nanoTime();
+      for (DeviceProcess reader : mesh.others(through)) {
+        Eventually.eventually(
+            Duration.ofSeconds(2),
+            () -> assertThat(find(messages(reader, "alice", "INBOX"), id)).isNotNull());
+        listedMillis.add((System.nanoTime() - accepted) / 1_000_000);
+        JsonObject listed = find(messages(reader, "alice", "INBOX"), id);
+        JsonObject read = getJson(reader, "alice", "/messages/" + listed.getString("id"));
+        assertThat(read.getString("subject")).isEqualTo(subject);
+        assertThat(read.getString("text")).contains("schöne Grüße");
+        Http.Response raw =
+            call(reader, "alice", "GET", "/messages/" + listed.getString("id") + "/raw", null);
+        assertThat(raw.status()).isEqualTo(200);
+        assertThat(raw.body()).startsWith("Received:").contains("Message-ID: <" + id + ">");
+      }
+    }
+    System.out.printf("[mail] listed on every other device after %s ms%n", listedMillis);
+  }
+
+  /**
+   * The script check with swaks (Debian's package): deploy/mail-check.sh sends through one device
+   * and reads through another. Without swaks the test is skipped, except in CI, where it must run.
+   */
+  @Test
+  void swaksThroughOneDeviceAndCurlThroughAnotherWithTheScript() throws Exception {
+    boolean haveSwaks = java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/swaks"));
+    if (!haveSwaks && "true".equals(System.getenv("KITH_REQUIRE_DOCKER"))) {
+      throw new AssertionError("swaks is missing, and CI (KITH_REQUIRE_DOCKER=true) needs it");
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(haveSwaks, "swaks is not installed");
+    awaitMail();
+    java.nio.file.Path script =
+        java.nio.file.Path.of("..", "deploy", "mail-check.sh").toAbsolutePath().normalize();
+    DeviceProcess through = mesh.device(2);
+    DeviceProcess reader = mesh.device(0);
+    ProcessBuilder command =
+        new ProcessBuilder(
+                "bash",
+                script.toString(),
+                "127.0.0.1:" + smtpPort(through),
+                reader.httpUrl(),
+                "alice@" + DOMAIN)
+            .redirectErrorStream(true);
+    // The token goes in the environment, as the script's usage says.
+    command.environment().put("KITH_ACCESS_TOKEN", MailTesting.token(reader, "alice"));
+    Process process = command.start();
+    process.getOutputStream().close();
+    String output;
+    try (var in = process.getInputStream()) {
+      output = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    assertThat(process.waitFor()).as(output).isZero();
+    assertThat(output).contains("ok: alice@" + DOMAIN);
+    System.out.print("[mail] " + output);
+  }
+
+  @Test
+  void theSameMessageIdSentTwiceThroughTwoDevicesIsFiledOnce() {
+    awaitMail();
+    String id = newId();
+    for (DeviceProcess through : List.of(mesh.device(0), mesh.device(1))) {
+      Eventually.eventually(
+          Duration.ofSeconds(30),
+          () ->
+              assertThat(
+                      send(
+                          smtpPort(through),
+                          "carol@elsewhere.test",
+                          "alice@" + DOMAIN,
+                          "twice",
+                          "same message",
+                          id))
+                  .isEqualTo(250));
+    }
+    long copies =
+        messages(mesh.device(2), "alice", "INBOX").stream()
+            .filter(m -> id.equals(((JsonObject) m).getString("messageId")))
+            .count();
+    assertThat(copies).isEqualTo(1);
+  }
+
+  @Test
+  void flagsMovesTrashExpungeSearchAndThreads() {
+    awaitMail();
+    DeviceProcess a = mesh.device(0);
+    DeviceProcess b = mesh.device(1);
+    String root = newId();
+    String reply = newId();
+    Eventually.eventually(
+        Duration.ofSeconds(30),
+        () ->
+            assertThat(
+                    send(
+                        smtpPort(a),
+                        "dave@elsewhere.test",
+                        "alice@" + DOMAIN,
+                        "Quarterly zebra report",
+                        "the numbers are in",
+                        root))
+                .isEqualTo(250));
+    String replyText = "Re: numbers";
+    Eventually.eventually(
+        Duration.ofSeconds(30),
+        () -> assertThat(sendReply(a, reply, root, replyText)).isEqualTo(250));
+    String rootId = find(messages(b, "alice", "INBOX"), root).getString("id");
+    String replyId = find(messages(b, "alice", "INBOX"), reply).getString("id");
+
+    // Flags, through another device than the one that reads them back.
+    Http.Response flagged =
+        call(
+            a,
+            "alice",
+            "PATCH",
+            "/messages/" + rootId,
+            "{\"flags\":{\"seen\":true,\"flagged\":true}}");
+    assertThat(flagged.status()).isEqualTo(200);
+    assertThat(getJson(b, "alice", "/messages/" + rootId).getJsonArray("flags"))
+        .containsExactlyInAnyOrder("flagged", "seen");
+    assertThat(
+            call(a, "alice", "PATCH", "/messages/" + rootId, "{\"flags\":{\"sparkly\":true}}")
+                .status())
+        .isEqualTo(400);
+
+    // Threads: the reply joins its root's thread.
+    JsonObject thread = getJson(b, "alice", "/threads/" + root);
+    assertThat(thread.getJsonArray("messages").stream().map(m -> ((JsonObject) m).getString("id")))
+        .containsExactly(rootId, replyId);
+
+    // Search by subject word, by from, and a miss.
+    assertThat(
+            getJson(a, "alice", "/search?q=zebra").getJsonArray("messages").stream()
+                .map(m -> ((JsonObject) m).getString("id")))
+        .containsExactly(rootId);
+    assertThat(getJson(a, "alice", "/search?q=from:dave").getInteger("total")).isEqualTo(2);
+    assertThat(getJson(a, "alice", "/search?q=nosuchwordanywhere").getInteger("total")).isZero();
+
+    // A new mailbox, a move into it with a new UID there, and the UID kept monotonic.
+    assertThat(call(a, "alice", "POST", "/mailboxes", "{\"name\":\"Projects\"}").status())
+        .isEqualTo(201);
+    assertThat(call(b, "alice", "POST", "/mailboxes", "{\"name\":\"Projects\"}").status())
+        .isEqualTo(409);
+    assertThat(call(b, "alice", "POST", "/mailboxes", "{\"name\":\"../etc\"}").status())
+        .isEqualTo(400);
+    Http.Response moved =
+        call(b, "alice", "PATCH", "/messages/" + rootId, "{\"mailbox\":\"Projects\"}");
+    assertThat(moved.status()).isEqualTo(200);
+    assertThat(moved.json().getString("box")).isEqualTo("Projects");
+    assertThat(moved.json().getLong("uid")).isEqualTo(1L);
+    assertThat(find(messages(a, "alice", "Projects"), root)).isNotNull();
+    assertThat(find(messages(a, "alice", "INBOX"), root)).isNull();
+
+    // Delete moves to Trash; delete in Trash (or expunge) removes it for good.
+    assertThat(call(a, "alice", "DELETE", "/messages/" + replyId, null).json().getString("box"))
+        .isEqualTo("Trash");
+    assertThat(find(messages(b, "alice", "Trash"), reply)).isNotNull();
+    assertThat(
+            call(b, "alice", "POST", "/mailboxes/Trash/expunge", "").json().getInteger("expunged"))
+        .isEqualTo(1);
+    assertThat(call(a, "alice", "GET", "/messages/" + replyId, null).status()).isEqualTo(404);
+
+    JsonObject boxes = getJson(b, "alice", "/mailboxes");
+    assertThat(
+            boxes.getJsonArray("mailboxes").stream().map(m -> ((JsonObject) m).getString("name")))
+        .contains("INBOX", "Sent", "Drafts", "Trash", "Archive", "Projects");
+  }
+
+  private static int sendReply(DeviceProcess through, String id, String inReplyTo, String subject) {
+    return RawSmtp.send(
+        smtpPort(through),
+        "dave@elsewhere.test",
+        "alice@" + DOMAIN,
+        "From: Dave <dave@elsewhere.test>\r\n"
+            + "To: alice@"
+            + DOMAIN
+            + "\r\nSubject: "
+            + subject
+            + "\r\nMessage-ID: <"
+            + id
+            + ">\r\nIn-Reply-To: <"
+            + inReplyTo
+            + ">\r\nReferences: <"
+            + inReplyTo
+            + ">\r\n\r\nsee above\r\n");
+  }
+
+  @Test
+  void mailBetweenOwnersStaysInTheMeshAndLandsInSent() {
+    awaitMail();
+    Http.Response sent =
+        call(
+            mesh.device(2),
+            "alice",
+            "POST",
+            "/send",
+            "{\"to\":[\"bob@" + DOMAIN + "\"],\"subject\":\"lunch?\",\"text\":\"at noon\"}");
+    assertThat(sent.status()).as("%s", sent).isEqualTo(202);
+    String messageId = sent.json().getString("messageId");
+    assertThat(sent.json().getJsonArray("queued")).isEmpty();
+    assertThat(find(messages(mesh.device(0), "bob", "INBOX"), messageId)).isNotNull();
+    JsonObject inSent = find(messages(mesh.device(1), "alice", "Sent"), messageId);
+    assertThat(inSent).isNotNull();
+    assertThat(inSent.getJsonArray("flags")).contains("seen");
+    // Bob cannot see alice's mail, and the operator has no mailbox.
+    assertThat(
+            call(mesh.device(0), "bob", "GET", "/messages/" + inSent.getString("id"), null)
+                .status())
+        .isEqualTo(404);
+    assertThat(Http.raw("GET", mesh.device(0).httpUrl() + "/api/mail/mailboxes", null).status())
+        .isEqualTo(401);
+  }
+
+  @Test
+  void badRequestsGetClearErrors() {
+    awaitMail();
+    DeviceProcess d = mesh.device(1);
+    assertThat(call(d, "alice", "GET", "/messages/not-an-id", null).status()).isEqualTo(400);
+    assertThat(call(d, "alice", "GET", "/messages/" + "0".repeat(32), null).status())
+        .isEqualTo(404);
+    assertThat(call(d, "alice", "GET", "/mailboxes/Nope/messages", null).status()).isEqualTo(404);
+    assertThat(call(d, "alice", "GET", "/mailboxes/INBOX/messages?limit=0", null).status())
+        .isEqualTo(400);
+    assertThat(call(d, "alice", "GET", "/mailboxes/INBOX/messages?cursor=x", null).status())
+        .isEqualTo(400);
+    assertThat(call(d, "alice", "GET", "/search?q=", null).status()).isEqualTo(400);
+    Http.Response notJson = call(d, "alice", "POST", "/send", "{not json");
+    assertThat(notJson.status()).isEqualTo(400);
+    assertThat(notJson.json().getString("message")).isNotBlank();
+    assertThat(
+            call(d, "alice", "POST", "/send", "{\"to\":[],\"subject\":\"x\",\"text\":\"y\"}")
+                .status())
+        .isEqualTo(400);
+    assertThat(
+            call(
+                    d,
+                    "alice",
+                    "POST",
+                    "/send",
+                    "{\"to\":[\"nobody-here@" + DOMAIN + "\"],\"subject\":\"x\",\"text\":\"y\"}")
+                .status())
+        .isEqualTo(400);
+    assertThat(call(d, "alice", "PATCH", "/messages/" + "0".repeat(32), "{}").status())
+        .isEqualTo(400);
+  }
+}

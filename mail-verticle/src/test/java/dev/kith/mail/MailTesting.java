@@ -1,0 +1,118 @@
+package dev.kith.mail;
+
+import dev.kith.mesh.testing.Credentials;
+import dev.kith.mesh.testing.DeviceProcess;
+import dev.kith.mesh.testing.FreePorts;
+import dev.kith.mesh.testing.Http;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Transport;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import java.util.List;
+import java.util.Properties;
+import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
+
+/** Helpers of the mail tests: devices with SMTP, owners' tokens, SMTP sends with Angus Mail. */
+final class MailTesting {
+
+  /** The mail domain the test devices serve. */
+  static final String DOMAIN = "example.org";
+
+  private MailTesting() {}
+
+  /** Gives a device builder a free SMTP port and the test domain. */
+  static void withMail(DeviceProcess.Builder device) {
+    device.flag("smtp-port", String.valueOf(FreePorts.next()));
+    device.flag("mail-domain", DOMAIN);
+    device.flag("power", "mains");
+  }
+
+  /** The SMTP port a device was started with. */
+  static int smtpPort(DeviceProcess device) {
+    List<String> command = device.command();
+    int at = command.indexOf("--smtp-port");
+    if (at < 0) {
+      throw new AssertionError(device.name() + " was started without --smtp-port");
+    }
+    return Integer.parseInt(command.get(at + 1));
+  }
+
+  /** An access token of {@code owner}, creating the owner first if needed. */
+  static String token(DeviceProcess device, String owner) {
+    String operator =
+        Credentials.operatorToken(device.home())
+            .orElseThrow(() -> new AssertionError(device.name() + " has no operator token"));
+    return Credentials.ownerToken(device.httpUrl(), device.home(), operator, owner)
+        .orElseThrow(() -> new AssertionError("cannot log in as " + owner + " at " + device));
+  }
+
+  /** Calls the mail API of {@code device} as {@code owner}. */
+  static Http.Response call(
+      DeviceProcess device, String owner, String method, String path, String body) {
+    return Http.raw(
+        method,
+        device.httpUrl() + "/api/mail" + path,
+        body,
+        "Authorization",
+        "Bearer " + token(device, owner),
+        "Content-Type",
+        "application/json");
+  }
+
+  /** {@code GET} on the mail API; requires 200 and gives the JSON object. */
+  static JsonObject getJson(DeviceProcess device, String owner, String path) {
+    Http.Response response = call(device, owner, "GET", path, null);
+    if (response.status() != 200) {
+      throw new AssertionError("GET /api/mail" + path + " at " + device.name() + ": " + response);
+    }
+    return response.json();
+  }
+
+  /** The messages of a mailbox, newest first (the first page of up to 200). */
+  static JsonArray messages(DeviceProcess device, String owner, String box) {
+    return getJson(device, owner, "/mailboxes/" + box + "/messages?limit=200")
+        .getJsonArray("messages");
+  }
+
+  /**
+   * Sends one message over SMTP with Angus Mail and gives the server's reply code: 250 when
+   * accepted, else the code of the failing reply (451, 550, ...), or -1 when the connection failed.
+   */
+  static int send(int port, String from, String to, String subject, String text, String messageId) {
+    Properties props = new Properties();
+    props.put("mail.smtp.host", "127.0.0.1");
+    props.put("mail.smtp.port", String.valueOf(port));
+    props.put("mail.smtp.connectiontimeout", "5000");
+    props.put("mail.smtp.timeout", "30000");
+    Session session = Session.getInstance(props);
+    try {
+      MimeMessage message =
+          new MimeMessage(session) {
+            @Override
+            protected void updateMessageID() throws MessagingException {
+              setHeader("Message-ID", "<" + messageId + ">");
+            }
+          };
+      message.setFrom(new InternetAddress(from));
+      message.setRecipients(Message.RecipientType.TO, InternetAddress.parse(to));
+      message.setSubject(subject, "UTF-8");
+      message.setText(text, "UTF-8");
+      Transport.send(message);
+      return 250;
+    } catch (SMTPSendFailedException e) {
+      return e.getReturnCode();
+    } catch (jakarta.mail.SendFailedException e) {
+      Exception next = e.getNextException();
+      if (next instanceof org.eclipse.angus.mail.smtp.SMTPAddressFailedException a) {
+        return a.getReturnCode();
+      }
+      return -1;
+    } catch (MessagingException e) {
+      return -1;
+    }
+  }
+}
