@@ -1,0 +1,366 @@
+package dev.kith.mail;
+
+import static dev.kith.mesh.testing.Eventually.allTheTime;
+import static dev.kith.mesh.testing.Eventually.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import dev.kith.mesh.testing.Credentials;
+import dev.kith.mesh.testing.DeviceLogs;
+import dev.kith.mesh.testing.DeviceProcess;
+import dev.kith.mesh.testing.FreePorts;
+import dev.kith.mesh.testing.Http;
+import dev.kith.mesh.testing.LocalMesh;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Outbound mail on one mesh of three real device processes whose relay is a server on a loopback
+ * port: GreenMail for plain delivery and retries, {@link OutboundTestRelay} for a permanent refusal
+ * and for a slow remote while the device running the sender is killed. The tests run in order on
+ * the same mesh; the last one kills a device.
+ */
+@ExtendWith(DeviceLogs.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(300)
+class OutboundTest {
+
+  private static final String REMOTE = "bob@example.net";
+  private static final String ALICE = "alice";
+  private static final Duration DEADLINE = Duration.ofSeconds(60);
+
+  private LocalMesh mesh;
+  private int relayPort;
+  private GreenMail greenMail;
+
+  @BeforeAll
+  void start() {
+    relayPort = FreePorts.next();
+    mesh =
+        LocalMesh.options()
+            .devices(3)
+            .each(
+                d -> {
+                  MailTesting.withMail(d);
+                  d.flag("mail-relay", "127.0.0.1:" + relayPort)
+                      .flag("mail-relay-tls", "none")
+                      .flag("mail-retry-millis", "200");
+                })
+            .start();
+    eventually(Duration.ofSeconds(90), () -> assertThat(senderDevice(mesh.device(0))).isNotNull());
+  }
+
+  @AfterAll
+  void stop() {
+    if (greenMail != null) {
+      greenMail.stop();
+    }
+    if (mesh != null) {
+      mesh.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("A message to a remote recipient goes out through the relay exactly once")
+  void deliversOnce() {
+    startGreenMail();
+    // Load: one message, queued through a device.
+    String messageId = send(mesh.device(0), REMOTE, "hello once");
+    // Verdict: the relay has it once, the queue says delivered, and no second copy follows.
+    Duration took = eventually(DEADLINE, () -> assertGreenMailCount(messageId, 1));
+    JsonObject entry = eventually(DEADLINE, () -> finished(messageId, "delivered"));
+    allTheTime(Duration.ofSeconds(3), () -> assertThat(greenMailCount(messageId)).isEqualTo(1));
+    System.out.printf(
+        "[outbound] (a) delivered once in %d ms, attempts %d%n",
+        took.toMillis(), entry.getInteger("attempts"));
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("With the relay down a message is retried, and delivered once the relay is back")
+  void retriesUntilRelayStarts() {
+    // Fault: the relay is down.
+    greenMail.stop();
+    greenMail = null;
+    String messageId = send(mesh.device(1), REMOTE, "hello later");
+    JsonObject deferred =
+        eventually(
+            DEADLINE,
+            () -> {
+              JsonObject e = queued(messageId);
+              assertThat(e).isNotNull();
+              assertThat(e.getInteger("attempts")).isGreaterThanOrEqualTo(2);
+              assertThat(e.getString("lastError")).isNotBlank();
+              return e;
+            });
+    // Recovery: the relay starts; the next retry delivers it.
+    startGreenMail();
+    Duration took = eventually(DEADLINE, () -> assertGreenMailCount(messageId, 1));
+    JsonObject entry = eventually(DEADLINE, () -> finished(messageId, "delivered"));
+    allTheTime(Duration.ofSeconds(3), () -> assertThat(greenMailCount(messageId)).isEqualTo(1));
+    System.out.printf(
+        "[outbound] (b) deferred with '%s'; delivered %d ms after the relay started, after %d"
+            + " attempts%n",
+        deferred.getString("lastError"), took.toMillis(), entry.getInteger("attempts"));
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("A permanent refusal (550) bounces: a delivery status notification in the INBOX")
+  void bouncesPermanentFailure() throws Exception {
+    greenMail.stop();
+    greenMail = null;
+    try (OutboundTestRelay relay = new OutboundTestRelay(relayPort, 0)) {
+      String messageId = send(mesh.device(2), "reject-me@example.net", "hello nobody");
+      JsonObject entry = eventually(DEADLINE, () -> finished(messageId, "bounced"));
+      assertThat(entry.getInteger("attempts")).isEqualTo(1);
+      assertThat(entry.getString("lastError")).contains("550");
+      assertThat(relay.count(messageId)).isZero();
+      // The DSN is in alice's INBOX, once.
+      JsonObject dsn =
+          eventually(
+              DEADLINE,
+              () -> {
+                List<JsonObject> found =
+                    notices(mesh.device(0), messageId, "Undelivered mail: returned to sender");
+                assertThat(found).hasSize(1);
+                return found.get(0);
+              });
+      String raw =
+          MailTesting.call(
+                  mesh.device(1), ALICE, "GET", "/messages/" + dsn.getString("id") + "/raw", null)
+              .body();
+      assertThat(raw)
+          .contains("multipart/report; report-type=delivery-status")
+          .contains("Final-Recipient: rfc822; reject-me@example.net")
+          .contains("Action: failed")
+          .contains("Status: 5.1.1")
+          .contains("Diagnostic-Code: smtp; ");
+      System.out.printf(
+          "[outbound] (c) bounced after %d attempt: %s%n",
+          entry.getInteger("attempts"), entry.getString("lastError"));
+    }
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName(
+      "Killing the sender's device mid-queue sends each message at most once, and every message"
+          + " not in doubt exactly once")
+  void killSenderMidQueue() throws Exception {
+    int count = 50;
+    try (OutboundTestRelay relay = new OutboundTestRelay(relayPort, 1_000)) {
+      String senderName = senderDevice(mesh.device(0));
+      DeviceProcess sender = mesh.device(senderName);
+      DeviceProcess api = mesh.others(sender).get(0);
+      DeviceProcess survivor = mesh.others(sender).get(1);
+      // Load: 50 messages, queued through a device that will survive.
+      List<String> ids = new ArrayList<>();
+      Map<String, String> sentCopy = new HashMap<>();
+      for (int i = 0; i < count; i++) {
+        JsonObject answer = sendFull(api, REMOTE, "queued " + i);
+        ids.add(answer.getString("messageId"));
+        sentCopy.put(answer.getString("messageId"), answer.getString("id"));
+      }
+      // Fault: once some are through, kill -9 the device that runs the sender, mid-transaction.
+      eventually(DEADLINE, () -> assertThat(relay.received().size()).isGreaterThanOrEqualTo(10));
+      int beforeKill = relay.received().size();
+      sender.kill9();
+      long killedAt = System.nanoTime();
+      // Recovery: another device takes over the sender and finishes the queue.
+      Map<String, JsonObject> done =
+          eventually(
+              Duration.ofSeconds(120),
+              () -> {
+                Map<String, JsonObject> byId = new HashMap<>();
+                for (Object o : queue(survivor, true)) {
+                  JsonObject e = (JsonObject) o;
+                  byId.put(e.getString("messageId"), e);
+                }
+                assertThat(byId.keySet()).containsAll(ids);
+                return byId;
+              });
+      double recoverySeconds = (System.nanoTime() - killedAt) / 1e9;
+      // Verdict.
+      int delivered = 0;
+      int inDoubt = 0;
+      int inDoubtReceived = 0;
+      String someDelivered = null;
+      for (String id : ids) {
+        String state = done.get(id).getString("state");
+        long received = relay.count(id);
+        assertThat(received).as("copies of %s at the relay", id).isLessThanOrEqualTo(1);
+        assertThat(state).as("state of %s", id).isIn("delivered", "in_doubt");
+        if (state.equals("delivered")) {
+          assertThat(received).as("copies of delivered %s", id).isEqualTo(1);
+          delivered++;
+          someDelivered = id;
+        } else {
+          inDoubt++;
+          inDoubtReceived += (int) received;
+          // The sender is told, once.
+          eventually(
+              DEADLINE,
+              () -> assertThat(notices(survivor, id, "Delivery status unknown")).hasSize(1));
+        }
+      }
+      // The bytes went out as stored: the relay got exactly the Sent copy's bytes.
+      String stored =
+          MailTesting.call(
+                  survivor, ALICE, "GET", "/messages/" + sentCopy.get(someDelivered) + "/raw", null)
+              .body();
+      String atRelay = null;
+      for (OutboundTestRelay.Received r : relay.received()) {
+        if (someDelivered.equals(r.messageId())) {
+          atRelay = new String(r.data(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+      }
+      assertThat(atRelay).isEqualTo(stored);
+      allTheTime(
+          Duration.ofSeconds(3),
+          () -> ids.forEach(id -> assertThat(relay.count(id)).isLessThanOrEqualTo(1)));
+      System.out.printf(
+          "[outbound] (d) %d queued; %d at the relay before the kill of %s; queue finished %.1f s"
+              + " after it; %d delivered exactly once, %d in doubt (%d of them had reached the"
+              + " relay, %d had not); duplicates 0; %d connections' worth received in all%n",
+          count,
+          beforeKill,
+          senderName,
+          recoverySeconds,
+          delivered,
+          inDoubt,
+          inDoubtReceived,
+          inDoubt - inDoubtReceived,
+          relay.received().size());
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private void startGreenMail() {
+    greenMail = new GreenMail(new ServerSetup(relayPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    greenMail.start();
+  }
+
+  private void assertGreenMailCount(String messageId, long expected) throws MessagingException {
+    assertThat(greenMailCount(messageId)).isEqualTo(expected);
+  }
+
+  private long greenMailCount(String messageId) throws MessagingException {
+    long n = 0;
+    for (MimeMessage m : greenMail.getReceivedMessages()) {
+      if (("<" + messageId + ">").equals(m.getMessageID())) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Sends a message from alice through {@code device}'s mail API; returns its Message-ID. */
+  private String send(DeviceProcess device, String to, String subject) {
+    return sendFull(device, to, subject).getString("messageId");
+  }
+
+  /** Sends a message from alice; gives the API's answer ({@code id}, {@code messageId}, ...). */
+  private JsonObject sendFull(DeviceProcess device, String to, String subject) {
+    JsonObject body =
+        new JsonObject()
+            .put("to", new JsonArray().add(to))
+            .put("subject", subject)
+            .put("text", "Hello from the outbound test: " + subject);
+    return eventually(
+        DEADLINE,
+        () -> {
+          Http.Response response = MailTesting.call(device, ALICE, "POST", "/send", body.encode());
+          assertThat(response.status()).as("%s", response).isEqualTo(202);
+          return response.json();
+        });
+  }
+
+  /** The notices in alice's INBOX that answer {@code messageId} and have {@code subject}. */
+  private static List<JsonObject> notices(DeviceProcess device, String messageId, String subject) {
+    List<JsonObject> found = new ArrayList<>();
+    for (Object o : MailTesting.messages(device, ALICE, "INBOX")) {
+      JsonObject m = (JsonObject) o;
+      if (subject.equals(m.getString("subject")) && messageId.equals(m.getString("inReplyTo"))) {
+        found.add(m);
+      }
+    }
+    return found;
+  }
+
+  private static String operator(DeviceProcess device) {
+    return Credentials.operatorToken(device.home()).orElseThrow();
+  }
+
+  /** The outbound queue as an administrator sees it on {@code device}. */
+  private static JsonArray queue(DeviceProcess device, boolean done) {
+    Http.Response r =
+        Http.raw(
+            "GET",
+            device.httpUrl() + "/api/outbound/queue" + (done ? "?done=true" : ""),
+            null,
+            "Authorization",
+            "Bearer " + operator(device));
+    assertThat(r.status()).as("%s", r).isEqualTo(200);
+    return r.jsonArray();
+  }
+
+  private JsonObject queued(String messageId) {
+    for (Object o : queue(mesh.device(0), false)) {
+      JsonObject e = (JsonObject) o;
+      if (messageId.equals(e.getString("messageId"))) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  private JsonObject finished(String messageId, String state) {
+    for (DeviceProcess d : mesh.devices()) {
+      if (!d.isAlive()) {
+        continue;
+      }
+      for (Object o : queue(d, true)) {
+        JsonObject e = (JsonObject) o;
+        if (messageId.equals(e.getString("messageId"))) {
+          assertThat(e.getString("state")).isEqualTo(state);
+          return e;
+        }
+      }
+      throw new AssertionError(messageId + " is not finished yet");
+    }
+    throw new AssertionError("no device alive");
+  }
+
+  /** The device that runs the outbound sender, as {@code device} sees the placements. */
+  private static String senderDevice(DeviceProcess device) {
+    for (Object o : Http.getJsonArray(device.httpUrl() + "/api/mesh/services")) {
+      JsonObject s = (JsonObject) o;
+      if ("outbound".equals(s.getString("service")) && "running".equals(s.getString("state"))) {
+        return s.getString("device");
+      }
+    }
+    return null;
+  }
+}
