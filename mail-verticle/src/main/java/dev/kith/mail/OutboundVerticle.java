@@ -12,8 +12,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -99,6 +97,11 @@ public final class OutboundVerticle extends VerticleBase {
 
   /** Entries delivered whose record could not be written yet: written again on each scan. */
   private final Map<String, JsonObject> unrecorded = new ConcurrentHashMap<>();
+
+  /** When work on each entry last ended (nanoTime): a scan older than that skips the entry. */
+  private final Map<String, Long> settled = new ConcurrentHashMap<>();
+
+  private volatile long scanStartedNanos;
 
   /** Entries whose last piece of work failed: {retry at, delay} in milliseconds. */
   private final Map<String, long[]> resting = new ConcurrentHashMap<>();
@@ -203,6 +206,9 @@ public final class OutboundVerticle extends VerticleBase {
       return;
     }
     rescan.set(false);
+    long startedNanos = System.nanoTime();
+    scanStartedNanos = startedNanos;
+    settled.values().removeIf(t -> startedNanos - t > 60_000_000_000L);
     Future<List<StoredRecord>> queue;
     try {
       queue =
@@ -262,14 +268,15 @@ public final class OutboundVerticle extends VerticleBase {
     QUEUE_SIZE.set(entries.stream().filter(e -> !finished(e.getString("state"))).count());
     entries.sort(Comparator.comparingLong(e -> e.getLong("created", 0L)));
     List<Future<?>> checks = new ArrayList<>();
-    Map<String, Future<Boolean>> pings = new HashMap<>();
+    Map<String, Future<Long>> pings = new HashMap<>();
     for (JsonObject entry : entries) {
       if (fenced || stopped) {
         break;
       }
       String key = entry.getString("key");
-      if (inFlight.containsKey(key)) {
-        continue;
+      Long settledAt = settled.get(key);
+      if (inFlight.containsKey(key) || (settledAt != null && settledAt - scanStartedNanos >= 0)) {
+        continue; // under way, or finished after this scan read it: the next scan sees it anew
       }
       JsonObject delivered = unrecorded.get(key);
       if (delivered != null) {
@@ -295,13 +302,18 @@ public final class OutboundVerticle extends VerticleBase {
             break;
           }
           String claimer = entry.getString("device");
-          Future<Boolean> alive =
-              pings.computeIfAbsent(claimer == null ? "" : claimer, this::claimerAlive);
+          Future<Long> started =
+              pings.computeIfAbsent(claimer == null ? "" : claimer, this::claimerStartedAt);
           checks.add(
-              alive.onSuccess(
-                  live -> {
-                    if (live && entry.getLong("leaseUntil", 0L) > System.currentTimeMillis()) {
-                      return; // the claimer may still be working on it
+              started.onSuccess(
+                  startedAt -> {
+                    // The claimer still runs the process that made the claim, and the lease
+                    // runs: it may still be working on it.
+                    boolean sameProcess =
+                        startedAt >= 0 && startedAt <= entry.getLong("claimedAt", 0L);
+                    if (sameProcess
+                        && entry.getLong("leaseUntil", 0L) > System.currentTimeMillis()) {
+                      return;
                     }
                     abandoned(entry);
                   }));
@@ -362,6 +374,7 @@ public final class OutboundVerticle extends VerticleBase {
             })
         .onComplete(
             done -> {
+              settled.put(key, System.nanoTime());
               inFlight.remove(key);
               scanSoon();
             });
@@ -377,16 +390,26 @@ public final class OutboundVerticle extends VerticleBase {
       return;
     }
     if (COMMITTING.equals(entry.getString("phase"))) {
-      log.warn(
-          "{}: {} was handing the message {} for {} to {} when it stopped; whether it arrived is"
-              + " unknown, so it is not sent again and {} is told",
-          device,
-          entry.getString("device"),
-          entry.getString("messageId"),
-          entry.getString("recipient"),
-          entry.getString("remote", "the remote server"),
-          entry.getString("sender"));
-      work(key, () -> markUnknown(entry, "the sending device stopped after the final dot"));
+      work(
+          key,
+          () ->
+              unchanged(key, entry)
+                  .compose(
+                      v -> {
+                        log.warn(
+                            "{}: {} was handing the message {} for {} to {} when it stopped;"
+                                + " whether it arrived is unknown, so it is not sent again and"
+                                + " {} is told",
+                            device,
+                            entry.getString("device"),
+                            entry.getString("messageId"),
+                            entry.getString("recipient"),
+                            entry.getString("remote", "the remote server"),
+                            entry.getString("sender"));
+                        return markUnknown(entry, "the sending device stopped after the final dot");
+                      })
+                  .recover(
+                      e -> e instanceof Stale ? Future.succeededFuture() : Future.failedFuture(e)));
     } else if (inFlight.size() < PARALLEL) {
       log.info(
           "{}: {} stopped before sending {} to {}; sending it again",
@@ -398,24 +421,31 @@ public final class OutboundVerticle extends VerticleBase {
     }
   }
 
-  /** Whether the device that made a claim still answers (another instance may be finishing it). */
-  private Future<Boolean> claimerAlive(String claimer) {
+  /**
+   * When the device that made a claim started its current process (epoch millis), or -1 when it
+   * does not answer: gone, or this device's own earlier instance.
+   */
+  private Future<Long> claimerStartedAt(String claimer) {
     if (claimer.isEmpty() || claimer.equals(device)) {
       // This device's own earlier instance: it stopped (its connections closed with it).
-      return Future.succeededFuture(false);
+      return Future.succeededFuture(-1L);
     }
     return vertx
         .eventBus()
-        .request(
+        .<Object>request(
             DeviceRegistry.pingAddress(claimer),
             new JsonObject(),
             new DeliveryOptions().setSendTimeout(PING_TIMEOUT_MILLIS))
-        .map(reply -> true)
-        .recover(
-            e ->
-                Future.succeededFuture(
-                    e instanceof ReplyException r
-                        && r.failureType() == ReplyFailure.RECIPIENT_FAILURE));
+        .map(
+            reply -> {
+              try {
+                JsonObject info = (JsonObject) reply.body();
+                return java.time.Instant.parse(info.getString("startedAt")).toEpochMilli();
+              } catch (RuntimeException e) {
+                return 0L; // it answers; when it started is unknown, so assume before the claim
+              }
+            })
+        .recover(e -> Future.succeededFuture(-1L));
   }
 
   // ---- fencing -----------------------------------------------------------------------------
@@ -484,11 +514,8 @@ public final class OutboundVerticle extends VerticleBase {
     claim.remove("key");
     Future<String> delivery =
         checkEpoch()
-            .compose(
-                current ->
-                    current
-                        ? vault.putRecord(Outbox.VAULT_OWNER, key, claim)
-                        : Future.failedFuture(new Fenced()))
+            .compose(current -> current ? unchanged(key, entry) : Future.failedFuture(new Fenced()))
+            .compose(v -> vault.putRecord(Outbox.VAULT_OWNER, key, claim))
             .compose(v -> vault.getRecord(Outbox.VAULT_OWNER, key))
             .compose(
                 r -> {
@@ -536,6 +563,7 @@ public final class OutboundVerticle extends VerticleBase {
         .recover(e -> failed(key, claim, e))
         .onComplete(
             done -> {
+              settled.put(key, System.nanoTime());
               inFlight.remove(key, token);
               scanSoon();
             });
@@ -546,6 +574,35 @@ public final class OutboundVerticle extends VerticleBase {
     Fenced() {
       super("not this sender's to send", null, false, false);
     }
+  }
+
+  /** The entry changed since the scan read it (another attempt finished it, or claimed it). */
+  private static final class Stale extends RuntimeException {
+    Stale() {
+      super("the entry changed since it was read", null, false, false);
+    }
+  }
+
+  /**
+   * Checks, just before claiming, that the entry is still what the scan saw: a scan that read the
+   * queue while an attempt on the entry was finishing would otherwise send it again.
+   */
+  private Future<Void> unchanged(String key, JsonObject seen) {
+    return vault
+        .getRecord(Outbox.VAULT_OWNER, key)
+        .compose(
+            r -> {
+              if (r == null) {
+                return Future.failedFuture(new Stale());
+              }
+              JsonObject now = new JsonObject(r.value());
+              boolean same =
+                  java.util.Objects.equals(now.getString("state"), seen.getString("state"))
+                      && java.util.Objects.equals(now.getString("token"), seen.getString("token"))
+                      && java.util.Objects.equals(
+                          now.getInteger("attempts"), seen.getInteger("attempts"));
+              return same ? Future.succeededFuture() : Future.failedFuture(new Stale());
+            });
   }
 
   /** A message the vault no longer holds: nothing can be sent. */
@@ -676,6 +733,9 @@ public final class OutboundVerticle extends VerticleBase {
     String rcpt = claim.getString("recipient");
     String what =
         claim.getString("messageId") + " from " + claim.getString("sender") + " to " + rcpt;
+    if (e instanceof Stale) {
+      return Future.succeededFuture();
+    }
     if (e instanceof Fenced) {
       // Give the entry back untouched unless another claim replaced ours.
       return release(key, claim);
@@ -691,7 +751,6 @@ public final class OutboundVerticle extends VerticleBase {
             : new OutboundSmtp.Failure(e.toString(), 0, false, false);
     long now = System.currentTimeMillis();
     if (f.committed && f.code == 0) {
-      count("in_doubt");
       log.warn(
           "{}: {} was handed over but the answer was lost ({}); whether it arrived is unknown, so"
               + " it is not sent again and the sender is told",
@@ -771,6 +830,7 @@ public final class OutboundVerticle extends VerticleBase {
     unknown.remove("key");
     return vault
         .putRecord(Outbox.VAULT_OWNER, key, unknown)
+        .onSuccess(v -> count("in_doubt"))
         .compose(v -> notice(unknown.copy().put("key", key), false));
   }
 
