@@ -159,7 +159,24 @@ final class OutboundSmtp {
           expect(await(COMMAND_TIMEOUT_MILLIS), 220, "greeting")
               .compose(r -> ehlo())
               .compose(r -> startTls())
-              .compose(r -> login())
+              .compose(
+                  r ->
+                      login()
+                          .recover(
+                              e ->
+                                  Future.failedFuture(
+                                      e instanceof Failure f
+                                          // A refused login is the relay's settings, not the
+                                          // recipient: the mail waits (and retries) until
+                                          // mail-relay-user and mail-relay-password are fixed.
+                                          ? new Failure(
+                                              f.getMessage()
+                                                  + "; check mail-relay-user and"
+                                                  + " mail-relay-password",
+                                              f.code,
+                                              false,
+                                              false)
+                                          : e)))
               .compose(r -> command(mailFrom(), 250, "MAIL FROM"))
               .compose(r -> command("RCPT TO:<" + rcpt + ">", 250, "RCPT TO"))
               .compose(r -> command("DATA", 354, "DATA"))

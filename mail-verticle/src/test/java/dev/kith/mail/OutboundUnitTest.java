@@ -2,6 +2,9 @@ package dev.kith.mail;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.icegreen.greenmail.configuration.GreenMailConfiguration;
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
 import dev.kith.mesh.testing.FreePorts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -152,6 +155,45 @@ class OutboundUnitTest {
                           OutboundSmtp.Failure f = (OutboundSmtp.Failure) e;
                           assertThat(f.permanent).isFalse();
                           assertThat(f.committed).isFalse();
+                          test.completeNow();
+                        })));
+  }
+
+  @Test
+  @DisplayName("With a relay login, AUTH succeeds; a refused login is temporary (the settings)")
+  void relayLogin(Vertx vertx, VertxTestContext test) {
+    int port = FreePorts.next();
+    GreenMail relay =
+        new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP))
+            .withConfiguration(GreenMailConfiguration.aConfig().withUser("kith", "s3cret"));
+    relay.start();
+    OutboundSmtp smtp = new OutboundSmtp(vertx, "example.org");
+    byte[] raw = EIGHT_BIT.getBytes(StandardCharsets.UTF_8);
+    smtp.send(
+            new OutboundSmtp.Target("127.0.0.1", port, "none", "kith", "s3cret"),
+            "alice@example.org",
+            "bob@example.net",
+            raw,
+            Future::succeededFuture)
+        .compose(
+            reply -> {
+              test.verify(() -> assertThat(relay.getReceivedMessages()).hasSize(1));
+              return smtp.send(
+                  new OutboundSmtp.Target("127.0.0.1", port, "none", "kith", "wrong"),
+                  "alice@example.org",
+                  "bob@example.net",
+                  raw,
+                  Future::succeededFuture);
+            })
+        .onComplete(
+            test.failing(
+                e ->
+                    test.verify(
+                        () -> {
+                          relay.stop();
+                          OutboundSmtp.Failure f = (OutboundSmtp.Failure) e;
+                          assertThat(f.permanent).as(f.getMessage()).isFalse();
+                          assertThat(f.getMessage()).contains("mail-relay-password");
                           test.completeNow();
                         })));
   }
