@@ -760,7 +760,7 @@ public final class OutboundVerticle extends VerticleBase {
       return markUnknown(claim.put("key", key), f.getMessage());
     }
     claim.put("lastError", f.getMessage()).put("lastAttemptAt", now);
-    boolean expired = now >= claim.getLong("created", now) + mail.expiryHours() * 3_600_000L;
+    boolean expired = expired(claim.getLong("created", now), now, mail.expiryHours());
     if (f.permanent || expired) {
       count("bounced");
       log.warn(
@@ -791,6 +791,11 @@ public final class OutboundVerticle extends VerticleBase {
     deferred.remove("phase");
     deferred.remove("token");
     return vault.putRecord(Outbox.VAULT_OWNER, key, deferred).mapEmpty();
+  }
+
+  /** Whether mail queued at {@code createdMillis} has been retried for long enough. */
+  static boolean expired(long createdMillis, long nowMillis, int expiryHours) {
+    return nowMillis - createdMillis >= expiryHours * 3_600_000L;
   }
 
   /** The delay before the next attempt: the first retry delay, doubled per attempt, to an hour. */

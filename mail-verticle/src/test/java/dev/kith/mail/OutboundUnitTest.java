@@ -53,6 +53,14 @@ class OutboundUnitTest {
   }
 
   @Test
+  @DisplayName("Mail expires mail-expiry-hours after it was queued (120 h: five days)")
+  void expiry() {
+    long created = 1_000_000;
+    assertThat(OutboundVerticle.expired(created, created + 120 * 3_600_000L - 1, 120)).isFalse();
+    assertThat(OutboundVerticle.expired(created, created + 120 * 3_600_000L, 120)).isTrue();
+  }
+
+  @Test
   @DisplayName("A DSN is an RFC 3464 report with the remote's status and the original's headers")
   void dsn() {
     Bounce.Failed f =
