@@ -297,10 +297,7 @@ public final class OutboundVerticle extends VerticleBase {
           }
         }
         case Outbox.SENDING -> {
-          if (entry.getLong("epoch", 0L) > epoch) {
-            fence("an entry is claimed by epoch " + entry.getLong("epoch"));
-            break;
-          }
+          long claimEpoch = entry.getLong("epoch", 0L);
           String claimer = entry.getString("device");
           Future<Long> started =
               pings.computeIfAbsent(claimer == null ? "" : claimer, this::claimerStartedAt);
@@ -311,6 +308,10 @@ public final class OutboundVerticle extends VerticleBase {
                     // runs: it may still be working on it.
                     boolean sameProcess =
                         startedAt >= 0 && startedAt <= entry.getLong("claimedAt", 0L);
+                    if (sameProcess && claimEpoch > epoch) {
+                      fence("an entry is claimed by the sender of epoch " + claimEpoch);
+                      return;
+                    }
                     if (sameProcess
                         && entry.getLong("leaseUntil", 0L) > System.currentTimeMillis()) {
                       return;
@@ -459,24 +460,55 @@ public final class OutboundVerticle extends VerticleBase {
         .getRecord(Outbox.VAULT_OWNER, EPOCH_KEY)
         .compose(
             r -> {
-              long stored = r == null ? -1 : new JsonObject(r.value()).getLong("epoch", -1L);
-              if (stored > epoch) {
-                fence("the sender of epoch " + stored + " runs");
-                return Future.succeededFuture(false);
-              }
+              JsonObject value = r == null ? new JsonObject() : new JsonObject(r.value());
+              long stored = value.getLong("epoch", -1L);
               if (stored == epoch) {
                 return Future.succeededFuture(true);
               }
-              return vault
-                  .putRecord(
-                      Outbox.VAULT_OWNER,
-                      EPOCH_KEY,
-                      new JsonObject()
-                          .put("epoch", epoch)
-                          .put("device", device)
-                          .put("since", System.currentTimeMillis()))
-                  .map(true);
+              Future<Boolean> newerRuns =
+                  stored < epoch
+                      ? Future.succeededFuture(false)
+                      : stillRuns(value.getString("device", ""), value.getLong("since", 0L));
+              return newerRuns.compose(
+                  newer -> {
+                    if (newer) {
+                      fence("the sender of epoch " + stored + " runs");
+                      return Future.succeededFuture(false);
+                    }
+                    if (stored > epoch) {
+                      // Placement epochs start again when the whole mesh restarts; a higher epoch
+                      // whose process is gone fences nothing.
+                      log.info(
+                          "{}: the outbound sender of epoch {} on {} is gone; this one (epoch {})"
+                              + " takes over",
+                          device,
+                          stored,
+                          value.getString("device"),
+                          epoch);
+                    }
+                    return recordEpoch();
+                  });
             });
+  }
+
+  private Future<Boolean> recordEpoch() {
+    return vault
+        .putRecord(
+            Outbox.VAULT_OWNER,
+            EPOCH_KEY,
+            new JsonObject()
+                .put("epoch", epoch)
+                .put("device", device)
+                .put("since", System.currentTimeMillis()))
+        .map(true);
+  }
+
+  /**
+   * Whether {@code claimer} still runs the process that, at {@code sinceMillis}, made a claim or
+   * recorded an epoch.
+   */
+  private Future<Boolean> stillRuns(String claimer, long sinceMillis) {
+    return claimerStartedAt(claimer).map(started -> started >= 0 && started <= sinceMillis);
   }
 
   private void fence(String why) {

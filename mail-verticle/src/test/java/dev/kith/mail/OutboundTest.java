@@ -55,18 +55,16 @@ class OutboundTest {
   @BeforeAll
   void start() {
     relayPort = FreePorts.next();
-    mesh =
-        LocalMesh.options()
-            .devices(3)
-            .each(
-                d -> {
-                  MailTesting.withMail(d);
-                  d.flag("mail-relay", "127.0.0.1:" + relayPort)
-                      .flag("mail-relay-tls", "none")
-                      .flag("mail-retry-millis", "200");
-                })
-            .start();
+    mesh = LocalMesh.options().devices(3).each(this::configure).start();
     eventually(Duration.ofSeconds(90), () -> assertThat(senderDevice(mesh.device(0))).isNotNull());
+  }
+
+  private void configure(DeviceProcess.Builder device) {
+    MailTesting.withMail(device);
+    device
+        .flag("mail-relay", "127.0.0.1:" + relayPort)
+        .flag("mail-relay-tls", "none")
+        .flag("mail-retry-millis", "200");
   }
 
   @AfterAll
@@ -300,6 +298,58 @@ class OutboundTest {
     }
   }
 
+  @Test
+  @Order(6)
+  @DisplayName(
+      "After a full power loss (every device killed, then restarted from its home) queued mail"
+          + " still goes out, once, and new mail too")
+  void fullPowerLoss() throws Exception {
+    // Load: with the relay down, a message waits in the queue.
+    DeviceProcess alive = mesh.devices().stream().filter(DeviceProcess::isAlive).findFirst().get();
+    String before = send(alive, REMOTE, "before the power loss");
+    eventually(
+        DEADLINE,
+        () -> assertThat(queued(alive, before).getInteger("attempts")).isGreaterThanOrEqualTo(1));
+    // Fault: every device dies at once.
+    for (DeviceProcess d : mesh.devices()) {
+      if (d.isAlive()) {
+        d.kill9();
+      }
+    }
+    // Recovery: every device starts again from its home, on its old cluster port. The placement
+    // epochs start again too, lower than the one the old sender recorded in the vault.
+    long restartAt = System.nanoTime();
+    List<DeviceProcess> restarted = new ArrayList<>();
+    for (DeviceProcess old : mesh.devices()) {
+      DeviceProcess.Builder builder =
+          mesh.newDevice(old.name())
+              .clusterPort(old.clusterPort())
+              .flag("home", old.home().toString());
+      configure(builder);
+      restarted.add(mesh.startExtra(builder));
+    }
+    for (DeviceProcess d : restarted) {
+      d.awaitHealthy(Duration.ofSeconds(90));
+    }
+    try (OutboundTestRelay relay = new OutboundTestRelay(relayPort, 0)) {
+      String after = send(restarted.get(1), REMOTE, "after the power loss");
+      Map<String, JsonObject> done =
+          finishedAll(restarted.get(2), List.of(before, after), Duration.ofSeconds(120));
+      assertThat(done.get(before).getString("state")).isEqualTo("delivered");
+      assertThat(done.get(after).getString("state")).isEqualTo("delivered");
+      allTheTime(
+          Duration.ofSeconds(3),
+          () -> {
+            assertThat(relay.count(before)).isEqualTo(1);
+            assertThat(relay.count(after)).isEqualTo(1);
+          });
+      System.out.printf(
+          "[outbound] (f) full power loss: the queued message and a new one were delivered once"
+              + " each, %.1f s after the restart began%n",
+          (System.nanoTime() - restartAt) / 1e9);
+    }
+  }
+
   // ---- helpers -----------------------------------------------------------------------------
 
   private void startGreenMail() {
@@ -372,7 +422,11 @@ class OutboundTest {
   }
 
   private JsonObject queued(String messageId) {
-    for (Object o : queue(mesh.device(0), false)) {
+    return queued(mesh.device(0), messageId);
+  }
+
+  private static JsonObject queued(DeviceProcess device, String messageId) {
+    for (Object o : queue(device, false)) {
       JsonObject e = (JsonObject) o;
       if (messageId.equals(e.getString("messageId"))) {
         return e;
