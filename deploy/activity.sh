@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Simulated use of the compose mesh, so that the dashboard has something to show: every few
-# seconds it writes a record to alice's and bob's vaults, now and then an object, and asks each
-# owner's probe, each time through the next device in turn. docker-compose.yml runs it in a
+# seconds it writes a record to alice's and bob's vaults, now and then an object, asks each
+# owner's probe, and sends each owner a mail over SMTP, each time through the next device in turn. docker-compose.yml runs it in a
 # container from the device image (bash and coreutils are all it needs; no curl there).
 #
 # Usage: activity.sh [DEVICE...]   (default: the five compose devices)
@@ -59,6 +59,24 @@ login_all() {
   logged_in_at=${SECONDS}
 }
 
+# One SMTP message to OWNER@localhost (the devices' default mail domain) through HOST's port 2525;
+# prints the last reply code (250 when stored), or 000 when there is no answer.
+smtp() { # HOST OWNER N
+  timeout 10 bash -c '
+    exec 3<>"/dev/tcp/$1/2525" || exit 1
+    reply() { local line; while IFS= read -r line <&3; do [[ "${line:3:1}" == "-" ]] || { code="${line:0:3}"; return; }; done; code=000; }
+    reply
+    for cmd in "EHLO activity" "MAIL FROM:<activity@compose.invalid>" "RCPT TO:<$2@localhost>" "DATA"; do
+      printf "%s\r\n" "${cmd}" >&3; reply
+      [[ "${code}" == [23]* ]] || { echo "${code}"; exit 0; }
+    done
+    printf "From: activity@compose.invalid\r\nTo: $2@localhost\r\nSubject: activity %s\r\nMessage-ID: <activity-%s-%s@compose.invalid>\r\n\r\nsimulated mail %s\r\n.\r\n" \
+      "$3" "$3" "$(date +%s%N)" "$3" >&3
+    reply; echo "${code}"
+    printf "QUIT\r\n" >&3
+  ' smtp "$1" "$2" "$3" 2>/dev/null || echo 000
+}
+
 log() { echo "activity: $(date -u +%H:%M:%S) $*"; }
 
 report() { # STATUS WHAT
@@ -90,6 +108,7 @@ while true; do
         "POST an object of ${owner} via ${host}"
     fi
     report "$(http GET "${host}" "/api/probe/${owner}" "" application/json "${t}")" "GET ${owner}'s probe via ${host}"
+    report "$(smtp "${host}" "${owner}" "${n}")" "SMTP to ${owner}@localhost via ${host}"
     n=$((n + 1))
   done
   sleep "${period}"

@@ -41,9 +41,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * package on {@code kith-base:local}; no Grafana, which only a registry has) the stack comes up;
  * Prometheus reports every device target up; {@code docker-compose kill laptop.alice} shows in
  * {@code kith_failovers_total} within 15 s; and every PromQL query of the "Kith mesh" dashboard
- * then returns data, except the mail panel's, which stays empty until the mail service exports its
- * metrics. The project gets a unique name, Docker picks every host port, and {@code down -v} by
- * that name removes what the test made.
+ * then returns data (the activity container sends mail too, for the SMTP panel). The project gets a
+ * unique name, Docker picks every host port, and {@code down -v} by that name removes what the test
+ * made.
  */
 @ExtendWith(DeviceLogs.class)
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -58,16 +58,6 @@ class ComposeStackIT {
   private static final List<String> DEVICES =
       List.of("laptop.alice", "pi.alice", "phone.alice", "desktop.bob", "phone.bob");
   private static final String VICTIM = "laptop.alice";
-
-  /**
-   * Metrics that a dashboard panel shows but no service exports yet: the mail service adds them.
-   * Queries that name one are expected to return nothing and are listed as such; once one returns
-   * data, the test fails so that the query moves to the checked ones.
-   */
-  private static final Map<String, String> NOT_EXPORTED_YET =
-      Map.of(
-          "kith_mail_received_total", "mail (SMTP) is not built yet",
-          "kith_smtp_sessions", "mail (SMTP) is not built yet");
 
   /** deploy/prometheus.yml's scrape interval, as Grafana's datasource also declares it. */
   private static final Duration SCRAPE = Duration.ofSeconds(2);
@@ -218,7 +208,7 @@ class ComposeStackIT {
     printMoves(survivor, killedInstant);
 
     // Every dashboard query returns data over the time the stack has run (as a dashboard whose
-    // range covers it would show), but those of metrics nobody exports yet.
+    // range covers it would show).
     Map<Query, Integer> rows = new TreeMap<>();
     eventually(
         Duration.ofMinutes(2),
@@ -228,28 +218,14 @@ class ComposeStackIT {
           for (Query q : queries) {
             int series = seriesWithData(queryRange(prometheus, q, upInstant.getEpochSecond(), end));
             rows.put(q, series);
-            if (q.notExportedYet() == null && series == 0) {
+            if (series == 0) {
               empty.add(q.toString());
             }
           }
           assertThat(empty).as("dashboard queries without data").isEmpty();
         });
     for (Map.Entry<Query, Integer> row : rows.entrySet()) {
-      Query q = row.getKey();
-      if (q.notExportedYet() == null) {
-        System.out.printf("[compose] %3d series  %s%n", row.getValue(), q);
-      } else {
-        System.out.printf(
-            "[compose] expected empty until mail lands (%s): %d series  %s%n",
-            q.notExportedYet(), row.getValue(), q);
-      }
-    }
-    for (Map.Entry<Query, Integer> row : rows.entrySet()) {
-      assertThat(row.getKey().notExportedYet() != null && row.getValue() > 0)
-          .as(
-              "%s returns data now: remove its metric from NOT_EXPORTED_YET, so that it is checked",
-              row.getKey())
-          .isFalse();
+      System.out.printf("[compose] %3d series  %s%n", row.getValue(), row.getKey());
     }
     System.out.printf(
         "[compose] summary: up -d %.1f s, targets up %.1f s, mesh formed %.1f s, failover in"
@@ -260,7 +236,7 @@ class ComposeStackIT {
   // ---------------------------------------------------------------------------------------------
 
   /** One PromQL expression of the dashboard, and where it is. */
-  record Query(String where, String expr, String notExportedYet) implements Comparable<Query> {
+  record Query(String where, String expr) implements Comparable<Query> {
     @Override
     public int compareTo(Query other) {
       return toString().compareTo(other.toString());
@@ -290,14 +266,8 @@ class ComposeStackIT {
         here = "annotation \"" + name + "\"";
       }
       if (object.getValue("expr") instanceof String expr && !expr.isBlank()) {
-        String missing = null;
-        for (Map.Entry<String, String> m : NOT_EXPORTED_YET.entrySet()) {
-          if (expr.contains(m.getKey())) {
-            missing = m.getValue();
-          }
-        }
         String ref = object.getString("refId");
-        into.add(new Query(here + (ref == null ? "" : " " + ref), expr, missing));
+        into.add(new Query(here + (ref == null ? "" : " " + ref), expr));
       }
       for (String key : object.fieldNames()) {
         collect(object.getValue(key), here, into);

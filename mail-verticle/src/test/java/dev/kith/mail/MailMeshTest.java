@@ -56,15 +56,20 @@ class MailMeshTest {
     return UUID.randomUUID() + "@test.example.net";
   }
 
-  /** Waits until alice's mail service answers through every device. */
+  /**
+   * Waits until alice's and bob's mail services answer through every device. Bob has an account but
+   * no device: his mailbox is placed once the controller has seen his account.
+   */
   private static void awaitMail() {
     Eventually.eventually(
         Duration.ofSeconds(60),
         () -> {
           for (DeviceProcess d : mesh.devices()) {
-            assertThat(call(d, "alice", "GET", "/mailboxes", null).status())
-                .as("mailboxes through %s", d.name())
-                .isEqualTo(200);
+            for (String owner : List.of("alice", "bob")) {
+              assertThat(call(d, owner, "GET", "/mailboxes", null).status())
+                  .as("%s's mailboxes through %s", owner, d.name())
+                  .isEqualTo(200);
+            }
           }
         });
   }

@@ -117,6 +117,8 @@ public final class LocalStore implements AutoCloseable {
   private final FileLock processLock;
   private final Connection db;
   private final ReentrantLock dbLock = new ReentrantLock();
+  private final java.util.concurrent.ConcurrentLinkedQueue<GroupWrite> groupQueue =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final ReentrantLock[] objectLocks = new ReentrantLock[OBJECT_LOCK_STRIPES];
   private final AtomicLong corruptions = new AtomicLong();
   private boolean closed;
@@ -306,7 +308,7 @@ public final class LocalStore implements AutoCloseable {
       if (row.isEmpty()) {
         ObjectInfo info =
             new ObjectInfo(owner, id, bytes.length, mediaType, System.currentTimeMillis());
-        withDb(
+        inGroupCommit(
             db -> {
               try (PreparedStatement insert =
                   db.prepareStatement(
@@ -529,7 +531,7 @@ public final class LocalStore implements AutoCloseable {
    */
   public boolean applyRecord(StoredRecord r) {
     Objects.requireNonNull(r, "record");
-    return withDb(db -> merge(db, r));
+    return inGroupCommit(db -> merge(db, r));
   }
 
   /**
@@ -1112,6 +1114,89 @@ public final class LocalStore implements AutoCloseable {
   @FunctionalInterface
   private interface SqlWork<T> {
     T run(Connection db) throws SQLException;
+  }
+
+  /** One write waiting for a group commit, and its outcome once the commit is done. */
+  private static final class GroupWrite {
+    final SqlWork<?> work;
+    boolean done;
+    Object result;
+    RuntimeException failure;
+
+    GroupWrite(SqlWork<?> work) {
+      this.work = work;
+    }
+  }
+
+  /**
+   * Runs {@code work} in a transaction that it may share with writes of other threads: a group
+   * commit. Each commit waits for the disk (a full sync of the write-ahead log), so while one
+   * commit runs, writes that arrive queue up, and the next thread to get the database runs all of
+   * them in one transaction and one sync. Every caller still returns only after the commit that
+   * holds its write, so a write is as durable as with a transaction of its own. A write that fails
+   * is rolled back to its own savepoint and fails alone.
+   */
+  @SuppressWarnings("unchecked")
+  private <T> T inGroupCommit(SqlWork<T> work) {
+    GroupWrite mine = new GroupWrite(work);
+    groupQueue.add(mine);
+    dbLock.lock();
+    try {
+      if (!mine.done) {
+        if (closed) {
+          throw new IllegalStateException("vault " + dir + " is closed");
+        }
+        List<GroupWrite> batch = new ArrayList<>();
+        for (GroupWrite w = groupQueue.poll(); w != null; w = groupQueue.poll()) {
+          batch.add(w);
+        }
+        commitGroup(batch);
+      }
+    } finally {
+      dbLock.unlock();
+    }
+    if (mine.failure != null) {
+      throw mine.failure;
+    }
+    return (T) mine.result;
+  }
+
+  private void commitGroup(List<GroupWrite> batch) {
+    try {
+      db.setAutoCommit(false);
+      try {
+        for (GroupWrite w : batch) {
+          java.sql.Savepoint savepoint = db.setSavepoint();
+          try {
+            w.result = w.work.run(db);
+            db.releaseSavepoint(savepoint);
+          } catch (SQLException | RuntimeException e) {
+            db.rollback(savepoint);
+            w.failure =
+                e instanceof RuntimeException r
+                    ? r
+                    : new UncheckedIOException(
+                        new IOException("vault " + dir + " database: " + e.getMessage(), e));
+          }
+        }
+        db.commit();
+      } catch (SQLException e) {
+        db.rollback();
+        UncheckedIOException failed =
+            new UncheckedIOException(
+                new IOException("vault " + dir + " database: " + e.getMessage(), e));
+        batch.forEach(w -> w.failure = failed);
+      } finally {
+        db.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      UncheckedIOException failed =
+          new UncheckedIOException(
+              new IOException("vault " + dir + " database: " + e.getMessage(), e));
+      batch.forEach(w -> w.failure = w.failure == null ? failed : w.failure);
+    } finally {
+      batch.forEach(w -> w.done = true);
+    }
   }
 
   private <T> T withDb(SqlWork<T> work) {

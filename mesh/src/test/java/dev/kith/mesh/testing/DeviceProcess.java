@@ -364,6 +364,8 @@ public final class DeviceProcess implements AutoCloseable {
       flags.put("cluster-port", String.valueOf(clusterPort));
       flags.put("mesh", mesh);
       flags.put("public-host", "127.0.0.1");
+      // Devices on one machine need SMTP ports of their own too, when mail is on the class path.
+      flags.put("smtp-port", String.valueOf(FreePorts.next()));
     }
 
     /** How to start the JVM; {@link Launcher#classpath()} unless told otherwise. */

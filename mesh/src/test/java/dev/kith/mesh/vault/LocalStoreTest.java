@@ -377,6 +377,41 @@ class LocalStoreTest {
     }
 
     @Test
+    @DisplayName("concurrent writes share commits, and each keeps its own outcome")
+    void groupCommit() throws Exception {
+      ExecutorService pool = Executors.newFixedThreadPool(16);
+      try {
+        List<Future<Boolean>> results = new ArrayList<>();
+        for (int i = 0; i < 800; i++) {
+          int n = i;
+          // Every other write repeats an older version of its key: it changes nothing.
+          results.add(
+              pool.submit(
+                  () ->
+                      store.applyRecord(
+                          put("k" + (n / 2), T0 + (n % 2 == 0 ? 2 : 1), "d", "\"v" + n + "\""))));
+        }
+        long changed = 0;
+        for (Future<Boolean> r : results) {
+          changed += r.get(60, TimeUnit.SECONDS) ? 1 : 0;
+        }
+        // The newer write of each pair always changes the store; the older one only if it came
+        // first, so between 400 and 800 writes changed something.
+        assertThat(changed).isBetween(400L, 800L);
+      } finally {
+        pool.shutdownNow();
+      }
+      for (int k = 0; k < 400; k++) {
+        assertThat(store.getRecord(ALICE, "k" + k))
+            .as("key k%d", k)
+            .contains(put("k" + k, T0 + 2, "d", "\"v" + (2 * k) + "\""));
+      }
+      // The writes survive a reopen: they were committed before their calls returned.
+      reopen();
+      assertThat(store.scan(ALICE, "k", null, 1000, false)).hasSize(400);
+    }
+
+    @Test
     @DisplayName("scan by prefix treats % and _ as plain characters")
     void scanPrefixWithWildcards() {
       for (String key : List.of("a", "a%", "a%b", "a_b", "ab", "axb", "a%\uffff", "a%😀", "b")) {

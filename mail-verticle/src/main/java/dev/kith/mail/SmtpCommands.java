@@ -1,0 +1,134 @@
+package dev.kith.mail;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.subethamail.smtp.DropConnectionException;
+import org.subethamail.smtp.internal.server.BaseCommand;
+import org.subethamail.smtp.internal.server.Command;
+import org.subethamail.smtp.internal.server.CommandHandler;
+import org.subethamail.smtp.server.Session;
+
+/**
+ * The commands whose stock subethasmtp behaviour the edge changes: EHLO lists exactly the
+ * extensions the edge implements (with PIPELINING and ENHANCEDSTATUSCODES, STARTTLS only when a
+ * certificate is configured, AUTH only where a password may travel: after STARTTLS or on a loopback
+ * connection); AUTH is refused where it is not offered; BDAT (CHUNKING) is not offered, because the
+ * size and line limits are enforced on DATA.
+ */
+final class SmtpCommands {
+
+  private SmtpCommands() {}
+
+  /** Installs the edge's commands into {@code handler}. */
+  static void install(CommandHandler handler, String hostName, long maxMessageBytes, boolean tls) {
+    handler.addCommand(new Ehlo(hostName, maxMessageBytes, tls));
+    handler.addCommand(new AuthWhereSafe(handler.getCommand("AUTH")));
+    handler.addCommand(new NoBdat());
+  }
+
+  /** Whether a password may be sent on this session: it is encrypted, or never leaves the host. */
+  static boolean authAllowed(Session session) {
+    if (session.isTLSStarted()) {
+      return true;
+    }
+    InetSocketAddress remote = session.getRealRemoteAddress();
+    return remote != null && remote.getAddress() != null && remote.getAddress().isLoopbackAddress();
+  }
+
+  private static final class Ehlo extends BaseCommand {
+
+    private final String hostName;
+    private final long maxMessageBytes;
+    private final boolean tls;
+
+    Ehlo(String hostName, long maxMessageBytes, boolean tls) {
+      super("EHLO", "Introduce yourself.", "<hostname>");
+      this.hostName = hostName;
+      this.maxMessageBytes = maxMessageBytes;
+      this.tls = tls;
+    }
+
+    @Override
+    public void execute(String commandString, Session session) throws IOException {
+      String[] args = getArgs(commandString);
+      if (args.length < 2) {
+        session.sendResponse("501 5.5.4 Syntax: EHLO hostname");
+        return;
+      }
+      session.resetMailTransaction();
+      session.setHelo(args[1]);
+      List<String> lines = new ArrayList<>();
+      lines.add(hostName);
+      lines.add("PIPELINING");
+      lines.add("SIZE " + maxMessageBytes);
+      lines.add("8BITMIME");
+      lines.add("ENHANCEDSTATUSCODES");
+      if (tls && !session.isTLSStarted()) {
+        lines.add("STARTTLS");
+      }
+      if (authAllowed(session) && !session.isAuthenticated()) {
+        lines.add("AUTH PLAIN LOGIN");
+      }
+      StringBuilder reply = new StringBuilder();
+      for (int i = 0; i < lines.size(); i++) {
+        reply.append("250").append(i == lines.size() - 1 ? ' ' : '-').append(lines.get(i));
+        if (i < lines.size() - 1) {
+          reply.append("\r\n");
+        }
+      }
+      session.sendResponse(reply.toString());
+    }
+  }
+
+  /** Failed AUTH attempts after which a session is closed. */
+  static final int MAX_AUTH_FAILURES = 3;
+
+  private static final class AuthWhereSafe extends BaseCommand {
+
+    private final Command auth;
+    private final Map<Session, Integer> failures = Collections.synchronizedMap(new WeakHashMap<>());
+
+    AuthWhereSafe(Command auth) {
+      super("AUTH", "Authentication service, after STARTTLS");
+      this.auth = auth;
+    }
+
+    @Override
+    public void execute(String commandString, Session session)
+        throws IOException, DropConnectionException {
+      if (!authAllowed(session)) {
+        session.sendResponse("538 5.7.11 Encryption required: use STARTTLS before AUTH");
+        return;
+      }
+      boolean wasAuthenticated = session.isAuthenticated();
+      auth.execute(commandString, session);
+      if (wasAuthenticated || session.isAuthenticated()) {
+        failures.remove(session);
+        return;
+      }
+      // Each guess costs an Argon2id hash; a session gets a few, then must reconnect.
+      if (failures.merge(session, 1, Integer::sum) >= MAX_AUTH_FAILURES) {
+        failures.remove(session);
+        throw new DropConnectionException(
+            421, "4.7.0 Too many failed authentication attempts; closing");
+      }
+    }
+  }
+
+  private static final class NoBdat extends BaseCommand {
+
+    NoBdat() {
+      super("BDAT", "Not offered: use DATA.");
+    }
+
+    @Override
+    public void execute(String commandString, Session session) throws IOException {
+      session.sendResponse("502 5.5.1 BDAT is not offered; use DATA");
+    }
+  }
+}
