@@ -113,6 +113,8 @@ class OutboundTest {
             () -> {
               JsonObject e = queued(messageId);
               assertThat(e).isNotNull();
+              // Deferred (not being tried right now) after at least two failed attempts.
+              assertThat(e.getString("state")).isEqualTo("queued");
               assertThat(e.getInteger("attempts")).isGreaterThanOrEqualTo(2);
               assertThat(e.getString("lastError")).isNotBlank();
               return e;
@@ -121,6 +123,7 @@ class OutboundTest {
     startGreenMail();
     Duration took = eventually(DEADLINE, () -> assertGreenMailCount(messageId, 1));
     JsonObject entry = eventually(DEADLINE, () -> finished(messageId, "delivered"));
+    assertThat(entry.getInteger("attempts")).isGreaterThanOrEqualTo(3);
     allTheTime(Duration.ofSeconds(3), () -> assertThat(greenMailCount(messageId)).isEqualTo(1));
     System.out.printf(
         "[outbound] (b) deferred with '%s'; delivered %d ms after the relay started, after %d"
