@@ -691,7 +691,19 @@ public final class OutboundVerticle extends VerticleBase {
                 return Future.failedFuture(new Fenced());
               }
               claim.put("phase", COMMITTING).put("committedAt", System.currentTimeMillis());
-              return vault.putRecord(Outbox.VAULT_OWNER, key, claim).mapEmpty();
+              return vault
+                  .putRecord(Outbox.VAULT_OWNER, key, claim)
+                  .compose(v -> vault.getRecord(Outbox.VAULT_OWNER, key))
+                  .compose(
+                      r -> {
+                        // A successor that took this device for gone (a long pause) may have
+                        // claimed the entry meanwhile: then it is the successor's to send.
+                        String token =
+                            r == null ? null : new JsonObject(r.value()).getString("token");
+                        return claim.getString("token").equals(token)
+                            ? Future.<Void>succeededFuture()
+                            : Future.<Void>failedFuture(new Fenced());
+                      });
             });
   }
 
