@@ -365,7 +365,7 @@ class SmtpEdgeTest {
   @Test
   @DisplayName(
       "AUTH on loopback: a wrong password gets 535 5.7.8 (three end the session); alice may send"
-          + " only as herself, and her relay to a remote domain goes to Submission")
+          + " only as herself, and her mail to a remote domain is kept in Sent and queued")
   void authenticatesSubmission() throws IOException {
     try (Dialogue smtp = Dialogue.ready(smtpPort)) {
       assertThat(smtp.command("AUTH PLAIN " + plain("alice", "wrong-password-123")))
@@ -385,11 +385,25 @@ class SmtpEdgeTest {
       assertThat(smtp.command("MAIL FROM:<alice@example.org>")).startsWith("250");
       assertThat(smtp.command("RCPT TO:<friend@remote.test>")).startsWith("250");
       assertThat(smtp.command("DATA")).startsWith("354");
-      smtp.write(message("<sub-" + UUID.randomUUID() + "@example.org>", "friend@remote.test"));
-      // Submission stores a copy in Sent and queues the remote recipient in the outbox; at this
-      // commit neither the parser nor the outbox exists, so it defers.
-      assertThat(smtp.command("."))
-          .isEqualTo("451 4.3.0 mail service is moving or storage is below quorum; try again");
+      String id = "sub-" + UUID.randomUUID() + "@example.org";
+      smtp.write(message("<" + id + ">", "friend@remote.test"));
+      // Submission stores a copy in Sent and queues the remote recipient in the outbox.
+      assertThat(smtp.command(".")).startsWith("250 2.0.0");
+      String token = aliceToken();
+      Http.Response sent =
+          Http.raw(
+              "GET",
+              url + "/api/mail/mailboxes/Sent/messages?limit=200",
+              null,
+              "Authorization",
+              "Bearer " + token);
+      assertThat(sent.status()).isEqualTo(200);
+      assertThat(
+              sent.json().getJsonArray("messages").stream()
+                  .map(JsonObject.class::cast)
+                  .filter(m -> id.equals(m.getString("messageId")))
+                  .count())
+          .isEqualTo(1);
     }
   }
 

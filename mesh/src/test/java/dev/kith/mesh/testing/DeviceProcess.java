@@ -366,6 +366,10 @@ public final class DeviceProcess implements AutoCloseable {
       flags.put("public-host", "127.0.0.1");
       // Devices on one machine need SMTP ports of their own too, when mail is on the class path.
       flags.put("smtp-port", String.valueOf(FreePorts.next()));
+      // Mail to other domains goes to a relay on a loopback port that nothing listens on (a test
+      // that wants it delivered sets its own), never to a real MX looked up in DNS.
+      flags.put("mail-relay", "127.0.0.1:" + FreePorts.next());
+      flags.put("mail-relay-tls", "none");
     }
 
     /** How to start the JVM; {@link Launcher#classpath()} unless told otherwise. */
