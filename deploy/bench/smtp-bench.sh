@@ -169,6 +169,15 @@ TICKS_PER_SECOND=$(getconf CLK_TCK)
 cpu_ms_per_message() {  # cpu_ms_per_message TICKS COUNT
   awk -v t="$1" -v hz="$TICKS_PER_SECOND" -v n="$2" 'BEGIN { printf "%.2f", t * 1000 / hz / n }'
 }
+# machine_ticks: busy and total CPU ticks of the whole machine (other tenants included), from
+# /proc/stat; busy_cores START END: how many cores were busy on average in between.
+machine_ticks() { head -1 /proc/stat | awk '{ b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }'; }
+busy_cores() {
+  local b0 t0 b1 t1
+  read -r b0 t0 <<<"$1"
+  read -r b1 t1 <<<"$2"
+  awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v n="$(nproc)" 'BEGIN { printf "%.2f", t ? b * n / t : 0 }'
+}
 postfix_pids() { echo "$POSTFIX_MASTER_PID" $(pgrep -P "$POSTFIX_MASTER_PID" || true); }
 
 port_free() { [ -z "$(ss -Htln "sport = :$1" 2>/dev/null)" ]; }
@@ -216,6 +225,8 @@ source_run() {
 say "== SMTP ingest benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+m0=$(machine_ticks); sleep 3
+say "machine busy before the run (other tenants): $(busy_cores "$m0" "$(machine_ticks)") of $(nproc) cores over 3 s"
 say "work folder: $WORK ($(df -T "$WORK" | awk 'NR == 2 { print $2 " on " $1 }'))"
 if has_system kith; then
   say "kith device homes: $KITH_HOMES ($(df -T "$KITH_HOMES" | awk 'NR == 2 { print $2 " on " $1 }'))"
@@ -274,17 +285,19 @@ start_postfix() {
 # postfix_run COUNT: times smtp-source (all 250s) and, separately, until the maildir has them all;
 # also prints Postfix's CPU milliseconds per message (queueing and delivery).
 postfix_run() {
-  local count="$1" before start accepted target ticks
+  local count="$1" before start accepted target ticks machine busy
   before=$(postfix_delivered)
   target=$((before + count))
   # shellcheck disable=SC2046 # one PID per word
   ticks=$(cpu_ticks $(postfix_pids))
+  machine=$(machine_ticks)
   start=$(now)
   accepted=$(source_run "$POSTFIX_PORT" "$count") || return 1
+  busy=$(busy_cores "$machine" "$(machine_ticks)")
   wait_for 300 "Postfix to deliver $count messages" delivered_at_least "$target"
   # shellcheck disable=SC2046
   ticks=$(( $(cpu_ticks $(postfix_pids)) - ticks ))
-  echo "$accepted $(elapsed "$start" "$(now)") $(cpu_ms_per_message "$ticks" "$count")"
+  echo "$accepted $(elapsed "$start" "$(now)") $(cpu_ms_per_message "$ticks" "$count") $busy"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -379,21 +392,24 @@ settle() {
 # the seconds they took to get quiet after the run; "failed N - -" when smtp-source stopped on an
 # unexpected reply (N: how many were filed all the same).
 kith_run() {
-  local count="$1" before after seconds ticks quiet
+  local count="$1" before after seconds ticks quiet machine busy
   settle >/dev/null
   before=$(inbox_total) || return 1
   ticks=$(cpu_ticks "${DEVICE_PIDS[@]}")
+  machine=$(machine_ticks)
   if ! seconds=$(source_run "${SMTP_PORTS[$((SMTP_DEVICE - 1))]}" "$count"); then
     # smtp-source stops at the first reply it did not expect; say how many were filed by then.
+    busy=$(busy_cores "$machine" "$(machine_ticks)")
     after=$(inbox_total) || after="$before"
-    echo "failed $((after - before)) - -"
+    echo "failed $((after - before)) - - $busy"
     return 0
   fi
+  busy=$(busy_cores "$machine" "$(machine_ticks)")
   after=$(inbox_total) || return 1
   # The CPU counts until the devices are quiet again: the third replica's copy is part of the cost.
   quiet=$(settle)
   ticks=$(( $(cpu_ticks "${DEVICE_PIDS[@]}") - ticks ))
-  echo "$seconds $((after - before)) $(cpu_ms_per_message "$ticks" "$count") $quiet"
+  echo "$seconds $((after - before)) $(cpu_ms_per_message "$ticks" "$count") $quiet $busy"
 }
 
 # Each device's CPU time per thread group (JIT compiler, GC, event loops, vault workers, SMTP
@@ -469,24 +485,25 @@ if has_system kith; then threads_snapshot before; fi
 RESULTS=()
 FAILURES=0
 for count in $COUNTS; do
-  pf_rate="-"; pf_s="-"; pf_del="-"; pf_cpu="-"; kith_rate="-"; kith_s="-"; inbox="-"; kith_cpu="-"
+  pf_rate="-"; pf_s="-"; pf_del="-"; pf_cpu="-"; pf_busy="-"
+  kith_rate="-"; kith_s="-"; inbox="-"; kith_cpu="-"; kith_busy="-"
   ratio="-"
   if has_system postfix; then
     out=$(postfix_run "$count")
-    read -r pf_s pf_del pf_cpu <<<"$out"
+    read -r pf_s pf_del pf_cpu pf_busy <<<"$out"
     pf_rate=$(rate "$count" "$pf_s")
-    say "postfix: $count messages accepted in $pf_s s ($pf_rate msg/s); all in the maildir after $pf_del s; $pf_cpu ms CPU per message; load $(cut -d' ' -f1 /proc/loadavg)"
+    say "postfix: $count messages accepted in $pf_s s ($pf_rate msg/s); all in the maildir after $pf_del s; $pf_cpu ms CPU per message; machine busy $pf_busy of $(nproc) cores"
   fi
   if has_system kith; then
     out=$(kith_run "$count")
-    read -r kith_s inbox kith_cpu kith_quiet <<<"$out"
+    read -r kith_s inbox kith_cpu kith_quiet kith_busy <<<"$out"
     if [ "$kith_s" = failed ]; then
       FAILURES=$((FAILURES + 1))
       kith_rate="-"
-      say "kith:    $count messages into d$SMTP_DEVICE FAILED: $(tail -1 "$WORK/smtp-source.log"); INBOX grew by $inbox; load $(cut -d' ' -f1 /proc/loadavg)"
+      say "kith:    $count messages into d$SMTP_DEVICE FAILED: $(tail -1 "$WORK/smtp-source.log"); INBOX grew by $inbox; machine busy $kith_busy of $(nproc) cores"
     else
       kith_rate=$(rate "$count" "$kith_s")
-      say "kith:    $count messages into d$SMTP_DEVICE accepted in $kith_s s ($kith_rate msg/s); INBOX grew by $inbox; $kith_cpu ms CPU per message (3 devices, until quiet $kith_quiet s after); load $(cut -d' ' -f1 /proc/loadavg)"
+      say "kith:    $count messages into d$SMTP_DEVICE accepted in $kith_s s ($kith_rate msg/s); INBOX grew by $inbox; $kith_cpu ms CPU per message (3 devices, until quiet $kith_quiet s after); machine busy $kith_busy of $(nproc) cores"
       if [ "$inbox" -ne "$count" ]; then
         FAILURES=$((FAILURES + 1))
         say "kith:    MISMATCH: $count messages got 250 but INBOX grew by $inbox"
@@ -496,7 +513,7 @@ for count in $COUNTS; do
   if has_system postfix && has_system kith && [ "$kith_rate" != "-" ]; then
     ratio=$(awk -v k="$kith_rate" -v p="$pf_rate" 'BEGIN { printf "%.2fx", k / p }')
   fi
-  RESULTS+=("| $count | $SESSIONS | $pf_s | $pf_rate | $pf_del | $pf_cpu | $kith_s | $kith_rate | $inbox | $kith_cpu | $ratio |")
+  RESULTS+=("| $count | $SESSIONS | $pf_s | $pf_rate | $pf_del | $pf_cpu | $pf_busy | $kith_s | $kith_rate | $inbox | $kith_cpu | $kith_busy | $ratio |")
 done
 
 if has_system kith; then
@@ -510,8 +527,8 @@ fi
 
 say ""
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "| messages | sessions | Postfix s (250s) | Postfix msg/s | Postfix s (in maildir) | Postfix CPU ms/msg | Kith s | Kith msg/s | Kith INBOX growth | Kith CPU ms/msg | Kith / Postfix |"
-say "|---|---|---|---|---|---|---|---|---|---|---|"
+say "| messages | sessions | Postfix s (250s) | Postfix msg/s | Postfix s (in maildir) | Postfix CPU ms/msg | busy cores | Kith s | Kith msg/s | Kith INBOX growth | Kith CPU ms/msg | busy cores | Kith / Postfix |"
+say "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for row in "${RESULTS[@]}"; do say "$row"; done
 if [ "$FAILURES" -gt 0 ]; then
   say "smtp-bench: $FAILURES Kith run(s) failed or did not file every accepted message"
