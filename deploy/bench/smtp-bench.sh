@@ -363,12 +363,22 @@ login() {
     "http://127.0.0.1:${HTTP_PORTS[0]}/api/auth/login" | jq -er .token)
 }
 
-# alice's INBOX total, asked through d2 (any device answers for the mail service).
-inbox_total() {
+# alice's INBOX total, asked through d2 (any device answers for the mail service). A 503 (the
+# mail service moving, a login waiting for a token key) is retried for up to 60 s.
+inbox_once() {
   login
   curl -fsS -H "Authorization: Bearer $ACCESS_TOKEN" \
     "http://127.0.0.1:${HTTP_PORTS[1]}/api/mail/mailboxes" |
     jq -er '.mailboxes[] | select(.name == "INBOX") | .total'
+}
+inbox_total() {
+  local i total
+  for i in $(seq 1 60); do
+    if total=$(inbox_once 2>/dev/null); then echo "$total"; return 0; fi
+    echo "smtp-bench: reading alice's INBOX failed; retrying" >&2
+    sleep 1
+  done
+  inbox_once
 }
 
 # settle: waits (up to 120 s) until the three devices together use less than 40% of a core
