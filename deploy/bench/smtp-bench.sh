@@ -3,7 +3,7 @@
 # Postfix instance on the same machine, driven by Postfix's smtp-source in one run.
 #
 #   deploy/bench/smtp-bench.sh [--counts "2000 5000"] [--sessions 20] [--size 5120]
-#                              [--warmup 500] [--reuse] [--keep] [--systems postfix,kith]
+#                              [--warmup 5000] [--reuse] [--keep] [--systems postfix,kith]
 #                              [--quorum 2] [--smtp-device 1] [--kith-dir DIR] [--profile]
 #
 #   --reuse        smtp-source -d: several messages per connection (default: one per connection)
@@ -37,7 +37,7 @@ shopt -s inherit_errexit   # command substitutions stop at a failure too
 COUNTS="2000 5000"        # messages per measured run, one run per count and system
 SESSIONS=20               # smtp-source -s: parallel SMTP sessions
 SIZE=5120                 # smtp-source -l: payload bytes per message (headers come on top)
-WARMUP=500                # messages sent to each system first, untimed (the JIT warms up)
+WARMUP=5000               # messages sent to each system first, untimed (the JIT warms up)
 REUSE=""                  # --reuse: smtp-source -d, several messages per connection
 KEEP=0                    # --keep: leave the temporary folder (logs, homes, queue) behind
 SYSTEMS="postfix,kith"    # which systems to measure
@@ -50,7 +50,7 @@ SENDER="load@bench.test"
 RECIPIENT="alice@example.org"
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
