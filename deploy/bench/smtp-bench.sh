@@ -169,7 +169,7 @@ TICKS_PER_SECOND=$(getconf CLK_TCK)
 cpu_ms_per_message() {  # cpu_ms_per_message TICKS COUNT
   awk -v t="$1" -v hz="$TICKS_PER_SECOND" -v n="$2" 'BEGIN { printf "%.2f", t * 1000 / hz / n }'
 }
-# machine_ticks: busy and total CPU ticks of the whole machine (other tenants included), from
+# machine_ticks: busy and total CPU ticks of the whole machine (other processes included), from
 # /proc/stat; busy_cores START END: how many cores were busy on average in between.
 machine_ticks() { head -1 /proc/stat | awk '{ b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }'; }
 busy_cores() {
@@ -226,7 +226,7 @@ say "== SMTP ingest benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 say "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 m0=$(machine_ticks); sleep 3
-say "machine busy before the run (other tenants): $(busy_cores "$m0" "$(machine_ticks)") of $(nproc) cores over 3 s"
+say "machine busy before the run (other processes): $(busy_cores "$m0" "$(machine_ticks)") of $(nproc) cores over 3 s"
 say "work folder: $WORK ($(df -T "$WORK" | awk 'NR == 2 { print $2 " on " $1 }'))"
 if has_system kith; then
   say "kith device homes: $KITH_HOMES ($(df -T "$KITH_HOMES" | awk 'NR == 2 { print $2 " on " $1 }'))"
