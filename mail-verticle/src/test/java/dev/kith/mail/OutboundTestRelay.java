@@ -42,12 +42,37 @@ final class OutboundTestRelay implements AutoCloseable {
 
   OutboundTestRelay(int port, long delayAfterDotMillis) throws IOException {
     this.delayAfterDotMillis = delayAfterDotMillis;
-    server = new ServerSocket();
-    server.setReuseAddress(true);
-    server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+    server = bind(port);
     Thread accept = new Thread(this::acceptLoop, "test-relay-" + port);
     accept.setDaemon(true);
     accept.start();
+  }
+
+  /**
+   * Binds the port, trying again for a while: the relay of the test before may still hold it for a
+   * moment (a connection it accepted while it closed).
+   */
+  private static ServerSocket bind(int port) throws IOException {
+    long deadline = System.nanoTime() + 15_000_000_000L;
+    while (true) {
+      ServerSocket socket = new ServerSocket();
+      socket.setReuseAddress(true);
+      try {
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        return socket;
+      } catch (java.net.BindException e) {
+        socket.close();
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   List<Received> received() {
@@ -64,6 +89,11 @@ final class OutboundTestRelay implements AutoCloseable {
       try {
         Socket socket = server.accept();
         open.add(socket);
+        if (closed) {
+          // Accepted while close() ran: close() may have missed it.
+          socket.close();
+          return;
+        }
         Thread t = new Thread(() -> session(socket), "test-relay-session");
         t.setDaemon(true);
         t.start();
