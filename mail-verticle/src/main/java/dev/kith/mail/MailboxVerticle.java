@@ -182,8 +182,7 @@ final class MailboxVerticle extends VerticleBase {
     try {
       if (record.key().startsWith(MESSAGE_PREFIX)) {
         String id = record.key().substring(MESSAGE_PREFIX.length());
-        Indexed current = messages.get(id);
-        if (current != null && !record.version().newerThan(current.version())) {
+        if (!newerThanIndexed(id, record.version())) {
           return;
         }
         if (record.deleted()) {
@@ -214,6 +213,19 @@ final class MailboxVerticle extends VerticleBase {
     box.byUid.put(uid, id);
     if (uid >= box.uidNext) {
       box.uidNext = uid + 1;
+    }
+  }
+
+  /** Whether {@code version} of a message is newer than what the index holds (or it holds none). */
+  private boolean newerThanIndexed(String id, Version version) {
+    Indexed current = messages.get(id);
+    return current == null || version.newerThan(current.version());
+  }
+
+  /** Indexes a write this instance made, unless a newer version arrived meanwhile. */
+  private void indexIfNewer(String id, JsonObject record, Version version) {
+    if (newerThanIndexed(id, version)) {
+      index(id, record, version);
     }
   }
 
@@ -327,11 +339,7 @@ final class MailboxVerticle extends VerticleBase {
         Future.all(persistBox(box, uid + 1), vault.putRecord(owner, MESSAGE_PREFIX + id, record))
             .map(
                 all -> {
-                  Version version = all.resultAt(1);
-                  Indexed current = messages.get(id);
-                  if (current == null || version.newerThan(current.version())) {
-                    index(id, record, version);
-                  }
+                  indexIfNewer(id, record, all.resultAt(1));
                   return deliveredAnswer(messages.get(id).value(), false);
                 });
     delivering.put(id, stored);
@@ -503,11 +511,7 @@ final class MailboxVerticle extends VerticleBase {
     return Future.all(boxWrite, vault.putRecord(owner, MESSAGE_PREFIX + id, record))
         .map(
             all -> {
-              Version version = all.resultAt(1);
-              Indexed current = messages.get(id);
-              if (current == null || version.newerThan(current.version())) {
-                index(id, record, version);
-              }
+              indexIfNewer(id, record, all.resultAt(1));
               return summaryOf(record);
             });
   }
@@ -539,8 +543,7 @@ final class MailboxVerticle extends VerticleBase {
         .deleteRecord(owner, MESSAGE_PREFIX + id)
         .map(
             version -> {
-              Indexed current = messages.get(id);
-              if (current == null || version.newerThan(current.version())) {
+              if (newerThanIndexed(id, version)) {
                 unindex(id);
               }
               return null;
