@@ -376,6 +376,7 @@ public final class Edge extends VerticleBase {
       case 404 -> "not-found";
       case 405 -> "method-not-allowed";
       case 409 -> "conflict";
+      case 412 -> "precondition-failed";
       case 413 -> "too-large";
       case 414 -> "uri-too-long";
       case 416 -> "range-not-satisfiable";

@@ -101,7 +101,7 @@ public final class LocalStore implements AutoCloseable {
   /** The media type reported for an object whose type was lost (re-indexed at open). */
   public static final String UNKNOWN_MEDIA_TYPE = "application/octet-stream";
 
-  private static final int SCHEMA_VERSION = 1;
+  private static final int SCHEMA_VERSION = 2;
   private static final int BUSY_TIMEOUT_MILLIS = 10_000;
   private static final int COPY_BUFFER_BYTES = 64 * 1024;
   private static final int MAX_READ_BYTES = Integer.MAX_VALUE - 8;
@@ -239,6 +239,11 @@ public final class LocalStore implements AutoCloseable {
                 + "PRIMARY KEY (owner, key)) WITHOUT ROWID");
         // Record buckets are ranges of hlc; purging tombstones is too.
         s.executeUpdate("CREATE INDEX IF NOT EXISTS records_by_hlc ON records (owner, hlc)");
+        // Version 2: the fencing epoch of each record, fences and promises (FenceSql).
+        if (!hasColumn(s, "records", "epoch")) {
+          s.executeUpdate("ALTER TABLE records ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0");
+        }
+        FenceSql.createTables(s);
         s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
       }
       return db;
@@ -248,6 +253,17 @@ public final class LocalStore implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       closeQuietly(db);
       throw e;
+    }
+  }
+
+  private static boolean hasColumn(Statement s, String table, String column) throws SQLException {
+    try (ResultSet rs = s.executeQuery("PRAGMA table_info(" + table + ")")) {
+      while (rs.next()) {
+        if (column.equalsIgnoreCase(rs.getString("name"))) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 
@@ -554,7 +570,7 @@ public final class LocalStore implements AutoCloseable {
         });
   }
 
-  private boolean merge(Connection db, StoredRecord r) throws SQLException {
+  static boolean merge(Connection db, StoredRecord r) throws SQLException {
     Optional<Version> current = currentVersion(db, r.owner(), r.key());
     // Compared here, not in SQL: SQLite orders device names by UTF-8 bytes and Version by UTF-16.
     if (current.isPresent() && !r.version().newerThan(current.get())) {
@@ -562,31 +578,100 @@ public final class LocalStore implements AutoCloseable {
     }
     try (PreparedStatement upsert =
         db.prepareStatement(
-            "INSERT INTO records (owner, key, hlc, device, value) VALUES (?, ?, ?, ?, ?)"
-                + " ON CONFLICT (owner, key) DO UPDATE SET"
+            "INSERT INTO records (owner, key, epoch, hlc, device, value) VALUES (?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (owner, key) DO UPDATE SET epoch = excluded.epoch,"
                 + " hlc = excluded.hlc, device = excluded.device, value = excluded.value")) {
       upsert.setString(1, r.owner());
       upsert.setString(2, r.key());
-      upsert.setLong(3, r.version().hlc());
-      upsert.setString(4, r.version().device());
-      upsert.setString(5, r.value());
+      upsert.setLong(3, r.version().epoch());
+      upsert.setLong(4, r.version().hlc());
+      upsert.setString(5, r.version().device());
+      upsert.setString(6, r.value());
       upsert.executeUpdate();
     }
     return true;
   }
 
-  private static Optional<Version> currentVersion(Connection db, String owner, String key)
+  static Optional<Version> currentVersion(Connection db, String owner, String key)
       throws SQLException {
     try (PreparedStatement q =
-        db.prepareStatement("SELECT hlc, device FROM records WHERE owner = ? AND key = ?")) {
+        db.prepareStatement("SELECT epoch, hlc, device FROM records WHERE owner = ? AND key = ?")) {
       q.setString(1, owner);
       q.setString(2, key);
       try (ResultSet rs = q.executeQuery()) {
         return rs.next()
-            ? Optional.of(new Version(rs.getLong(1), rs.getString(2)))
+            ? Optional.of(new Version(rs.getLong(1), rs.getLong(2), rs.getString(3)))
             : Optional.empty();
       }
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fences and compare-and-set (the SQL is in FenceSql)
+
+  /**
+   * Merges writes made under {@code fence}, in one group commit with the fence check: refused all
+   * together ({@link Vault.Fenced}) when this replica has seen a higher epoch for the scope.
+   *
+   * @return how many of them changed the stored state
+   */
+  public int applyFenced(String owner, Fence fence, Collection<StoredRecord> records) {
+    VaultNames.requireOwner(owner);
+    List<StoredRecord> batch = List.copyOf(records);
+    return inGroupCommit(
+        db -> {
+          FenceSql.pass(db, owner, fence);
+          int changed = 0;
+          for (StoredRecord r : batch) {
+            if (merge(db, r)) {
+              changed++;
+            }
+          }
+          return changed;
+        });
+  }
+
+  /** The highest epoch this replica has seen for each of the owner's scopes. */
+  public Map<String, Long> fences(String owner) {
+    VaultNames.requireOwner(owner);
+    return withDb(db -> FenceSql.all(db, owner));
+  }
+
+  /** Raises fences to what another replica has seen (anti-entropy); never lowers one. */
+  public void raiseFences(String owner, Map<String, Long> seen) {
+    VaultNames.requireOwner(owner);
+    Map<String, Long> copy = Map.copyOf(seen);
+    inGroupCommit(
+        db -> {
+          for (Map.Entry<String, Long> e : copy.entrySet()) {
+            FenceSql.raise(db, owner, e.getKey(), e.getValue());
+          }
+          return null;
+        });
+  }
+
+  /** Compare-and-set, phase 1 on this replica ({@link FenceSql#prepare}). */
+  FenceSql.Ballot prepare(String owner, String key, Version ballot, Fence fence) {
+    VaultNames.requireOwner(owner);
+    VaultNames.requireKey(key);
+    return inGroupCommit(
+        db -> {
+          if (fence != null) {
+            FenceSql.pass(db, owner, fence);
+          }
+          return FenceSql.prepare(db, owner, key, ballot);
+        });
+  }
+
+  /** Compare-and-set, phase 2 on this replica ({@link FenceSql#accept}). */
+  FenceSql.Ballot accept(StoredRecord proposal, Fence fence) {
+    return inGroupCommit(
+        db -> {
+          if (fence != null) {
+            FenceSql.pass(db, proposal.owner(), fence);
+          }
+          return FenceSql.accept(db, proposal);
+        });
   }
 
   /** The stored record for {@code key}, tombstone included. */
@@ -597,7 +682,7 @@ public final class LocalStore implements AutoCloseable {
         db -> {
           try (PreparedStatement q =
               db.prepareStatement(
-                  "SELECT owner, key, hlc, device, value FROM records"
+                  "SELECT owner, key, hlc, device, value, epoch FROM records"
                       + " WHERE owner = ? AND key = ?")) {
             q.setString(1, owner);
             q.setString(2, key);
@@ -626,7 +711,7 @@ public final class LocalStore implements AutoCloseable {
     String upper = upperBound(from);
     StringBuilder sql =
         new StringBuilder(
-            "SELECT owner, key, hlc, device, value FROM records WHERE owner = ? AND key >= ?");
+            "SELECT owner, key, hlc, device, value, epoch FROM records WHERE owner = ? AND key >= ?");
     if (upper != null) {
       sql.append(" AND key < ?");
     }
@@ -660,8 +745,8 @@ public final class LocalStore implements AutoCloseable {
    * anti-entropy, sorted by bucket. A record's bucket is {@code Hlc.millis(hlc) /
    * RECORD_BUCKET_MILLIS}; the digest is the lowercase hex SHA-256, over the bucket's records in
    * key order, of: key length (4 bytes, big-endian) and key (UTF-8), hlc (8 bytes), device length
-   * and device (UTF-8), and 1 for a tombstone or 0 for a value. Values are not hashed: a version
-   * names one write.
+   * and device (UTF-8), 1 for a tombstone or 0 for a value, and the epoch (8 bytes). Values are not
+   * hashed: a version names one write.
    */
   public Map<Long, String> recordSummary(String owner) {
     VaultNames.requireOwner(owner);
@@ -670,7 +755,7 @@ public final class LocalStore implements AutoCloseable {
           Map<Long, MessageDigest> digests = new HashMap<>();
           try (PreparedStatement q =
               db.prepareStatement(
-                  "SELECT key, hlc, device, value IS NULL FROM records"
+                  "SELECT key, hlc, device, value IS NULL, epoch FROM records"
                       + " WHERE owner = ? ORDER BY key")) {
             q.setString(1, owner);
             try (ResultSet rs = q.executeQuery()) {
@@ -679,9 +764,11 @@ public final class LocalStore implements AutoCloseable {
                 MessageDigest digest = digests.computeIfAbsent(recordBucket(hlc), b -> sha256());
                 byte[] key = rs.getString(1).getBytes(StandardCharsets.UTF_8);
                 byte[] device = rs.getString(3).getBytes(StandardCharsets.UTF_8);
-                ByteBuffer tuple = ByteBuffer.allocate(4 + key.length + 8 + 4 + device.length + 1);
+                ByteBuffer tuple =
+                    ByteBuffer.allocate(4 + key.length + 8 + 4 + device.length + 1 + 8);
                 tuple.putInt(key.length).put(key).putLong(hlc);
                 tuple.putInt(device.length).put(device).put((byte) rs.getInt(4));
+                tuple.putLong(rs.getLong(5));
                 digest.update(tuple.array());
               }
             }
@@ -714,7 +801,7 @@ public final class LocalStore implements AutoCloseable {
         db -> {
           try (PreparedStatement q =
               db.prepareStatement(
-                  "SELECT owner, key, hlc, device, value FROM records"
+                  "SELECT owner, key, hlc, device, value, epoch FROM records"
                       + " WHERE owner = ? AND hlc BETWEEN ? AND ? ORDER BY key")) {
             q.setString(1, owner);
             q.setLong(2, from);
@@ -754,7 +841,7 @@ public final class LocalStore implements AutoCloseable {
         db -> {
           try (PreparedStatement q =
               db.prepareStatement(
-                  "SELECT owner, key, hlc, device, value FROM records"
+                  "SELECT owner, key, hlc, device, value, epoch FROM records"
                       + " WHERE owner = ? AND value IS NULL AND hlc < ? ORDER BY key LIMIT ?")) {
             q.setString(1, owner);
             q.setLong(2, beforeHlc);
@@ -778,13 +865,14 @@ public final class LocalStore implements AutoCloseable {
           try (PreparedStatement delete =
               db.prepareStatement(
                   "DELETE FROM records WHERE owner = ? AND key = ? AND hlc = ? AND device = ?"
-                      + " AND value IS NULL")) {
+                      + " AND epoch = ? AND value IS NULL")) {
             int deleted = 0;
             for (StoredRecord r : batch) {
               delete.setString(1, owner);
               delete.setString(2, r.key());
               delete.setLong(3, r.version().hlc());
               delete.setString(4, r.version().device());
+              delete.setLong(5, r.version().epoch());
               deleted += delete.executeUpdate();
             }
             return deleted;
@@ -1243,7 +1331,7 @@ public final class LocalStore implements AutoCloseable {
         });
   }
 
-  private static List<StoredRecord> readRecords(PreparedStatement q) throws SQLException {
+  static List<StoredRecord> readRecords(PreparedStatement q) throws SQLException {
     List<StoredRecord> records = new ArrayList<>();
     try (ResultSet rs = q.executeQuery()) {
       while (rs.next()) {
@@ -1251,7 +1339,7 @@ public final class LocalStore implements AutoCloseable {
             new StoredRecord(
                 rs.getString(1),
                 rs.getString(2),
-                new Version(rs.getLong(3), rs.getString(4)),
+                new Version(rs.getLong(6), rs.getLong(3), rs.getString(4)),
                 rs.getString(5)));
       }
     }

@@ -80,6 +80,7 @@ public final class MeshVault implements Vault {
   private final Hlc hlc = new Hlc();
   private final ReplicaSets replicaSets;
   private final ReplicaProtocol protocol;
+  private final RecordPaxos paxos;
   private final MeterRegistry metrics;
   private final Counter repairs;
   private final Counter transfers;
@@ -109,6 +110,7 @@ public final class MeshVault implements Vault {
     this.replicaSets = new ReplicaSets(vertx, hazelcast, device, settings, rank);
     this.protocol =
         new ReplicaProtocol(vertx, device, store, workers, hlc, this::repair, this::publish);
+    this.paxos = new RecordPaxos(vertx, device, hlc, protocol, this::isAlive);
     this.repairs =
         Counter.builder("kith.vault.repairs")
             .description("Corrupt or missing object copies replaced with good bytes from a replica")
@@ -538,29 +540,38 @@ public final class MeshVault implements Vault {
 
   @Override
   public Future<Version> putRecord(String owner, String key, JsonObject value) {
+    return putRecord(owner, key, value, null);
+  }
+
+  @Override
+  public Future<Version> putRecord(String owner, String key, JsonObject value, Fence fence) {
     if (value == null) {
       return Future.failedFuture(new IllegalArgumentException("a record needs a JSON value"));
     }
-    return writeRecord(owner, key, value.encode());
+    return writeRecord(owner, key, value.encode(), fence);
   }
 
   @Override
   public Future<Version> deleteRecord(String owner, String key) {
-    return writeRecord(owner, key, null);
+    return deleteRecord(owner, key, null);
   }
 
-  private Future<Version> writeRecord(String owner, String key, String value) {
+  @Override
+  public Future<Version> deleteRecord(String owner, String key, Fence fence) {
+    return writeRecord(owner, key, null, fence);
+  }
+
+  private Future<Version> writeRecord(String owner, String key, String value, Fence fence) {
     try {
       checkOwner(owner);
       checkKey(key);
-      if (value != null && value.length() > MAX_RECORD_BYTES) {
-        throw new IllegalArgumentException(
-            "record value is larger than " + MAX_RECORD_BYTES + " bytes; store it as an object");
-      }
+      checkValue(value);
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    StoredRecord record = new StoredRecord(owner, key, new Version(hlc.now(), device), value);
+    long epoch = fence == null ? 0 : fence.epoch();
+    StoredRecord record =
+        new StoredRecord(owner, key, new Version(epoch, hlc.now(), device), value);
     return replicaSets
         .of(owner)
         .compose(
@@ -569,9 +580,56 @@ public final class MeshVault implements Vault {
                     owner,
                     set,
                     "record " + key,
-                    to -> protocol.applyRecords(to, owner, List.of(record))))
+                    to ->
+                        fence == null
+                            ? protocol.applyRecords(to, owner, List.of(record))
+                            : protocol.applyFenced(to, owner, fence, List.of(record))))
         .map(record.version())
         .onSuccess(v -> publish(List.of(record)));
+  }
+
+  static void checkValue(String value) {
+    if (value != null && value.length() > MAX_RECORD_BYTES) {
+      throw new IllegalArgumentException(
+          "record value is larger than " + MAX_RECORD_BYTES + " bytes; store it as an object");
+    }
+  }
+
+  @Override
+  public Future<Void> claim(String owner, Fence fence) {
+    try {
+      checkOwner(owner);
+      java.util.Objects.requireNonNull(fence, "fence");
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return Future.failedFuture(e);
+    }
+    return replicaSets
+        .of(owner)
+        .compose(
+            set ->
+                quorumWrite(
+                    owner,
+                    set,
+                    "the claim of " + fence,
+                    to -> protocol.applyFenced(to, owner, fence, List.of())));
+  }
+
+  @Override
+  public Future<StoredRecord> update(
+      String owner,
+      String key,
+      java.util.function.Function<StoredRecord, JsonObject> change,
+      Fence fence) {
+    try {
+      checkOwner(owner);
+      checkKey(key);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return replicaSets
+        .of(owner)
+        .compose(set -> paxos.update(owner, key, set, change, fence))
+        .onSuccess(r -> publish(List.of(r)));
   }
 
   @Override
@@ -601,10 +659,7 @@ public final class MeshVault implements Vault {
     return scanPage(owner, prefix, afterKey, limit).map(Page::records);
   }
 
-  /** Live records of one page, and the key to continue after, or null at the end. */
-  public record Page(List<StoredRecord> records, String next) {}
-
-  /** A page of a prefix scan; tombstones count toward the limit but are not returned. */
+  @Override
   public Future<Page> scanPage(String owner, String prefix, String afterKey, int limit) {
     return scanPage(owner, prefix, afterKey, limit, false);
   }
@@ -707,6 +762,9 @@ public final class MeshVault implements Vault {
                   if (n == alive.size()) {
                     replicationLag.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
                   }
+                } else if (ar.cause() instanceof Vault.Fenced fenced) {
+                  // One refusal is enough: the writer has been superseded and must stop.
+                  acknowledged.tryFail(fenced);
                 } else {
                   errors.add(replica + ": " + ar.cause().getMessage());
                   if (failed.incrementAndGet() > alive.size() - needed) {
@@ -873,6 +931,21 @@ public final class MeshVault implements Vault {
   }
 
   private Future<Void> pullFrom(String peer, String owner) {
+    return protocol
+        .fences(peer, owner)
+        .compose(
+            seen ->
+                seen.isEmpty()
+                    ? Future.succeededFuture()
+                    : protocol.blocking(
+                        () -> {
+                          store.raiseFences(owner, seen);
+                          return null;
+                        }))
+        .compose(v -> pullSummaries(peer, owner));
+  }
+
+  private Future<Void> pullSummaries(String peer, String owner) {
     return Future.all(protocol.summary(peer, owner), protocol.summary(device, owner))
         .compose(
             both -> {

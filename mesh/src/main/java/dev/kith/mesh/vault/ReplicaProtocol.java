@@ -42,6 +42,9 @@ final class ReplicaProtocol {
   static final int NOT_FOUND = 404;
   static final int BAD_REQUEST = 400;
 
+  /** A fenced write refused: the message starts with the highest epoch the replica knows. */
+  static final int FENCED = 409;
+
   private final Vertx vertx;
   private final String device;
   private final LocalStore store;
@@ -139,6 +142,129 @@ final class ReplicaProtocol {
     records.forEach(r -> list.add(r.toJson()));
     JsonObject body = new JsonObject().put("owner", owner).put("records", list);
     return vertx.eventBus().request(address(to), body, options("apply-records")).mapEmpty();
+  }
+
+  /**
+   * Records written under {@code fence}: {@code to} refuses them all, failing with {@link
+   * Vault.Fenced}, when it has seen a higher epoch for the scope. No records is a claim.
+   */
+  Future<Void> applyFenced(String to, String owner, Fence fence, List<StoredRecord> records) {
+    if (to.equals(device)) {
+      return blocking(() -> applyFencedHere(owner, fence, records)).mapEmpty();
+    }
+    JsonArray list = new JsonArray();
+    records.forEach(r -> list.add(r.toJson()));
+    JsonObject body =
+        new JsonObject().put("owner", owner).put("records", list).put("fence", fenceJson(fence));
+    return vertx
+        .eventBus()
+        .request(address(to), body, options("apply-fenced"))
+        .recover(e -> Future.failedFuture(fencedOr(e, owner, fence)))
+        .mapEmpty();
+  }
+
+  /** Compare-and-set, phase 1, on {@code to}. */
+  Future<FenceSql.Ballot> prepare(
+      String to, String owner, String key, Version ballot, Fence fence) {
+    if (to.equals(device)) {
+      return blocking(() -> observed(store.prepare(owner, key, ballot, fence)));
+    }
+    JsonObject body =
+        new JsonObject()
+            .put("owner", owner)
+            .put("key", key)
+            .put("ballot", ballot.toJson())
+            .put("fence", fenceJson(fence));
+    return this.<JsonObject>call(to, "prepare", body)
+        .recover(e -> Future.failedFuture(fencedOr(e, owner, fence)))
+        .map(this::ballot);
+  }
+
+  /** Compare-and-set, phase 2, on {@code to}: the proposal's version is its ballot. */
+  Future<FenceSql.Ballot> accept(String to, StoredRecord proposal, Fence fence) {
+    if (to.equals(device)) {
+      return blocking(() -> observed(store.accept(proposal, fence)));
+    }
+    JsonObject body =
+        new JsonObject().put("record", proposal.toJson()).put("fence", fenceJson(fence));
+    return this.<JsonObject>call(to, "accept", body)
+        .recover(e -> Future.failedFuture(fencedOr(e, proposal.owner(), fence)))
+        .map(this::ballot);
+  }
+
+  /** The highest epoch {@code from} has seen for each of the owner's scopes. */
+  Future<Map<String, Long>> fences(String from, String owner) {
+    if (from.equals(device)) {
+      return blocking(() -> store.fences(owner));
+    }
+    return this.<JsonObject>call(from, "fences", new JsonObject().put("owner", owner))
+        .map(
+            reply -> {
+              Map<String, Long> out = new java.util.TreeMap<>();
+              reply
+                  .getJsonObject("fences", new JsonObject())
+                  .forEach(e -> out.put(e.getKey(), ((Number) e.getValue()).longValue()));
+              return out;
+            });
+  }
+
+  private Integer applyFencedHere(String owner, Fence fence, List<StoredRecord> records) {
+    records.forEach(r -> hlc.observe(r.version().hlc()));
+    return store.applyFenced(owner, fence, records);
+  }
+
+  private FenceSql.Ballot observed(FenceSql.Ballot ballot) {
+    if (ballot.seen() != null) {
+      hlc.observe(ballot.seen().hlc());
+    }
+    return ballot;
+  }
+
+  private FenceSql.Ballot ballot(JsonObject reply) {
+    Version seen =
+        reply.getJsonObject("seen") == null ? null : Version.fromJson(reply.getJsonObject("seen"));
+    if (seen != null) {
+      hlc.observe(seen.hlc());
+    }
+    JsonObject accepted = reply.getJsonObject("accepted");
+    return new FenceSql.Ballot(
+        reply.getBoolean("ok", false),
+        seen,
+        accepted == null ? null : StoredRecord.fromJson(accepted));
+  }
+
+  private static JsonObject ballotJson(FenceSql.Ballot b) {
+    return new JsonObject()
+        .put("ok", b.ok())
+        .put("seen", b.seen() == null ? null : b.seen().toJson())
+        .put("accepted", b.accepted() == null ? null : b.accepted().toJson());
+  }
+
+  private static JsonObject fenceJson(Fence fence) {
+    return fence == null
+        ? null
+        : new JsonObject().put("scope", fence.scope()).put("epoch", fence.epoch());
+  }
+
+  private static Fence fence(JsonObject json) {
+    return json == null ? null : new Fence(json.getString("scope"), json.getLong("epoch"));
+  }
+
+  /** A replica's refusal as the {@link Vault.Fenced} it was; any other failure unchanged. */
+  static Throwable fencedOr(Throwable e, String owner, Fence fence) {
+    if (e instanceof ReplyException r
+        && r.failureType() == ReplyFailure.RECIPIENT_FAILURE
+        && r.failureCode() == FENCED) {
+      String text = String.valueOf(r.getMessage());
+      int space = text.indexOf(' ');
+      try {
+        long highest = Long.parseLong(space < 0 ? text : text.substring(0, space));
+        return new Vault.Fenced(owner, fence, highest);
+      } catch (NumberFormatException notOurs) {
+        return e;
+      }
+    }
+    return e;
   }
 
   /** The record as {@code from} holds it (tombstones included), or {@code null}. */
@@ -252,6 +378,40 @@ final class ReplicaProtocol {
               JsonObject b = (JsonObject) message.body();
               yield applyLocal(records(b)).map(n -> new JsonObject().put("changed", n));
             }
+            case "apply-fenced" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield blocking(
+                      () ->
+                          applyFencedHere(
+                              b.getString("owner"), fence(b.getJsonObject("fence")), records(b)))
+                  .map(n -> new JsonObject().put("changed", n));
+            }
+            case "prepare" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield prepare(
+                      device,
+                      b.getString("owner"),
+                      b.getString("key"),
+                      Version.fromJson(b.getJsonObject("ballot")),
+                      fence(b.getJsonObject("fence")))
+                  .map(ReplicaProtocol::ballotJson);
+            }
+            case "accept" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield accept(
+                      device,
+                      StoredRecord.fromJson(b.getJsonObject("record")),
+                      fence(b.getJsonObject("fence")))
+                  .map(ReplicaProtocol::ballotJson);
+            }
+            case "fences" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield fences(device, b.getString("owner"))
+                  .map(
+                      f ->
+                          new JsonObject()
+                              .put("fences", new JsonObject(new java.util.HashMap<>(f))));
+            }
             case "get-record" -> {
               JsonObject b = (JsonObject) message.body();
               yield getRecord(device, b.getString("owner"), b.getString("key"))
@@ -315,7 +475,9 @@ final class ReplicaProtocol {
   }
 
   private void fail(Message<Object> message, String op, Throwable cause) {
-    if (cause instanceof IllegalArgumentException || cause instanceof ClassCastException) {
+    if (cause instanceof Vault.Fenced fenced) {
+      message.fail(FENCED, fenced.highest() + " " + fenced.getMessage());
+    } else if (cause instanceof IllegalArgumentException || cause instanceof ClassCastException) {
       message.fail(BAD_REQUEST, String.valueOf(cause.getMessage()));
     } else if (cause instanceof Vault.NotFound) {
       message.fail(NOT_FOUND, cause.getMessage());

@@ -224,6 +224,7 @@ public final class VaultRoutes {
               if (r == null) {
                 fail(ctx, new Vault.NotFound("no record " + key));
               } else {
+                ctx.response().putHeader("ETag", etag(r.version()));
                 Edge.sendJson(ctx, 200, recordJson(r));
               }
             })
@@ -243,12 +244,78 @@ public final class VaultRoutes {
       return;
     }
     String key = ctx.pathParam("key");
-    answer(
-        ctx,
-        vault
-            .putRecord(ctx.pathParam("owner"), key, value)
-            .map(v -> new JsonObject().put("key", key).put("version", v.toJson())),
-        200);
+    String ifMatch = ctx.request().getHeader("If-Match");
+    String ifNoneMatch = ctx.request().getHeader("If-None-Match");
+    if (ifMatch == null && ifNoneMatch == null) {
+      answer(
+          ctx,
+          vault
+              .putRecord(ctx.pathParam("owner"), key, value)
+              .map(v -> new JsonObject().put("key", key).put("version", v.toJson())),
+          200);
+      return;
+    }
+    // A conditional write: a compare-and-set on the record's version (its ETag).
+    Version expected;
+    try {
+      if (ifMatch != null && ifNoneMatch != null) {
+        throw new IllegalArgumentException("send If-Match or If-None-Match, not both");
+      }
+      if (ifNoneMatch != null && !"*".equals(ifNoneMatch.trim())) {
+        throw new IllegalArgumentException("If-None-Match must be * (create only)");
+      }
+      expected = ifMatch == null ? null : fromEtag(ifMatch);
+    } catch (IllegalArgumentException e) {
+      ctx.fail(400, e);
+      return;
+    }
+    vault
+        .compareAndSet(ctx.pathParam("owner"), key, expected, value, null)
+        .onSuccess(
+            r -> {
+              ctx.response().putHeader("ETag", etag(r.version()));
+              Edge.sendJson(
+                  ctx, 200, new JsonObject().put("key", key).put("version", r.version().toJson()));
+            })
+        .onFailure(
+            e -> {
+              if (e instanceof Vault.Conflict c) {
+                ctx.fail(
+                    412,
+                    new IllegalStateException(
+                        "the record changed: "
+                            + c.getMessage()
+                            + (c.current() == null
+                                ? ""
+                                : " (ETag " + etag(c.current().version()) + ")")));
+              } else {
+                fail(ctx, e);
+              }
+            });
+  }
+
+  /** A record version as an HTTP entity tag: {@code "epoch.hlc.device"}. */
+  static String etag(Version v) {
+    return "\"" + v.epoch() + "." + v.hlc() + "." + v.device() + "\"";
+  }
+
+  static Version fromEtag(String tag) {
+    String t = tag.trim();
+    if (t.startsWith("W/")) {
+      throw new IllegalArgumentException("a weak ETag cannot be matched: " + tag);
+    }
+    if (t.length() < 2 || !t.startsWith("\"") || !t.endsWith("\"")) {
+      throw new IllegalArgumentException("If-Match must be one quoted ETag: " + tag);
+    }
+    String[] parts = t.substring(1, t.length() - 1).split("\\.", 3);
+    try {
+      if (parts.length != 3) {
+        throw new NumberFormatException();
+      }
+      return new Version(Long.parseLong(parts[0]), Long.parseLong(parts[1]), parts[2]);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("not a record ETag: " + tag);
+    }
   }
 
   private void deleteRecord(RoutingContext ctx) {

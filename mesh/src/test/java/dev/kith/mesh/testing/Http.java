@@ -80,6 +80,15 @@ public final class Http {
    * gets.
    */
   public static Response send(String method, String url, String contentType, byte[] body) {
+    return send(method, url, contentType, body, new String[0]);
+  }
+
+  /**
+   * Like {@link #send(String, String, String, byte[])}, with extra headers ({@code name, value,
+   * ...}); the answer keeps its headers.
+   */
+  public static Response send(
+      String method, String url, String contentType, byte[] body, String... headers) {
     HttpRequest.Builder builder =
         HttpRequest.newBuilder(URI.create(url))
             .timeout(REQUEST_TIMEOUT)
@@ -91,11 +100,14 @@ public final class Http {
     if (contentType != null) {
       builder.header("Content-Type", contentType);
     }
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      builder.header(headers[i], headers[i + 1]);
+    }
     authorized(builder);
     try {
       HttpResponse<String> response =
           CLIENT.send(builder.build(), HttpResponse.BodyHandlers.ofString());
-      return new Response(response.statusCode(), response.body());
+      return new Response(response.statusCode(), response.body(), response.headers().map());
     } catch (IOException e) {
       throw new UncheckedIOException(method + " " + url + ": " + e, e);
     } catch (InterruptedException e) {
