@@ -1,7 +1,7 @@
 package dev.kith.mail;
 
 import dev.kith.mesh.spi.ServiceContext;
-import dev.kith.mesh.vault.MeshVault;
+import dev.kith.mesh.vault.Fence;
 import dev.kith.mesh.vault.StoredRecord;
 import dev.kith.mesh.vault.Vault;
 import dev.kith.mesh.vault.Version;
@@ -58,6 +58,9 @@ final class MailboxVerticle extends VerticleBase {
 
   private String owner;
   private String device;
+  private Fence fence;
+  private boolean superseded;
+  private final Set<String> renumbering = new java.util.HashSet<>();
   private Vault vault;
   private Vault.Watch watch;
   private MessageConsumer<JsonObject> consumer;
@@ -74,6 +77,12 @@ final class MailboxVerticle extends VerticleBase {
     Future<Void> writing;
     long writingUidNext;
     final TreeMap<Long, String> byUid = new TreeMap<>();
+
+    static void byUidRemove(Box box, long uid, String id) {
+      if (id.equals(box.byUid.get(uid))) {
+        box.byUid.remove(uid);
+      }
+    }
 
     Box(String name, long uidValidity, long uidNext) {
       this.name = name;
@@ -98,14 +107,21 @@ final class MailboxVerticle extends VerticleBase {
   public Future<?> start() {
     owner = config().getString("owner");
     device = config().getString("device");
-    vault = ServiceContext.of(vertx).vault();
+    long epoch = config().getLong("epoch", 0L);
+    Vault shared = ServiceContext.of(vertx).vault();
+    // Every record write of this instance carries its placement epoch, and it claims the epoch
+    // before it reads: from then on no predecessor can change alice's mail, and everything a
+    // predecessor had acknowledged is in what it reads.
+    fence = epoch > 0 ? new Fence("mail", epoch) : null;
+    vault = fence == null ? shared : shared.fenced(fence);
     return vault
         .watch(owner, "mail/", this::changed)
         .compose(
             w -> {
               watch = w;
-              return load(BOX_PREFIX, null, this::loadBox);
+              return fence == null ? Future.succeededFuture() : vault.claim(owner, fence);
             })
+        .compose(v -> load(BOX_PREFIX, null, this::loadBox))
         .compose(v -> load(MESSAGE_PREFIX, null, this::loadMessage))
         .compose(v -> createStandardBoxes())
         .compose(
@@ -122,12 +138,17 @@ final class MailboxVerticle extends VerticleBase {
                     boxes.size(),
                     messages.size()))
         .onFailure(
-            e ->
-                log.error(
-                    "{} could not load {}'s mail from the vault; the controller will retry: {}",
+            e -> {
+              if (e instanceof Vault.Fenced) {
+                log.warn("{}: {}'s mail does not start here: {}", device, owner, e.getMessage());
+              } else {
+                log.warn(
+                    "{} could not load {}'s mail from the vault; it will be tried again: {}",
                     device,
                     owner,
-                    e.toString()));
+                    e.toString());
+              }
+            });
   }
 
   @Override
@@ -140,21 +161,13 @@ final class MailboxVerticle extends VerticleBase {
 
   private Future<Void> load(
       String prefix, String after, java.util.function.Consumer<StoredRecord> each) {
-    Future<MeshVault.Page> page =
-        vault instanceof MeshVault mesh
-            ? mesh.scanPage(owner, prefix, after, SCAN_PAGE)
-            : vault
-                .scan(owner, prefix, after, SCAN_PAGE)
-                .map(
-                    list ->
-                        new MeshVault.Page(
-                            list,
-                            list.size() < SCAN_PAGE ? null : list.get(list.size() - 1).key()));
-    return page.compose(
-        p -> {
-          p.records().forEach(each);
-          return p.next() == null ? Future.succeededFuture() : load(prefix, p.next(), each);
-        });
+    return vault
+        .scanPage(owner, prefix, after, SCAN_PAGE)
+        .compose(
+            p -> {
+              p.records().forEach(each);
+              return p.next() == null ? Future.succeededFuture() : load(prefix, p.next(), each);
+            });
   }
 
   private void loadBox(StoredRecord record) {
@@ -188,7 +201,11 @@ final class MailboxVerticle extends VerticleBase {
         if (record.deleted()) {
           unindex(id);
         } else {
+          boolean orphan = isOrphan(id, record);
           index(id, new JsonObject(record.value()), record.version());
+          if (orphan) {
+            renumber(id, "written by a superseded instance and found only now");
+          }
         }
       } else if (record.key().startsWith(BOX_PREFIX) && !record.deleted()) {
         loadBox(record);
@@ -210,10 +227,83 @@ final class MailboxVerticle extends VerticleBase {
       boxes.put(boxName, box);
     }
     long uid = value.getLong("uid", 0L);
-    box.byUid.put(uid, id);
     if (uid >= box.uidNext) {
       box.uidNext = uid + 1;
     }
+    String holder = box.byUid.get(uid);
+    Indexed other = holder == null || holder.equals(id) ? null : messages.get(holder);
+    if (other == null) {
+      box.byUid.put(uid, id);
+    } else if (other.version().newerThan(version)) {
+      renumber(id, "UID " + uid + " is also " + holder + "'s");
+    } else {
+      box.byUid.put(uid, id);
+      renumber(holder, "UID " + uid + " is also " + id + "'s");
+    }
+  }
+
+  /**
+   * Whether a message record from the watch was written by an instance of an earlier epoch after
+   * this one loaded: a write that instance made once this one had claimed alice's mail, which was
+   * refused but reached some replica anyway. Its UID may be below UIDs clients have already seen.
+   */
+  private boolean isOrphan(String id, StoredRecord record) {
+    if (fence == null || record.version().epoch() >= fence.epoch() || messages.containsKey(id)) {
+      return false;
+    }
+    return !delivering.containsKey(id);
+  }
+
+  /**
+   * Gives a message a new UID, the next of its mailbox: two messages claimed one UID (both sides of
+   * a partition, or a superseded instance, handed it out), or one appeared below the UIDs clients
+   * have seen. The message is kept, and every UID stays unique and increasing.
+   */
+  private void renumber(String id, String why) {
+    Indexed m = messages.get(id);
+    if (m == null || fence == null || superseded || !renumbering.add(id)) {
+      return;
+    }
+    Box box = boxes.get(m.box());
+    Box.byUidRemove(box, m.uid(), id);
+    long uid = box.uidNext++;
+    JsonObject record = m.value().copy().put("uid", uid);
+    log.info("{}: {}'s message {} in {} gets UID {}: {}", device, owner, id, box.name, uid, why);
+    Future.all(persistBox(box, uid + 1), vault.putRecord(owner, MESSAGE_PREFIX + id, record))
+        .onComplete(
+            ar -> {
+              renumbering.remove(id);
+              if (ar.succeeded()) {
+                indexIfNewer(id, record, ar.result().resultAt(1));
+              } else if (ar.cause() instanceof Vault.Fenced f) {
+                supersede(f);
+              } else {
+                log.warn(
+                    "{}: could not give {}'s message {} a new UID ({}); the next start does",
+                    device,
+                    owner,
+                    id,
+                    ar.cause().toString());
+              }
+            });
+  }
+
+  /** This instance's epoch is over: another instance writes alice's mail now. */
+  private void supersede(Vault.Fenced fenced) {
+    if (superseded) {
+      return;
+    }
+    superseded = true;
+    log.warn(
+        "{}: {}'s mail instance at epoch {} stops: {}",
+        device,
+        owner,
+        fence == null ? 0 : fence.epoch(),
+        fenced.getMessage());
+    if (consumer != null) {
+      consumer.unregister();
+    }
+    vertx.undeploy(deploymentID());
   }
 
   /** Whether {@code version} of a message is newer than what the index holds (or it holds none). */
@@ -258,6 +348,10 @@ final class MailboxVerticle extends VerticleBase {
   // ------------------------------------------------------------------------------ requests
 
   private void handle(Message<JsonObject> message) {
+    if (superseded) {
+      message.fail(ServiceContext.NOT_HERE, owner + "'s mail has moved; retry shortly");
+      return;
+    }
     JsonObject body = message.body();
     String op = body == null ? null : body.getString("op");
     Future<Object> answer;
@@ -290,6 +384,9 @@ final class MailboxVerticle extends VerticleBase {
             e -> {
               if (e instanceof Failure f) {
                 message.fail(f.code, f.getMessage());
+              } else if (e instanceof Vault.Fenced fenced) {
+                supersede(fenced);
+                message.fail(ServiceContext.NOT_HERE, owner + "'s mail has moved; retry shortly");
               } else {
                 // The vault could not make the change durable: the caller may retry.
                 log.warn("{}: {}'s mail could not store '{}': {}", device, owner, op, e.toString());

@@ -3,8 +3,10 @@ package dev.kith.mail;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.registry.DeviceRegistry;
 import dev.kith.mesh.spi.ServiceContext;
+import dev.kith.mesh.vault.Fence;
 import dev.kith.mesh.vault.StoredRecord;
 import dev.kith.mesh.vault.Vault;
+import dev.kith.mesh.vault.Version;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -40,19 +42,23 @@ import org.xbill.DNS.Type;
  * old one stops). Each entry is sent at most once per (Message-ID, recipient):
  *
  * <ul>
- *   <li>Before connecting, the instance claims the entry: {@code state=sending, phase=connecting}
- *       with a fresh token, its placement epoch and its device (a quorum write), and reads it back
- *       to check that its claim won.
- *   <li>Just before the final dot, after which the remote may hold the message, it writes {@code
- *       phase=committing}; after the remote's 250 it writes {@code delivered}.
- *   <li>A successor that finds another instance's claim waits while the claiming device answers
- *       pings and the claim's lease runs. Then a claim still {@code connecting} never reached the
- *       remote and is sent again; one {@code committing} is in doubt: it is never sent again, and
- *       the sender gets a "delivery status unknown" notice. An answer lost after the final dot
- *       (timeout, connection closed) is in doubt in the same way.
- *   <li>Epochs fence stale instances: each instance records its epoch in {@code sender/epoch} and
- *       checks it before every claim and every commit; an instance that finds a higher epoch, or an
- *       entry claimed with one, stops sending.
+ *   <li>Every write of the instance carries its placement epoch ({@link Fence}, scope {@code
+ *       outbound}), and it claims the epoch in the vault before it reads the queue: a replica that
+ *       has seen a higher epoch refuses the write, and the instance stops sending.
+ *   <li>Before connecting, the instance claims the entry with a compare-and-set on the version the
+ *       scan read: {@code state=sending, phase=connecting}, a fresh token, its epoch and device.
+ *       Compare-and-set needs a majority of the queue's replicas, so of two instances (a hang, or
+ *       the two sides of a partition) at most one claims an entry.
+ *   <li>Just before the final dot, after which the remote may hold the message, it changes the
+ *       claim to {@code phase=committing}, again by compare-and-set, only while the claim is still
+ *       its own. After the remote's 250 it writes the outcome ({@code outcome/<entry>}, a fact that
+ *       any epoch may record), then {@code delivered}.
+ *   <li>A successor that finds a claim of an earlier epoch still {@code connecting} sends it again:
+ *       the earlier instance can no longer commit it. One {@code committing} whose outcome is
+ *       recorded is delivered; without an outcome it waits while the claiming device still runs and
+ *       the commit can still be answered, and then it is in doubt: never sent again, and the sender
+ *       gets a "delivery status unknown" notice. An answer lost after the final dot (timeout,
+ *       connection closed) is in doubt in the same way.
  * </ul>
  *
  * <p>Temporary failures (4xx, no connection, DNS trouble) are retried after {@code
@@ -79,7 +85,7 @@ public final class OutboundVerticle extends VerticleBase {
   static final long QUIET_MILLIS = 30_000;
   static final long MAX_WORK_RETRY_MILLIS = 60_000;
   static final long DRAIN_MILLIS = 5_000;
-  static final String EPOCH_KEY = "sender/epoch";
+  static final String OUTCOME_PREFIX = "outcome/";
   static final String CONNECTING = "connecting";
   static final String COMMITTING = "committing";
 
@@ -88,6 +94,12 @@ public final class OutboundVerticle extends VerticleBase {
 
   private ServiceContext context;
   private Vault vault;
+  private Vault unfenced;
+  private Fence fence;
+
+  /** The version of each entry as the last scan read it: what a claim compares against. */
+  private final Map<String, Version> seenVersions = new ConcurrentHashMap<>();
+
   private DeviceConfig.Mail mail;
   private String device;
   private long epoch;
@@ -118,10 +130,12 @@ public final class OutboundVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     context = ServiceContext.of(vertx);
-    vault = context.vault();
     mail = context.config().mail();
     device = config().getString("device", context.device());
     epoch = config().getLong("epoch", 0L);
+    unfenced = context.vault();
+    fence = epoch > 0 ? new Fence("outbound", epoch) : null;
+    vault = fence == null ? unfenced : unfenced.fenced(fence);
     smtp = new OutboundSmtp(vertx, mail.primaryDomain());
     MeterRegistry metrics = context.metrics();
     for (String result : List.of("delivered", "deferred", "bounced", "in_doubt")) {
@@ -150,8 +164,11 @@ public final class OutboundVerticle extends VerticleBase {
                   }
                   scanSoon();
                 });
-    return consumer
-        .completion()
+    Future<Void> claimed =
+        fence == null ? Future.succeededFuture() : vault.claim(Outbox.VAULT_OWNER, fence);
+    return claimed
+        .compose(v -> consumer.completion())
+        .onFailure(e -> consumer.unregister())
         .onSuccess(
             v -> {
               log.info(
@@ -212,12 +229,9 @@ public final class OutboundVerticle extends VerticleBase {
     Future<List<StoredRecord>> queue;
     try {
       queue =
-          checkEpoch()
-              .compose(
-                  current ->
-                      current
-                          ? Outbox.scanAll(vault, Outbox.QUEUE_PREFIX)
-                          : Future.succeededFuture(List.<StoredRecord>of()));
+          fenced
+              ? Future.succeededFuture(List.<StoredRecord>of())
+              : Outbox.scanAll(vault, Outbox.QUEUE_PREFIX);
     } catch (Throwable e) {
       queue = Future.failedFuture(e);
     }
@@ -264,6 +278,7 @@ public final class OutboundVerticle extends VerticleBase {
     List<JsonObject> entries = new ArrayList<>();
     for (StoredRecord r : records) {
       entries.add(new JsonObject(r.value()).put("key", r.key()));
+      seenVersions.put(r.key(), r.version());
     }
     QUEUE_SIZE.set(entries.stream().filter(e -> !finished(e.getString("state"))).count());
     entries.sort(Comparator.comparingLong(e -> e.getLong("created", 0L)));
@@ -298,26 +313,19 @@ public final class OutboundVerticle extends VerticleBase {
         }
         case Outbox.SENDING -> {
           long claimEpoch = entry.getLong("epoch", 0L);
-          String claimer = entry.getString("device");
-          Future<Long> started =
-              pings.computeIfAbsent(claimer == null ? "" : claimer, this::claimerStartedAt);
-          checks.add(
-              started.onSuccess(
-                  startedAt -> {
-                    // The claimer still runs the process that made the claim, and the lease
-                    // runs: it may still be working on it.
-                    boolean sameProcess =
-                        startedAt >= 0 && startedAt <= entry.getLong("claimedAt", 0L);
-                    if (sameProcess && claimEpoch > epoch) {
-                      fence("an entry is claimed by the sender of epoch " + claimEpoch);
-                      return;
-                    }
-                    if (sameProcess
-                        && entry.getLong("leaseUntil", 0L) > System.currentTimeMillis()) {
-                      return;
-                    }
-                    abandoned(entry);
-                  }));
+          if (claimEpoch > epoch) {
+            fence("an entry is claimed by the sender of epoch " + claimEpoch);
+          } else if (!COMMITTING.equals(entry.getString("phase"))) {
+            // An earlier epoch's claim (or this device's earlier instance's) that never reached
+            // the final dot: that instance can no longer commit it, so it is sent again.
+            abandoned(entry);
+          } else {
+            String claimer = entry.getString("device");
+            checks.add(
+                pings
+                    .computeIfAbsent(claimer == null ? "" : claimer, this::claimerStartedAt)
+                    .compose(startedAt -> committed(entry, startedAt)));
+          }
         }
         case Outbox.BOUNCING -> work(key, () -> notice(entry, true));
         case Outbox.UNKNOWN -> work(key, () -> notice(entry, false));
@@ -423,6 +431,47 @@ public final class OutboundVerticle extends VerticleBase {
   }
 
   /**
+   * A claim that an earlier instance had committed (the remote may hold the message): delivered if
+   * its outcome is recorded; else waited on while its device still runs the process that claimed it
+   * and the commit can still be answered; else in doubt.
+   */
+  private Future<Void> committed(JsonObject entry, long claimerStartedAt) {
+    String key = entry.getString("key");
+    String token = entry.getString("token");
+    return unfenced
+        .getRecord(Outbox.VAULT_OWNER, OUTCOME_PREFIX + key.substring(Outbox.QUEUE_PREFIX.length()))
+        .map(
+            outcome -> {
+              if (outcome != null
+                  && token.equals(new JsonObject(outcome.value()).getString("token"))) {
+                JsonObject done =
+                    entry
+                        .copy()
+                        .put("state", Outbox.DELIVERED)
+                        .put("deliveredAt", new JsonObject(outcome.value()).getLong("deliveredAt"))
+                        .put("reply", new JsonObject(outcome.value()).getString("reply"))
+                        .put("lastError", (String) null);
+                done.remove("key");
+                work(
+                    key,
+                    () ->
+                        vault
+                            .putRecord(Outbox.VAULT_OWNER, key, done)
+                            .compose(v -> finish(key, done)));
+                return null;
+              }
+              boolean sameProcess =
+                  claimerStartedAt >= 0 && claimerStartedAt <= entry.getLong("claimedAt", 0L);
+              long answerBy =
+                  entry.getLong("committedAt", 0L) + OutboundSmtp.COMMIT_TIMEOUT_MILLIS + 5_000;
+              if (!sameProcess || System.currentTimeMillis() > answerBy) {
+                abandoned(entry);
+              }
+              return null;
+            });
+  }
+
+  /**
    * When the device that made a claim started its current process (epoch millis), or -1 when it
    * does not answer: gone, or this device's own earlier instance.
    */
@@ -450,66 +499,6 @@ public final class OutboundVerticle extends VerticleBase {
   }
 
   // ---- fencing -----------------------------------------------------------------------------
-
-  /** Records this instance's epoch, or finds that a newer instance exists; true while current. */
-  private Future<Boolean> checkEpoch() {
-    if (fenced) {
-      return Future.succeededFuture(false);
-    }
-    return vault
-        .getRecord(Outbox.VAULT_OWNER, EPOCH_KEY)
-        .compose(
-            r -> {
-              JsonObject value = r == null ? new JsonObject() : new JsonObject(r.value());
-              long stored = value.getLong("epoch", -1L);
-              if (stored == epoch) {
-                return Future.succeededFuture(true);
-              }
-              Future<Boolean> newerRuns =
-                  stored < epoch
-                      ? Future.succeededFuture(false)
-                      : stillRuns(value.getString("device", ""), value.getLong("since", 0L));
-              return newerRuns.compose(
-                  newer -> {
-                    if (newer) {
-                      fence("the sender of epoch " + stored + " runs");
-                      return Future.succeededFuture(false);
-                    }
-                    if (stored > epoch) {
-                      // Placement epochs start again when the whole mesh restarts; a higher epoch
-                      // whose process is gone fences nothing.
-                      log.info(
-                          "{}: the outbound sender of epoch {} on {} is gone; this one (epoch {})"
-                              + " takes over",
-                          device,
-                          stored,
-                          value.getString("device"),
-                          epoch);
-                    }
-                    return recordEpoch();
-                  });
-            });
-  }
-
-  private Future<Boolean> recordEpoch() {
-    return vault
-        .putRecord(
-            Outbox.VAULT_OWNER,
-            EPOCH_KEY,
-            new JsonObject()
-                .put("epoch", epoch)
-                .put("device", device)
-                .put("since", System.currentTimeMillis()))
-        .map(true);
-  }
-
-  /**
-   * Whether {@code claimer} still runs the process that, at {@code sinceMillis}, made a claim or
-   * recorded an epoch.
-   */
-  private Future<Boolean> stillRuns(String claimer, long sinceMillis) {
-    return claimerStartedAt(claimer).map(started -> started >= 0 && started <= sinceMillis);
-  }
 
   private void fence(String why) {
     if (!fenced) {
@@ -541,21 +530,18 @@ public final class OutboundVerticle extends VerticleBase {
             .put("epoch", epoch)
             .put("device", device)
             .put("attempts", entry.getInteger("attempts", 0) + 1)
-            .put("claimedAt", now)
-            .put("leaseUntil", now + LEASE_MILLIS);
+            .put("claimedAt", now);
     claim.remove("key");
+    claim.remove("leaseUntil");
     Future<String> delivery =
-        checkEpoch()
-            .compose(current -> current ? unchanged(key, entry) : Future.failedFuture(new Fenced()))
-            .compose(v -> vault.putRecord(Outbox.VAULT_OWNER, key, claim))
-            .compose(v -> vault.getRecord(Outbox.VAULT_OWNER, key))
+        (fenced
+                ? Future.<StoredRecord>failedFuture(new Fenced())
+                : vault
+                    .compareAndSet(Outbox.VAULT_OWNER, key, seenVersions.get(key), claim, null)
+                    .recover(
+                        e -> Future.failedFuture(e instanceof Vault.Conflict ? new Stale() : e)))
             .compose(
-                r -> {
-                  if (r == null || !token.equals(new JsonObject(r.value()).getString("token"))) {
-                    return Future.failedFuture(new Fenced());
-                  }
-                  return vault.getObject(claim.getString("sender"), claim.getString("object"));
-                })
+                claimed -> vault.getObject(claim.getString("sender"), claim.getString("object")))
             .compose(object -> send(key, claim, object.bytes().getBytes()));
     delivery
         .compose(
@@ -575,11 +561,17 @@ public final class OutboundVerticle extends VerticleBase {
                       .put("deliveredAt", System.currentTimeMillis())
                       .put("reply", reply)
                       .put("lastError", (String) null);
-              return vault
-                  .putRecord(Outbox.VAULT_OWNER, key, done)
+              // The outcome first, as a fact any epoch may write: a successor that fenced this
+              // instance while the remote was answering learns from it that the message arrived.
+              return recordOutcome(key, done)
+                  .compose(v -> vault.putRecord(Outbox.VAULT_OWNER, key, done))
                   .compose(v -> finish(key, done))
                   .recover(
                       e -> {
+                        if (e instanceof Vault.Fenced f) {
+                          fence(f.getMessage() + "; its successor records the delivery");
+                          return Future.succeededFuture();
+                        }
                         log.error(
                             "{}: {} was delivered to {} but recording it failed ({}); this"
                                 + " device records it on its next scans, and should it stop"
@@ -684,27 +676,43 @@ public final class OutboundVerticle extends VerticleBase {
 
   /** Right before the final dot: still current, and the claim says the message may now arrive. */
   private Future<Void> commit(String key, JsonObject claim) {
-    return checkEpoch()
-        .compose(
+    if (fenced) {
+      return Future.failedFuture(new Fenced());
+    }
+    JsonObject committing =
+        claim.copy().put("phase", COMMITTING).put("committedAt", System.currentTimeMillis());
+    return vault
+        .update(
+            Outbox.VAULT_OWNER,
+            key,
             current -> {
-              if (!current) {
-                return Future.failedFuture(new Fenced());
+              // A successor may have claimed the entry meanwhile: then it is its to send.
+              String token =
+                  current == null ? null : new JsonObject(current.value()).getString("token");
+              if (!claim.getString("token").equals(token)) {
+                throw new Fenced();
               }
-              claim.put("phase", COMMITTING).put("committedAt", System.currentTimeMillis());
-              return vault
-                  .putRecord(Outbox.VAULT_OWNER, key, claim)
-                  .compose(v -> vault.getRecord(Outbox.VAULT_OWNER, key))
-                  .compose(
-                      r -> {
-                        // A successor that took this device for gone (a long pause) may have
-                        // claimed the entry meanwhile: then it is the successor's to send.
-                        String token =
-                            r == null ? null : new JsonObject(r.value()).getString("token");
-                        return claim.getString("token").equals(token)
-                            ? Future.<Void>succeededFuture()
-                            : Future.<Void>failedFuture(new Fenced());
-                      });
+              return committing;
+            },
+            null)
+        .map(
+            r -> {
+              claim.put("phase", COMMITTING).put("committedAt", committing.getLong("committedAt"));
+              return (Void) null;
             });
+  }
+
+  /** Records that the remote accepted the message of this claim (see the class comment). */
+  private Future<Void> recordOutcome(String key, JsonObject done) {
+    return unfenced
+        .putRecord(
+            Outbox.VAULT_OWNER,
+            OUTCOME_PREFIX + key.substring(Outbox.QUEUE_PREFIX.length()),
+            new JsonObject()
+                .put("token", done.getString("token"))
+                .put("reply", done.getString("reply"))
+                .put("deliveredAt", done.getLong("deliveredAt")))
+        .mapEmpty();
   }
 
   /** Where mail for {@code rcpt} goes: the relay, else the domain's MX hosts in order. */
@@ -780,6 +788,10 @@ public final class OutboundVerticle extends VerticleBase {
     if (e instanceof Stale) {
       return Future.succeededFuture();
     }
+    if (e instanceof Vault.Fenced f) {
+      fence(f.getMessage());
+      return Future.succeededFuture();
+    }
     if (e instanceof Fenced) {
       // Give the entry back untouched unless another claim replaced ours.
       return release(key, claim);
@@ -853,24 +865,32 @@ public final class OutboundVerticle extends VerticleBase {
 
   /** Puts a claim that this instance may not act on back, unless another claim replaced it. */
   private Future<Void> release(String key, JsonObject claim) {
+    if (fenced) {
+      return Future.succeededFuture();
+    }
+    JsonObject back =
+        claim
+            .copy()
+            .put("state", Outbox.QUEUED)
+            .put("attempts", claim.getInteger("attempts", 1) - 1);
+    back.remove("phase");
+    back.remove("token");
     return vault
-        .getRecord(Outbox.VAULT_OWNER, key)
-        .compose(
-            r -> {
-              if (r == null
-                  || !claim.getString("token").equals(new JsonObject(r.value()).getString("token"))
-                  || !CONNECTING.equals(new JsonObject(r.value()).getString("phase"))) {
-                return Future.succeededFuture();
+        .update(
+            Outbox.VAULT_OWNER,
+            key,
+            current -> {
+              JsonObject now = current == null ? null : new JsonObject(current.value());
+              if (now == null
+                  || !claim.getString("token").equals(now.getString("token"))
+                  || !CONNECTING.equals(now.getString("phase"))) {
+                throw new Stale();
               }
-              JsonObject back =
-                  claim
-                      .copy()
-                      .put("state", Outbox.QUEUED)
-                      .put("attempts", claim.getInteger("attempts", 1) - 1);
-              back.remove("phase");
-              back.remove("token");
-              return vault.putRecord(Outbox.VAULT_OWNER, key, back).mapEmpty();
-            });
+              return back;
+            },
+            null)
+        .<Void>mapEmpty()
+        .recover(e -> e instanceof Stale ? Future.succeededFuture() : Future.failedFuture(e));
   }
 
   private Future<Void> markUnknown(JsonObject entry, String why) {
@@ -934,6 +954,7 @@ public final class OutboundVerticle extends VerticleBase {
     return vault
         .putRecord(Outbox.VAULT_OWNER, Outbox.DONE_PREFIX + hash, value)
         .compose(v -> vault.deleteRecord(Outbox.VAULT_OWNER, key))
+        .onSuccess(v -> seenVersions.remove(key))
         .mapEmpty();
   }
 

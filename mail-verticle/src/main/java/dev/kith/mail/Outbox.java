@@ -1,7 +1,6 @@
 package dev.kith.mail;
 
 import dev.kith.mesh.spi.ServiceContext;
-import dev.kith.mesh.vault.MeshVault;
 import dev.kith.mesh.vault.StoredRecord;
 import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Future;
@@ -52,7 +51,7 @@ public final class Outbox {
 
   /**
    * Every live record under {@code prefix}, page by page. Pages follow the vault's own cursor when
-   * it offers one ({@link MeshVault#scanPage}): deleted entries count toward a page's size without
+   * it offers one ({@link Vault#scanPage}): deleted entries count toward a page's size without
    * being returned, so a short page does not mean the end.
    */
   static Future<List<StoredRecord>> scanAll(Vault vault, String prefix) {
@@ -62,24 +61,14 @@ public final class Outbox {
 
   private static Future<Void> scanFrom(
       Vault vault, String prefix, String after, List<StoredRecord> out) {
-    if (vault instanceof MeshVault mesh) {
-      return mesh.scanPage(VAULT_OWNER, prefix, after, PAGE)
-          .compose(
-              page -> {
-                out.addAll(page.records());
-                return page.next() == null
-                    ? Future.succeededFuture()
-                    : scanFrom(vault, prefix, page.next(), out);
-              });
-    }
     return vault
-        .scan(VAULT_OWNER, prefix, after, PAGE)
+        .scanPage(VAULT_OWNER, prefix, after, PAGE)
         .compose(
-            records -> {
-              out.addAll(records);
-              return records.isEmpty()
+            page -> {
+              out.addAll(page.records());
+              return page.next() == null
                   ? Future.succeededFuture()
-                  : scanFrom(vault, prefix, records.get(records.size() - 1).key(), out);
+                  : scanFrom(vault, prefix, page.next(), out);
             });
   }
 

@@ -5,6 +5,7 @@ import dev.kith.health.placement.MoveReason;
 import dev.kith.mesh.spi.InstanceRouter;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.ServiceContext;
+import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -18,6 +19,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -68,6 +70,10 @@ public final class PlacementAgent {
   private final Map<InstanceKey, Local> deployed = new HashMap<>();
   private final Map<InstanceKey, Boolean> inFlight = new HashMap<>();
   private final Map<InstanceKey, Long> stopAtNanos = new HashMap<>();
+
+  /** Epochs whose instance the vault refused: never started again, only a newer placement is. */
+  private final Map<InstanceKey, Long> superseded = new HashMap<>();
+
   private final AtomicBoolean syncQueued = new AtomicBoolean();
   private volatile Map<InstanceKey, Long> runningSnapshot = Map.of();
   private boolean syncing;
@@ -148,6 +154,7 @@ public final class PlacementAgent {
   private Future<Void> apply(Map<InstanceKey, PlacementRecord> records) {
     try {
       onSync.accept(records.values());
+      forgetStopped();
       for (PlacementRecord record : records.values()) {
         if (device.equals(record.device())) {
           ensureRunning(record);
@@ -203,8 +210,32 @@ public final class PlacementAgent {
     return !handingOff;
   }
 
+  /**
+   * Forgets instances that stopped by themselves: one that learns from the vault that a newer epoch
+   * has replaced it (it woke from a hang, or healed from a partition) undeploys itself.
+   */
+  private void forgetStopped() {
+    Set<String> alive = vertx.deploymentIDs();
+    for (Map.Entry<InstanceKey, Local> e : Map.copyOf(deployed).entrySet()) {
+      if (!alive.contains(e.getValue().deploymentId())) {
+        log.info(
+            "{}: {} (epoch {}) stopped by itself",
+            device,
+            PlacementRecord.mapKey(e.getKey()),
+            e.getValue().epoch());
+        e.getValue().forwarders().forEach(MessageConsumer::unregister);
+        deployed.remove(e.getKey());
+        publishSnapshot();
+      }
+    }
+  }
+
   private void ensureRunning(PlacementRecord record) {
     InstanceKey key = record.key();
+    Long refused = superseded.get(key);
+    if (refused != null && refused >= record.epoch()) {
+      return;
+    }
     Local local = deployed.get(key);
     if (local != null && local.epoch() == record.epoch()) {
       if (!PlacementRecord.RUNNING.equals(record.state())) {
@@ -250,6 +281,27 @@ public final class PlacementAgent {
         .onComplete(
             ar -> {
               inFlight.remove(key);
+              if (ar.failed() && ar.cause() instanceof Vault.Fenced fenced) {
+                superseded.put(key, record.epoch());
+                log.warn(
+                    "{} does not start {} at epoch {}: {}; it waits for a newer placement",
+                    device,
+                    PlacementRecord.mapKey(key),
+                    record.epoch(),
+                    fenced.getMessage());
+                if (fenced.highest() > record.epoch()) {
+                  store
+                      .raiseFloor(key, fenced.highest())
+                      .onFailure(
+                          e ->
+                              log.warn(
+                                  "{} could not record the epoch floor of {}: {}",
+                                  device,
+                                  key,
+                                  e.toString()));
+                }
+                return;
+              }
               if (ar.failed()) {
                 log.error(
                     "{} failed to start {}; will retry",

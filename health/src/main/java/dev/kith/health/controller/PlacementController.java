@@ -62,6 +62,9 @@ public final class PlacementController {
   /** The timer that catches what no event reported. */
   public static final long RECONCILE_PERIOD_MILLIS = 1000;
 
+  /** A gap between two reconcile ticks longer than this is a pause of the controller itself. */
+  static final long PAUSE_MILLIS = 4000;
+
   private static final long SLOW_READ_MILLIS = 500;
 
   /**
@@ -105,6 +108,8 @@ public final class PlacementController {
   private long controllerEpoch;
   private long activeSinceMillis;
   private long timer = -1;
+  private long lastTickNanos;
+  private long holdUntilNanos;
   private long accountsTimer = -1;
   private volatile Set<String> accountOwners = Set.of();
   private static final long ACCOUNTS_PERIOD_MILLIS = 3_000;
@@ -164,7 +169,15 @@ public final class PlacementController {
                     reconcileSoon();
                   }
                 });
-    timer = vertx.setPeriodic(RECONCILE_PERIOD_MILLIS, t -> reconcileSoon());
+    lastTickNanos = System.nanoTime();
+    holdUntilNanos = lastTickNanos;
+    timer =
+        vertx.setPeriodic(
+            RECONCILE_PERIOD_MILLIS,
+            t -> {
+              noticePause();
+              reconcileSoon();
+            });
     accountsTimer = vertx.setPeriodic(ACCOUNTS_PERIOD_MILLIS, t -> refreshAccountOwners());
     refreshAccountOwners();
     reconcileSoon();
@@ -222,6 +235,29 @@ public final class PlacementController {
     return controllerEpoch;
   }
 
+  /**
+   * A controller that did not run for a while (SIGSTOP, a suspended laptop, a long collection) may
+   * have been replaced meanwhile, and its view of the cluster is old: it decides nothing until the
+   * cluster has had the time to drop it or to tell it who leads now, and then takes a new epoch.
+   */
+  private void noticePause() {
+    long now = System.nanoTime();
+    long gapMillis = (now - lastTickNanos) / 1_000_000;
+    lastTickNanos = now;
+    if (gapMillis < PAUSE_MILLIS) {
+      return;
+    }
+    long holdMillis = Math.max(PAUSE_MILLIS, config.noHeartbeatTimeoutSeconds() * 1000L + 2000);
+    holdUntilNanos = now + holdMillis * 1_000_000L;
+    log.warn(
+        "{} did not run for {} ms (a pause of this process or machine); it decides no placement"
+            + " for {} ms, until it knows whether it still leads",
+        config.name(),
+        gapMillis,
+        holdMillis);
+    controllerEpoch = 0;
+  }
+
   /** Asks for a reconcile; requests that arrive while one runs fold into the next. */
   public void reconcileSoon() {
     if (context != null && queued.compareAndSet(false, true)) {
@@ -259,6 +295,9 @@ public final class PlacementController {
   }
 
   private Future<Void> reconcile() {
+    if (System.nanoTime() - holdUntilNanos < 0) {
+      return Future.succeededFuture();
+    }
     long mergesSeen = merges.get();
     boolean merged = controllerEpoch != 0 && activeSinceMerges != mergesSeen;
     if (merged || !decides(mergesSeen)) {
@@ -294,14 +333,16 @@ public final class PlacementController {
             Future.all(
                     timed("devices", startedNanos, candidates.get()),
                     timed("placements", startedNanos, store.placements()),
-                    timed("failover orders", startedNanos, store.failoverOrders()))
+                    timed("failover orders", startedNanos, store.failoverOrders()),
+                    timed("epoch floors", startedNanos, store.floors()))
                 .compose(
                     all -> {
                       List<Candidate> devices = all.resultAt(0);
                       Map<InstanceKey, PlacementRecord> records = all.resultAt(1);
                       Map<String, List<String>> failover = new HashMap<>(all.resultAt(2));
                       config.failover().forEach(failover::putIfAbsent);
-                      return apply(devices, records, failover, () -> decides(mergesSeen));
+                      Map<InstanceKey, Long> floors = all.resultAt(3);
+                      return apply(devices, records, failover, floors, () -> decides(mergesSeen));
                     }));
   }
 
@@ -326,11 +367,15 @@ public final class PlacementController {
       List<Candidate> devices,
       Map<InstanceKey, PlacementRecord> records,
       Map<String, List<String>> failover,
+      Map<InstanceKey, Long> floors,
       BooleanSupplier decides) {
     Set<String> owners = new TreeSet<>(accountOwners);
     devices.forEach(d -> owners.add(d.owner()));
     Map<InstanceKey, Assignment> current = new LinkedHashMap<>();
     long maxEpoch = 0;
+    for (long floor : floors.values()) {
+      maxEpoch = Math.max(maxEpoch, floor);
+    }
     for (PlacementRecord r : records.values()) {
       maxEpoch = Math.max(maxEpoch, r.epoch());
       if (r.device() != null) {
@@ -361,10 +406,12 @@ public final class PlacementController {
         .forEach(d -> missingSinceMillis.putIfAbsent(d, now));
     boolean settling = now - activeSinceMillis < SETTLE_MILLIS;
     List<Move> moves =
-        Placer.plan(input).stream()
-            .filter(m -> !(settling && m.reason() == MoveReason.NEW))
-            .filter(m -> !waitsForMissing(m, now))
-            .toList();
+        new java.util.ArrayList<>(
+            Placer.plan(input).stream()
+                .filter(m -> !(settling && m.reason() == MoveReason.NEW))
+                .filter(m -> !waitsForMissing(m, now))
+                .toList());
+    moves.addAll(refenced(current, floors, byName, moves));
     if (moves.isEmpty()) {
       return Future.succeededFuture();
     }
@@ -426,6 +473,38 @@ public final class PlacementController {
               .<Void>mapEmpty());
     }
     return Future.all(writes).mapEmpty();
+  }
+
+  /**
+   * Instances whose epoch the vault refuses (the mesh restarted as a whole, and its epochs started
+   * again below the fences the vault remembers): each is placed again on the same device, under a
+   * new epoch above the floor.
+   */
+  private List<Move> refenced(
+      Map<InstanceKey, Assignment> current,
+      Map<InstanceKey, Long> floors,
+      Map<String, Candidate> byName,
+      List<Move> moves) {
+    List<Move> out = new java.util.ArrayList<>();
+    Set<InstanceKey> moving = new java.util.HashSet<>();
+    moves.forEach(m -> moving.add(m.instance()));
+    floors.forEach(
+        (key, floor) -> {
+          Assignment a = current.get(key);
+          if (a != null && a.epoch() <= floor && !moving.contains(key)) {
+            Candidate on = byName.get(a.device());
+            if (on != null && on.alive()) {
+              log.info(
+                  "{}: the vault refuses {} below epoch {}; placing it again on {}",
+                  config.name(),
+                  PlacementRecord.mapKey(key),
+                  floor,
+                  a.device());
+              out.add(new Move(key, a.device(), a.device(), MoveReason.NEW));
+            }
+          }
+        });
+    return out;
   }
 
   /** Whether a failover is from a device only missing from the device list, not yet for long. */

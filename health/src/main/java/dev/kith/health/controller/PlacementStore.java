@@ -404,6 +404,47 @@ public final class PlacementStore {
         lastFailoverOrders);
   }
 
+  private static final String FLOOR_PREFIX = "floor:";
+
+  /**
+   * Records that the vault refused an instance of {@code key} below {@code epoch}: the placement
+   * epochs of a mesh start again after it restarts as a whole, while the vault's fences remember
+   * the epochs before. The controller places the instance again above the floor.
+   */
+  public Future<Void> raiseFloor(InstanceKey key, long epoch) {
+    String name = FLOOR_PREFIX + PlacementRecord.mapKey(key);
+    return vertx.executeBlocking(
+        () -> {
+          while (true) {
+            Long current = controller.putIfAbsent(name, epoch);
+            if (current == null || current >= epoch || controller.replace(name, current, epoch)) {
+              return null;
+            }
+          }
+        },
+        false);
+  }
+
+  /** The epochs below which the vault refuses each instance ({@link #raiseFloor}). */
+  public Future<Map<InstanceKey, Long>> floors() {
+    return vertx.executeBlocking(
+        () -> {
+          Map<InstanceKey, Long> out = new HashMap<>();
+          controller.forEach(
+              (name, epoch) -> {
+                if (name.startsWith(FLOOR_PREFIX)) {
+                  InstanceKey key =
+                      PlacementRecord.parseMapKey(name.substring(FLOOR_PREFIX.length()));
+                  if (key != null) {
+                    out.put(key, epoch);
+                  }
+                }
+              });
+          return out;
+        },
+        false);
+  }
+
   /** Takes the next controller epoch: a controller that takes over outranks every earlier one. */
   public Future<Long> nextControllerEpoch() {
     return vertx.executeBlocking(

@@ -281,6 +281,32 @@ public final class DeviceProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /**
+   * Sends SIGSTOP: the device hangs (a suspended laptop, a stalled machine) until {@link #resume}.
+   */
+  public void pause() {
+    signal("STOP");
+  }
+
+  /** Sends SIGCONT to a device that {@link #pause} hung. */
+  public void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).start();
+      if (kill.waitFor() != 0) {
+        throw new AssertionError("kill -" + name + " " + pid() + " failed" + describe());
+      }
+    } catch (java.io.IOException e) {
+      throw new AssertionError("cannot send SIG" + name + " to " + this.name, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("Interrupted while signalling " + this.name, e);
+    }
+  }
+
   /** Sends SIGKILL without waiting, so that a mesh can kill all its devices at once. */
   public void sendSigkill() {
     process.destroyForcibly();

@@ -1,0 +1,211 @@
+package dev.kith.mail;
+
+import static dev.kith.mail.MailTesting.DOMAIN;
+import static dev.kith.mail.MailTesting.smtpPort;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kith.mesh.testing.DeviceLogs;
+import dev.kith.mesh.testing.DeviceProcess;
+import dev.kith.mesh.testing.Eventually;
+import dev.kith.mesh.testing.Http;
+import dev.kith.mesh.testing.LocalMesh;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The hang acceptance test of mail: five devices, three SMTP clients sending to alice through all
+ * of them, and {@code SIGSTOP} of the device that runs alice's mailbox. The mesh moves the mailbox
+ * while that device hangs; then {@code SIGCONT} wakes it, still believing it serves alice. Its
+ * writes are fenced: every message that got 250 is in the INBOX exactly once, UIDs are unique, and
+ * one mailbox instance runs afterwards.
+ */
+@ExtendWith(DeviceLogs.class)
+@Timeout(900)
+class MailHangTest {
+
+  private static final int MESSAGES = 450;
+  private static final int HANG_AFTER = 120;
+  private static final Duration RETRY_DEADLINE = Duration.ofSeconds(180);
+
+  @ParameterizedTest(name = "hung for {0} s")
+  @ValueSource(ints = {8, 30})
+  @DisplayName("A mail device hung under SMTP load loses and duplicates nothing when it wakes")
+  void hungMailDeviceLosesNothing(int hangSeconds) throws Exception {
+    try (LocalMesh mesh = LocalMesh.options().devices(5).each(MailTesting::withMail).start()) {
+      MailTesting.token(mesh.device(0), "alice");
+      DeviceProcess victim = mesh.device(mailDevice(mesh, mesh.device(0)));
+      List<DeviceProcess> readers = mesh.others(victim);
+      System.out.printf("[mail-hang] alice's mail runs on %s%n", victim.name());
+
+      // Load: three clients, each message through the next device, the hung one included; a
+      // message is sent again on 451 or a dropped connection until it gets 250.
+      Map<String, Integer> attempts = new ConcurrentHashMap<>();
+      AtomicInteger accepted = new AtomicInteger();
+      ExecutorService clients = Executors.newFixedThreadPool(3);
+      List<Future<?>> done = new ArrayList<>();
+      for (int i = 0; i < MESSAGES; i++) {
+        String id = "hang-" + i + "@test.example.net";
+        DeviceProcess first = mesh.device(i % mesh.devices().size());
+        done.add(clients.submit(() -> sendUntilAccepted(mesh, first, id, attempts, accepted)));
+      }
+
+      // Fault: the mail device hangs once a part of the load is in, and wakes later.
+      Eventually.eventually(
+          Duration.ofSeconds(120), () -> assertThat(accepted.get()).isGreaterThan(HANG_AFTER));
+      victim.pause();
+      System.out.printf(
+          "[mail-hang] SIGSTOP %s after %d accepted%n", victim.name(), accepted.get());
+      String successor =
+          Eventually.eventually(
+              Duration.ofSeconds(60),
+              () -> {
+                String now = mailDevice(mesh, readers.get(0));
+                assertThat(now).isNotEqualTo(victim.name());
+                return now;
+              });
+      System.out.printf("[mail-hang] alice's mail moved to %s%n", successor);
+      long hungAt = System.nanoTime();
+      Eventually.eventually(
+          Duration.ofSeconds(hangSeconds + 30),
+          () ->
+              assertThat(System.nanoTime() - hungAt)
+                  .isGreaterThan(TimeUnit.SECONDS.toNanos(hangSeconds) / 2));
+      victim.resume();
+      System.out.printf(
+          "[mail-hang] SIGCONT %s after %d accepted%n", victim.name(), accepted.get());
+
+      for (Future<?> f : done) {
+        f.get(RETRY_DEADLINE.toSeconds() + 120, TimeUnit.SECONDS);
+      }
+      clients.shutdown();
+      long retried = attempts.values().stream().filter(n -> n > 1).count();
+      System.out.printf(
+          "[mail-hang] %d accepted, %d sent more than once%n", accepted.get(), retried);
+
+      // Verdict: every message is in the INBOX exactly once, read through every device, with
+      // unique UIDs, and exactly one instance of alice's mail runs.
+      for (DeviceProcess reader : mesh.devices()) {
+        Eventually.eventually(
+            Duration.ofSeconds(90),
+            () -> {
+              Map<String, Integer> copies = new HashMap<>();
+              Map<Long, String> byUid = new TreeMap<>();
+              for (JsonObject m : inbox(reader)) {
+                copies.merge(m.getString("messageId"), 1, Integer::sum);
+                String other = byUid.put(m.getLong("uid"), m.getString("messageId"));
+                assertThat(other).as("UID %s held twice", m.getLong("uid")).isNull();
+              }
+              assertThat(copies)
+                  .as("messages in the INBOX via %s", reader.name())
+                  .hasSize(MESSAGES);
+              assertThat(copies.values()).allMatch(n -> n == 1);
+            });
+      }
+      Eventually.eventually(
+          Duration.ofSeconds(60),
+          () ->
+              assertThat(instancesOfAlicesMail(mesh))
+                  .as("devices running alice's mail")
+                  .hasSize(1));
+    }
+  }
+
+  private static Void sendUntilAccepted(
+      LocalMesh mesh,
+      DeviceProcess first,
+      String id,
+      Map<String, Integer> attempts,
+      AtomicInteger accepted)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + RETRY_DEADLINE.toNanos();
+    DeviceProcess through = first;
+    while (true) {
+      int code =
+          MailTesting.send(
+              smtpPort(through),
+              "load@elsewhere.test",
+              "alice@" + DOMAIN,
+              "hang " + id,
+              "body of " + id,
+              id);
+      attempts.merge(id, 1, Integer::sum);
+      if (code == 250) {
+        accepted.incrementAndGet();
+        return null;
+      }
+      assertThat(code).as("reply to %s", id).isIn(451, -1, 421);
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(id + " still refused after " + RETRY_DEADLINE);
+      }
+      // A client tries another of the domain's servers after a failure, as with several MX hosts.
+      List<DeviceProcess> all = mesh.devices();
+      through = all.get((all.indexOf(through) + 1) % all.size());
+      TimeUnit.MILLISECONDS.sleep(200); // a client's retry delay, not a wait-and-assert
+    }
+  }
+
+  private static String mailDevice(LocalMesh mesh, DeviceProcess asked) {
+    return Eventually.eventually(
+        Duration.ofSeconds(60),
+        () -> {
+          for (Object o : Http.getJsonArray(asked.httpUrl() + "/api/mesh/services")) {
+            JsonObject s = (JsonObject) o;
+            if ("mail".equals(s.getString("service"))
+                && "alice".equals(s.getString("owner"))
+                && "running".equals(s.getString("state"))) {
+              return s.getString("device");
+            }
+          }
+          throw new AssertionError("alice's mail is not running yet");
+        });
+  }
+
+  /** The devices whose own agent says it runs alice's mail. */
+  private static Set<String> instancesOfAlicesMail(LocalMesh mesh) {
+    Set<String> running = new java.util.TreeSet<>();
+    for (DeviceProcess d : mesh.devices()) {
+      JsonObject self = Http.getJson(d.httpUrl() + "/api/mesh/devices/" + d.name());
+      for (Object o : self.getJsonArray("services", new JsonArray())) {
+        JsonObject s = (JsonObject) o;
+        if ("mail".equals(s.getString("service")) && "alice".equals(s.getString("owner"))) {
+          running.add(d.name());
+        }
+      }
+    }
+    return running;
+  }
+
+  /** Alice's INBOX, every page. */
+  private static List<JsonObject> inbox(DeviceProcess reader) {
+    List<JsonObject> out = new ArrayList<>();
+    String cursor = null;
+    do {
+      JsonObject page =
+          MailTesting.getJson(
+              reader,
+              "alice",
+              "/mailboxes/INBOX/messages?limit=200" + (cursor == null ? "" : "&cursor=" + cursor));
+      page.getJsonArray("messages").forEach(m -> out.add((JsonObject) m));
+      cursor = page.getString("next");
+    } while (cursor != null);
+    return out;
+  }
+}
