@@ -51,7 +51,38 @@ class MailHangTest {
   void hungMailDeviceLosesNothing(int hangSeconds) throws Exception {
     try (LocalMesh mesh = LocalMesh.options().devices(5).each(MailTesting::withMail).start()) {
       MailTesting.token(mesh.device(0), "alice");
-      DeviceProcess victim = mesh.device(mailDevice(mesh, mesh.device(0)));
+      hangUnderLoad(mesh, mesh.device(mailDevice(mesh, mesh.device(0))), hangSeconds);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  @DisplayName(
+      "The controller's own device, running alice's mail, hung under SMTP load loses nothing")
+  void hungControllerDeviceLosesNothing() throws Exception {
+    // alice's failover order puts her mail on d1, the first device started: the oldest member,
+    // which runs the placement controller.
+    String order = "d1.alice,d2.alice,d3.alice,d4.alice,d5.alice";
+    try (LocalMesh mesh =
+        LocalMesh.options()
+            .devices(5)
+            .each(MailTesting::withMail)
+            .each(d -> d.flag("failover", order))
+            .start()) {
+      MailTesting.token(mesh.device(0), "alice");
+      DeviceProcess controller = mesh.device(0);
+      Eventually.eventually(
+          Duration.ofSeconds(60),
+          () -> {
+            assertThat(mailDevice(mesh, controller)).isEqualTo(controller.name());
+            assertThat(controller.logText()).contains("is the placement controller");
+          });
+      hangUnderLoad(mesh, controller, 8);
+    }
+  }
+
+  private static void hangUnderLoad(LocalMesh mesh, DeviceProcess victim, int hangSeconds)
+      throws Exception {
+    {
       List<DeviceProcess> readers = mesh.others(victim);
       System.out.printf("[mail-hang] alice's mail runs on %s%n", victim.name());
 

@@ -5,6 +5,7 @@ import dev.kith.health.placement.MoveReason;
 import dev.kith.mesh.spi.InstanceRouter;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.ServiceContext;
+import dev.kith.mesh.spi.ServiceUnavailable;
 import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
@@ -225,6 +226,8 @@ public final class PlacementAgent {
             e.getValue().epoch());
         e.getValue().forwarders().forEach(MessageConsumer::unregister);
         deployed.remove(e.getKey());
+        // Only the vault's refusal makes an instance stop itself: never start that epoch again.
+        superseded.merge(e.getKey(), e.getValue().epoch(), Math::max);
         publishSnapshot();
       }
     }
@@ -300,6 +303,15 @@ public final class PlacementAgent {
                                   key,
                                   e.toString()));
                 }
+                return;
+              }
+              if (ar.failed() && ar.cause() instanceof ServiceUnavailable) {
+                // Expected while the mesh forms or the vault's replicas come back.
+                log.warn(
+                    "{} cannot start {} yet ({}); it tries again",
+                    device,
+                    PlacementRecord.mapKey(key),
+                    ar.cause().getMessage());
                 return;
               }
               if (ar.failed()) {

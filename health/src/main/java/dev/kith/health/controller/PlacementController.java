@@ -491,7 +491,7 @@ public final class PlacementController {
     floors.forEach(
         (key, floor) -> {
           Assignment a = current.get(key);
-          if (a != null && a.epoch() <= floor && !moving.contains(key)) {
+          if (a != null && a.epoch() < floor && !moving.contains(key)) {
             Candidate on = byName.get(a.device());
             if (on != null && on.alive()) {
               log.info(
@@ -500,7 +500,8 @@ public final class PlacementController {
                   PlacementRecord.mapKey(key),
                   floor,
                   a.device());
-              out.add(new Move(key, a.device(), a.device(), MoveReason.NEW));
+              // Placed anew (from nowhere): the instance at the old epoch never started.
+              out.add(new Move(key, null, a.device(), MoveReason.NEW));
             }
           }
         });

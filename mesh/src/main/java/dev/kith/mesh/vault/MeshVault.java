@@ -611,6 +611,7 @@ public final class MeshVault implements Vault {
                     owner,
                     set,
                     "the claim of " + fence,
+                    true,
                     to -> protocol.applyFenced(to, owner, fence, List.of())));
   }
 
@@ -733,7 +734,39 @@ public final class MeshVault implements Vault {
       ReplicaSets.ReplicaSet set,
       String what,
       java.util.function.Function<String, Future<Void>> writeTo) {
+    return quorumWrite(owner, set, what, false, writeTo);
+  }
+
+  /**
+   * @param majority whether the write needs a majority of the whole replica set rather than {@code
+   *     W} of the alive replicas: a claim does (on sets of three or more; with two, either alone
+   *     must be able to take over), so that a device that is alone (it just woke from a hang, or
+   *     sits on the small side of a partition) cannot claim on its own copy
+   */
+  private Future<Void> quorumWrite(
+      String owner,
+      ReplicaSets.ReplicaSet set,
+      String what,
+      boolean majority,
+      java.util.function.Function<String, Future<Void>> writeTo) {
     List<String> alive = set.devices().stream().filter(this::isAlive).toList();
+    majority = majority && set.devices().size() >= 3;
+    int majorityOfSet = set.devices().size() / 2 + 1;
+    if (majority && alive.size() < majorityOfSet) {
+      return Future.failedFuture(
+          new ServiceUnavailable(
+              "only "
+                  + alive.size()
+                  + " of "
+                  + set.devices()
+                  + " (replicas of "
+                  + owner
+                  + "'s vault) are reachable, and "
+                  + what
+                  + " needs "
+                  + majorityOfSet
+                  + "; retry once more of them are up"));
+    }
     if (alive.isEmpty()) {
       return Future.failedFuture(
           new ServiceUnavailable(
@@ -743,7 +776,10 @@ public final class MeshVault implements Vault {
                   + set.devices()
                   + "); start one of those devices, or wait for the vault to move"));
     }
-    int needed = Math.max(1, Math.min(settings.writeQuorum(), alive.size()));
+    int needed =
+        majority
+            ? Math.max(majorityOfSet, Math.min(settings.writeQuorum(), alive.size()))
+            : Math.max(1, Math.min(settings.writeQuorum(), alive.size()));
     Promise<Void> acknowledged = Promise.promise();
     AtomicInteger ok = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
