@@ -25,10 +25,16 @@ final class SmtpReplies extends FilterOutputStream {
 
   private final ByteArrayOutputStream line = new ByteArrayOutputStream(128);
   private volatile boolean passThrough;
+  private volatile int lastCode;
   private boolean inMultiLine;
 
   SmtpReplies(OutputStream out) {
     super(out);
+  }
+
+  /** The code of the last reply line written, or 0 before any. */
+  int lastCode() {
+    return lastCode;
   }
 
   /** From now on every byte passes unchanged (STARTTLS has begun). */
@@ -81,6 +87,9 @@ final class SmtpReplies extends FilterOutputStream {
     }
     String text = line.toString(StandardCharsets.UTF_8);
     line.reset();
+    if (text.length() >= 3 && REPLY.matcher(text.substring(0, 3)).matches()) {
+      lastCode = Integer.parseInt(text.substring(0, 3));
+    }
     out.write(rewrite(text).getBytes(StandardCharsets.UTF_8));
   }
 

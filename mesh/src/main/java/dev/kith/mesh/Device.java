@@ -363,6 +363,8 @@ public final class Device {
             tokens,
             limiter,
             operatorToken);
+    // SMTP AUTH (and later IMAP and XMPP) find the same check, and so the same lockout, here.
+    auth.passwordCheck().register();
     return auth.start();
   }
 
@@ -682,6 +684,7 @@ public final class Device {
         .onComplete(
             marked -> {
               ServiceContext.forget(vertx);
+              dev.kith.mesh.auth.PasswordCheck.forget(vertx);
               vertx.close().onComplete(stopped);
             });
     return stopped.future();
