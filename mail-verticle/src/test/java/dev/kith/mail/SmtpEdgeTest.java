@@ -602,6 +602,68 @@ class SmtpEdgeTest {
     assertNormalSessionWorks();
   }
 
+  @Test
+  @DisplayName(
+      "serves an attachment as a sandboxed download that keeps its non-ASCII name (RFC 6266"
+          + " filename*), and the raw message as one too")
+  void attachmentKeepsItsName() throws IOException {
+    String id = "invoice-" + UUID.randomUUID() + "@remote.test";
+    String message =
+        "From: someone@remote.test\r\nTo: alice@example.org\r\nSubject: invoice\r\n"
+            + "Message-ID: <"
+            + id
+            + ">\r\nMIME-Version: 1.0\r\n"
+            + "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+            + "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached.\r\n"
+            + "--b1\r\nContent-Type: application/pdf\r\n"
+            + "Content-Disposition: attachment;"
+            + " filename=\"=?UTF-8?Q?Rechnung_M=C3=A4rz.pdf?=\"\r\n"
+            + "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
+    assertThat(RawSmtp.send(smtpPort, "someone@remote.test", "alice@example.org", message))
+        .isEqualTo(250);
+    String token = aliceToken();
+    String stored =
+        eventually(
+            Duration.ofSeconds(30),
+            () -> {
+              Http.Response listed =
+                  Http.raw(
+                      "GET",
+                      url + "/api/mail/mailboxes/INBOX/messages?limit=200",
+                      null,
+                      "Authorization",
+                      "Bearer " + token);
+              return listed.json().getJsonArray("messages").stream()
+                  .map(JsonObject.class::cast)
+                  .filter(m -> id.equals(m.getString("messageId")))
+                  .map(m -> m.getString("id"))
+                  .findFirst()
+                  .orElseThrow();
+            });
+    Http.BytesResponse attachment =
+        Http.getBytes(
+            url + "/api/mail/messages/" + stored + "/attachments/0",
+            "Authorization",
+            "Bearer " + token);
+    assertThat(attachment.status()).isEqualTo(200);
+    assertThat(attachment.header("Content-Type")).isEqualTo("application/pdf");
+    assertThat(attachment.header("Content-Disposition"))
+        .isEqualTo(
+            "attachment; filename=\"Rechnung M_rz.pdf\";"
+                + " filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf");
+    assertThat(attachment.header("X-Content-Type-Options")).isEqualTo("nosniff");
+    assertThat(attachment.header("Content-Security-Policy"))
+        .isEqualTo("sandbox; default-src 'none'");
+    Http.BytesResponse raw =
+        Http.getBytes(
+            url + "/api/mail/messages/" + stored + "/raw", "Authorization", "Bearer " + token);
+    assertThat(raw.status()).isEqualTo(200);
+    assertThat(raw.header("Content-Type")).isEqualTo("message/rfc822");
+    assertThat(raw.header("Content-Disposition"))
+        .isEqualTo("attachment; filename=\"" + stored + ".eml\"");
+    assertThat(raw.header("Content-Security-Policy")).isEqualTo("sandbox; default-src 'none'");
+  }
+
   // --- helpers ---
 
   private static Http.Response httpLoginFrom(String from, String owner, String password) {
