@@ -733,7 +733,7 @@ public record DeviceConfig(
 
   private static void checkWritable(Path home) {
     try {
-      Files.createDirectories(home);
+      HomeModes.createDirectories(home);
       Path probe = Files.createTempFile(home, ".write-check", ".tmp");
       Files.delete(probe);
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
