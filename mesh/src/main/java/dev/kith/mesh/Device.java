@@ -540,7 +540,9 @@ public final class Device {
    */
   private static boolean secureHome(DeviceConfig config, boolean atStart) {
     try {
-      List<HomeModes.Fixed> fixed = HomeModes.secure(config.home());
+      // After the vault opens only its top needs a look: the database files and folders it made.
+      List<HomeModes.Fixed> fixed =
+          atStart ? HomeModes.secure(config.home()) : HomeModes.secure(config.home(), 2);
       if (atStart) {
         for (HomeModes.Fixed f : fixed.subList(0, Math.min(fixed.size(), 20))) {
           log.warn(

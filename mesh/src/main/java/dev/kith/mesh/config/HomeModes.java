@@ -87,6 +87,15 @@ public final class HomeModes {
    * to 0600; answers what it changed. A file that vanishes during the walk is skipped.
    */
   public static List<Fixed> secure(Path home) throws IOException {
+    return secure(home, Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #secure(Path)} down to {@code maxDepth} levels below {@code home} ({@code home} itself
+   * is level 0): a quick pass over what was just made near the top, without visiting every file of
+   * a large vault again.
+   */
+  public static List<Fixed> secure(Path home, int maxDepth) throws IOException {
     List<Fixed> fixed = new ArrayList<>();
     if (!Files.isDirectory(home, LinkOption.NOFOLLOW_LINKS)
         || !Files.getFileStore(home).supportsFileAttributeView("posix")) {
@@ -94,6 +103,8 @@ public final class HomeModes {
     }
     Files.walkFileTree(
         home,
+        java.util.EnumSet.noneOf(java.nio.file.FileVisitOption.class),
+        maxDepth,
         new SimpleFileVisitor<>() {
           @Override
           public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs)
@@ -107,6 +118,9 @@ public final class HomeModes {
               throws IOException {
             if (attrs.isRegularFile()) {
               fix(file, FILE_MODE, fixed);
+            } else if (attrs.isDirectory()) {
+              // A folder at the depth limit is visited as a file.
+              fix(file, FOLDER_MODE, fixed);
             }
             return FileVisitResult.CONTINUE;
           }
