@@ -664,6 +664,46 @@ class SmtpEdgeTest {
     assertThat(raw.header("Content-Security-Policy")).isEqualTo("sandbox; default-src 'none'");
   }
 
+  @Test
+  @DisplayName(
+      "keeps bare LFs inside a message as they are, and <LF>.<LF> does not end it (no smuggling)")
+  void bareLfInsideDataIsMessageText() throws IOException {
+    String id = "lf-" + UUID.randomUUID() + "@remote.test";
+    String body = "line one\nline two\n.\nMAIL FROM:<smuggled@remote.test>\r\nlast\r\n";
+    try (Dialogue smtp = Dialogue.ready(smtpPort)) {
+      smtp.timeoutMillis(15_000);
+      smtp.command("MAIL FROM:<someone@remote.test>");
+      assertThat(smtp.command("RCPT TO:<alice@example.org>")).startsWith("250");
+      assertThat(smtp.command("DATA")).startsWith("354");
+      smtp.write("Subject: lf\r\nMessage-ID: <" + id + ">\r\n\r\n" + body);
+      assertThat(smtp.command(".")).startsWith("250 2.0.0 Ok: queued as ");
+      assertThat(smtp.command("NOOP")).isEqualTo("250 2.0.0 Ok");
+    }
+    String token = aliceToken();
+    String stored =
+        eventually(
+            Duration.ofSeconds(30),
+            () -> {
+              Http.Response listed =
+                  Http.raw(
+                      "GET",
+                      url + "/api/mail/mailboxes/INBOX/messages?limit=200",
+                      null,
+                      "Authorization",
+                      "Bearer " + token);
+              return listed.json().getJsonArray("messages").stream()
+                  .map(JsonObject.class::cast)
+                  .filter(m -> id.equals(m.getString("messageId")))
+                  .map(m -> m.getString("id"))
+                  .findFirst()
+                  .orElseThrow();
+            });
+    Http.BytesResponse raw =
+        Http.getBytes(
+            url + "/api/mail/messages/" + stored + "/raw", "Authorization", "Bearer " + token);
+    assertThat(new String(raw.body(), StandardCharsets.ISO_8859_1)).endsWith("\r\n\r\n" + body);
+  }
+
   // --- helpers ---
 
   private static Http.Response httpLoginFrom(String from, String owner, String password) {
