@@ -3,6 +3,7 @@ package dev.kith.mail;
 import dev.kith.mesh.auth.Principal;
 import dev.kith.mesh.edge.Access;
 import dev.kith.mesh.edge.Edge;
+import dev.kith.mesh.edge.UserContent;
 import dev.kith.mesh.spi.ServiceContext;
 import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Future;
@@ -175,11 +176,10 @@ final class MailRoutes {
     record(ctx)
         .compose(record -> bytes(owner, record))
         .onSuccess(
-            raw ->
-                ctx.response()
-                    .putHeader("Content-Type", "message/rfc822")
-                    .putHeader("X-Content-Type-Options", "nosniff")
-                    .end(Buffer.buffer(raw)))
+            raw -> {
+              UserContent.asDownload(ctx.response(), ctx.pathParam("id") + ".eml");
+              ctx.response().putHeader("Content-Type", "message/rfc822").end(Buffer.buffer(raw));
+            })
         .onFailure(e -> fail(ctx, e));
   }
 
@@ -206,16 +206,10 @@ final class MailRoutes {
                   a.mediaType() != null && MEDIA_TYPE.matcher(a.mediaType()).matches()
                       ? a.mediaType()
                       : "application/octet-stream";
-              String name =
-                  a.filename() == null
-                      ? "attachment-" + n
-                      : a.filename().replaceAll("[^A-Za-z0-9._ -]", "_");
-              ctx.response()
-                  .putHeader("Content-Type", type)
-                  .putHeader("X-Content-Type-Options", "nosniff")
-                  .putHeader("Content-Security-Policy", "sandbox")
-                  .putHeader("Content-Disposition", "attachment; filename=\"" + name + "\"")
-                  .end(Buffer.buffer(a.bytes()));
+              // The sender's name for the file, whole (RFC 6266 filename*), with an ASCII fallback.
+              UserContent.asDownload(
+                  ctx.response(), a.filename() == null ? "attachment-" + n : a.filename());
+              ctx.response().putHeader("Content-Type", type).end(Buffer.buffer(a.bytes()));
             })
         .onFailure(e -> fail(ctx, e));
   }

@@ -5,12 +5,15 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.WeakHashMap;
 import org.subethamail.smtp.DropConnectionException;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.internal.server.Command;
+import org.subethamail.smtp.internal.server.CommandException;
 import org.subethamail.smtp.internal.server.CommandHandler;
+import org.subethamail.smtp.internal.server.HelpMessage;
 import org.subethamail.smtp.server.Session;
 
 /**
@@ -18,17 +21,55 @@ import org.subethamail.smtp.server.Session;
  * extensions the edge implements (with PIPELINING and ENHANCEDSTATUSCODES, STARTTLS only when a
  * certificate is configured, AUTH only where a password may travel: after STARTTLS or on a loopback
  * connection); AUTH is refused where it is not offered; BDAT (CHUNKING) is not offered, because the
- * size and line limits are enforced on DATA.
+ * size and line limits are enforced on DATA; MAIL, RCPT, DATA and AUTH need HELO or EHLO first (RFC
+ * 5321 4.1.4); a line that ended in a bare LF is answered 500 ({@link SmtpLines}); and HELP lists
+ * {@link #OFFERED}, the commands this session may use, and nothing else.
  */
 final class SmtpCommands {
+
+  /**
+   * The commands the edge offers, in the order HELP lists them. STARTTLS and AUTH are listed only
+   * on a session where they are offered ({@link #offered}); VRFY, EXPN and BDAT answer 502.
+   */
+  static final List<String> OFFERED =
+      List.of(
+          "EHLO",
+          "HELO",
+          "MAIL",
+          "RCPT",
+          "DATA",
+          "RSET",
+          "NOOP",
+          "QUIT",
+          "HELP",
+          "STARTTLS",
+          "AUTH");
 
   private SmtpCommands() {}
 
   /** Installs the edge's commands into {@code handler}. */
   static void install(CommandHandler handler, String hostName, long maxMessageBytes, boolean tls) {
     handler.addCommand(new Ehlo(hostName, maxMessageBytes, tls));
-    handler.addCommand(new AuthWhereSafe(handler.getCommand("AUTH")));
+    handler.addCommand(new AfterHelo(new AuthWhereSafe(handler.getCommand("AUTH"))));
     handler.addCommand(new NoBdat());
+    for (String verb : List.of("MAIL", "RCPT", "DATA")) {
+      handler.addCommand(new AfterHelo(handler.getCommand(verb)));
+    }
+    handler.addCommand(new BareLf());
+    handler.addCommand(new Help(handler, hostName, tls));
+  }
+
+  /** The commands of {@link #OFFERED} that this session may use now. */
+  static List<String> offered(Session session, boolean tls) {
+    return OFFERED.stream()
+        .filter(
+            verb ->
+                switch (verb) {
+                  case "STARTTLS" -> tls && !session.isTLSStarted();
+                  case "AUTH" -> authAllowed(session) && !session.isAuthenticated();
+                  default -> true;
+                })
+        .toList();
   }
 
   /** Whether a password may be sent on this session: it is encrypted, or never leaves the host. */
@@ -116,6 +157,95 @@ final class SmtpCommands {
         failures.remove(session);
         throw new DropConnectionException(
             421, "4.7.0 Too many failed authentication attempts; closing");
+      }
+    }
+  }
+
+  /** A command that needs HELO or EHLO first; otherwise 503. */
+  private static final class AfterHelo implements Command {
+
+    private final Command command;
+
+    AfterHelo(Command command) {
+      this.command = command;
+    }
+
+    @Override
+    public void execute(String commandString, Session session)
+        throws IOException, DropConnectionException {
+      if (session.getHelo().isEmpty()) {
+        session.sendResponse("503 5.5.1 Error: send HELO or EHLO first");
+        return;
+      }
+      command.execute(commandString, session);
+    }
+
+    @Override
+    public HelpMessage getHelp() throws CommandException {
+      return command.getHelp();
+    }
+
+    @Override
+    public String getName() {
+      return command.getName();
+    }
+  }
+
+  /** What {@link SmtpLines} turns a line that ended in a bare LF into. */
+  private static final class BareLf extends BaseCommand {
+
+    BareLf() {
+      super(SmtpLines.BARE_LF_VERB, "A line that ended in a bare LF.");
+    }
+
+    @Override
+    public void execute(String commandString, Session session) throws IOException {
+      session.sendResponse(
+          "500 5.5.2 Syntax error: the line ends in a bare LF; end lines with CRLF");
+    }
+  }
+
+  /** HELP: the commands this session may use, from {@link #OFFERED}. */
+  private static final class Help extends BaseCommand {
+
+    private final CommandHandler handler;
+    private final String hostName;
+    private final boolean tls;
+
+    Help(CommandHandler handler, String hostName, boolean tls) {
+      super("HELP", "Lists the commands, or tells about one.", "[ <command> ]");
+      this.handler = handler;
+      this.hostName = hostName;
+      this.tls = tls;
+    }
+
+    @Override
+    public void execute(String commandString, Session session) throws IOException {
+      List<String> offered = offered(session, tls);
+      String topic = getArgPredicate(commandString).toUpperCase(Locale.ROOT);
+      if (topic.isEmpty()) {
+        session.sendResponse(
+            "214-Kith on "
+                + hostName
+                + "\r\n214-Commands: "
+                + String.join(" ", offered)
+                + "\r\n214 For more, HELP <command>");
+        return;
+      }
+      if (!offered.contains(topic)) {
+        String shown = topic.replaceAll("[^A-Z0-9-]", "?");
+        session.sendResponse(
+            "504 5.5.4 HELP topic \""
+                + shown.substring(0, Math.min(shown.length(), 20))
+                + "\" is not a command offered here");
+        return;
+      }
+      try {
+        // subethasmtp's help text separates its lines with bare LFs.
+        session.sendResponse(
+            handler.getCommand(topic).getHelp().toOutputString().trim().replace("\n", "\r\n"));
+      } catch (CommandException e) {
+        session.sendResponse("214 " + topic);
       }
     }
   }

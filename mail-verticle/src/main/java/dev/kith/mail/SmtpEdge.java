@@ -1,13 +1,12 @@
 package dev.kith.mail;
 
 import dev.kith.mesh.auth.Accounts;
-import dev.kith.mesh.auth.Passwords;
+import dev.kith.mesh.auth.PasswordCheck;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.spi.ServiceContext;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -28,8 +27,6 @@ import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.MessageContext;
-import org.subethamail.smtp.auth.EasyAuthenticationHandlerFactory;
-import org.subethamail.smtp.auth.LoginFailedException;
 import org.subethamail.smtp.server.SMTPServer;
 
 /**
@@ -60,8 +57,6 @@ final class SmtpEdge {
   private final Semaphore memory;
   private final Map<String, Counter> received = new ConcurrentHashMap<>();
   private final List<Meter> meters = new ArrayList<>();
-  private final Accounts accounts;
-  private final Passwords passwords;
   private ThreadPoolExecutor sessions;
   private SMTPServer server;
   private SSLContext tls;
@@ -71,8 +66,6 @@ final class SmtpEdge {
     this.mail = context.config().mail();
     this.device = context.device();
     this.memory = new Semaphore(memoryBudget(mail.maxMessageBytes()));
-    this.accounts = new Accounts(context.vault());
-    this.passwords = new Passwords(context.vertx());
   }
 
   /**
@@ -123,7 +116,7 @@ final class SmtpEdge {
             .maxRecipients(mail.maxRecipients() + 1)
             .maxMessageSize((int) Math.min(Integer.MAX_VALUE, mail.maxMessageBytes()))
             .insertReceivedHeaders(false)
-            .authenticationHandlerFactory(new EasyAuthenticationHandlerFactory(this::login))
+            .authenticationHandlerFactory(new SmtpAuth(this::login))
             .messageHandlerFactory(session -> new SmtpTransaction(this, session))
             // The edge checks senders itself (501 5.1.7), after the authentication check.
             .fromAddressValidator(address -> true)
@@ -207,27 +200,25 @@ final class SmtpEdge {
     return owner != null && Accounts.OWNER.matcher(owner).matches() ? owner : null;
   }
 
-  /** Checks an owner's password against their account; runs on a session thread. */
-  private void login(String user, String password, MessageContext session)
-      throws LoginFailedException {
+  /**
+   * Checks an owner's password through the mesh's shared check, with its lockout; runs on a session
+   * thread.
+   */
+  private PasswordCheck.Verdict login(String user, String password, MessageContext session)
+      throws Exception {
     String owner = ownerOf(user);
-    boolean ok;
+    String from = address(session);
+    PasswordCheck.Verdict verdict;
     try {
-      JsonObject account = owner == null ? null : wait(accounts.owner(owner));
-      ok = wait(passwords.verify(password, account == null ? null : account.getString("hash")));
+      verdict = wait(PasswordCheck.of(context.vertx()).check("SMTP", from, owner, password));
     } catch (Exception e) {
       log.warn("{} cannot check SMTP credentials now: {}", device, e.toString());
-      throw new IllegalStateException("the accounts cannot be read now", e);
+      throw e;
     }
-    if (!ok) {
-      log.info(
-          "{} refused SMTP AUTH as {} from {}",
-          device,
-          owner == null ? "an unknown name" : owner,
-          address(session));
-      throw new LoginFailedException();
+    if (verdict.accepted()) {
+      log.info("{} authenticated {} for SMTP submission from {}", device, owner, from);
     }
-    log.info("{} authenticated {} for SMTP submission from {}", device, owner, address(session));
+    return verdict;
   }
 
   private static String address(MessageContext session) {

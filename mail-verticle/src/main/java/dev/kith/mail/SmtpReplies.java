@@ -21,14 +21,21 @@ final class SmtpReplies extends FilterOutputStream {
   private static final Pattern HAS_CODE =
       Pattern.compile("\\d{3}[ -][245]\\.\\d{1,3}\\.\\d{1,3}.*");
   private static final Pattern REPLY = Pattern.compile("[245]\\d\\d( .*)?");
+  private static final Pattern CODE = Pattern.compile("[2-5]\\d\\d");
   private static final int MAX_LINE = 4096;
 
   private final ByteArrayOutputStream line = new ByteArrayOutputStream(128);
   private volatile boolean passThrough;
+  private volatile int lastCode;
   private boolean inMultiLine;
 
   SmtpReplies(OutputStream out) {
     super(out);
+  }
+
+  /** The code of the last reply line written, or 0 before any. */
+  int lastCode() {
+    return lastCode;
   }
 
   /** From now on every byte passes unchanged (STARTTLS has begun). */
@@ -81,6 +88,9 @@ final class SmtpReplies extends FilterOutputStream {
     }
     String text = line.toString(StandardCharsets.UTF_8);
     line.reset();
+    if (text.length() >= 3 && CODE.matcher(text.substring(0, 3)).matches()) {
+      lastCode = Integer.parseInt(text.substring(0, 3));
+    }
     out.write(rewrite(text).getBytes(StandardCharsets.UTF_8));
   }
 

@@ -1,6 +1,7 @@
 package dev.kith.mail;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -15,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * loop: a connection over {@code smtp-max-connections} gets {@code 421 4.7.0} and is closed at
  * once, before it takes a session thread, so a flood of connections costs a write and a close each
  * and cannot starve the sessions already running. It counts open sessions for the {@code
- * kith_smtp_sessions} gauge, and gives each session's replies their enhanced status codes ({@link
- * SmtpReplies}).
+ * kith_smtp_sessions} gauge, gives each session's replies their enhanced status codes ({@link
+ * SmtpReplies}) and answers its bare-LF lines ({@link SmtpLines}).
  */
 final class SmtpSockets extends ServerSocket {
 
@@ -76,6 +77,7 @@ final class SmtpSockets extends ServerSocket {
     private volatile boolean counted;
     private boolean closed;
     private SmtpReplies replies;
+    private SmtpLines lines;
 
     Connection(AtomicInteger open) {
       this.open = open;
@@ -89,9 +91,18 @@ final class SmtpSockets extends ServerSocket {
       return replies;
     }
 
+    @Override
+    public synchronized InputStream getInputStream() throws IOException {
+      if (lines == null) {
+        lines = new SmtpLines(super.getInputStream(), (SmtpReplies) getOutputStream());
+      }
+      return lines;
+    }
+
     /** The plain streams, for TLS to run over. */
     synchronized void startTls() throws IOException {
       ((SmtpReplies) getOutputStream()).passThrough();
+      ((SmtpLines) getInputStream()).passThrough();
     }
 
     @Override

@@ -13,13 +13,14 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * A session's TLS socket after STARTTLS, whose replies still get their enhanced status codes
- * ({@link SmtpReplies}): the rewriter has to sit above TLS now, where it sees plain text. Every
- * other call goes to the real TLS socket.
+ * ({@link SmtpReplies}) and whose bare-LF lines are still answered ({@link SmtpLines}): both have
+ * to sit above TLS now, where they see plain text. Every other call goes to the real TLS socket.
  */
 final class SmtpTlsSocket extends SSLSocket {
 
   private final SSLSocket tls;
   private SmtpReplies replies;
+  private SmtpLines lines;
 
   SmtpTlsSocket(SSLSocket tls) {
     this.tls = tls;
@@ -34,8 +35,11 @@ final class SmtpTlsSocket extends SSLSocket {
   }
 
   @Override
-  public InputStream getInputStream() throws IOException {
-    return tls.getInputStream();
+  public synchronized InputStream getInputStream() throws IOException {
+    if (lines == null) {
+      lines = new SmtpLines(tls.getInputStream(), (SmtpReplies) getOutputStream());
+    }
+    return lines;
   }
 
   @Override

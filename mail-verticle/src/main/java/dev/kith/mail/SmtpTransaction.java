@@ -36,7 +36,8 @@ import org.subethamail.smtp.RejectException;
  *
  * <p>The message is read in chunks with its size capped, its lines capped at {@link
  * #MAX_DATA_LINE_BYTES} and its bytes counted against the edge's memory budget: a huge message or a
- * huge line is read and dropped, never held.
+ * huge line is read and dropped, never held. A message with a NUL byte is read to its end and
+ * refused ({@code 554 5.6.0}).
  */
 final class SmtpTransaction implements MessageHandler {
 
@@ -223,15 +224,17 @@ final class SmtpTransaction implements MessageHandler {
     boolean tooBig = false;
     boolean lineTooLong = false;
     boolean noMemory = false;
+    boolean nul = false;
     int n;
     while ((n = data.read(buffer)) != -1) {
       total += n;
-      for (int i = 0; i < n && !lineTooLong; i++) {
+      for (int i = 0; i < n; i++) {
+        nul |= buffer[i] == 0;
         lineLength = buffer[i] == '\n' ? 0 : lineLength + 1;
-        lineTooLong = lineLength > MAX_DATA_LINE_BYTES;
+        lineTooLong |= lineLength > MAX_DATA_LINE_BYTES;
       }
       tooBig = tooBig || total > max;
-      if (tooBig || lineTooLong || noMemory) {
+      if (tooBig || lineTooLong || nul || noMemory) {
         if (total > 2 * max + CHUNK) {
           // Reading on only feeds a sender that ignores the limit; the reply ends the session.
           edge.count("rejected");
@@ -256,6 +259,11 @@ final class SmtpTransaction implements MessageHandler {
       edge.count("rejected");
       throw new RejectException(
           552, "5.3.4 Line too long: a line may have at most " + MAX_DATA_LINE_BYTES + " bytes");
+    }
+    if (nul) {
+      // RFC 5322 forbids NUL in a message, and IMAP clients choke on it: refused, never stored.
+      edge.count("rejected");
+      throw new RejectException(554, "5.6.0 Message refused: it contains NUL bytes");
     }
     if (noMemory) {
       edge.count("deferred");

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The SMTP edge of a real device process, over real sockets on loopback: the protocol, its limits
  * and what the device does when they are broken. The device runs with small limits (2 MiB messages,
- * 5 recipients, 50 connections, 10 s idle) so that breaking them is cheap.
+ * 5 recipients, 50 connections, 10 s idle, a 15 s login lockout) so that breaking them is cheap.
  */
 @DisplayName("The SMTP edge")
 @ExtendWith(DeviceLogs.class)
@@ -52,6 +52,7 @@ class SmtpEdgeTest {
   private static final int MAX_RECIPIENTS = 5;
   private static final int MAX_CONNECTIONS = 50;
   private static final int IDLE_SECONDS = 10;
+  private static final int LOCKOUT_SECONDS = 15;
 
   private static LocalMesh mesh;
   private static DeviceProcess device;
@@ -78,6 +79,7 @@ class SmtpEdgeTest {
                         .flag("smtp-max-recipients", String.valueOf(MAX_RECIPIENTS))
                         .flag("smtp-max-connections", String.valueOf(MAX_CONNECTIONS))
                         .flag("smtp-idle-seconds", String.valueOf(IDLE_SECONDS))
+                        .flag("login-lockout-seconds", String.valueOf(LOCKOUT_SECONDS))
                         .flag("smtp-cert", cert.toString())
                         .flag("smtp-key", key.toString()))
             .start();
@@ -451,7 +453,283 @@ class SmtpEdgeTest {
     eventually(Duration.ofSeconds(10), SmtpEdgeTest::assertNormalSessionWorks);
   }
 
+  @Test
+  @DisplayName(
+      "answers a command line that ends in a bare LF with 500 5.5.2 at once, and the session goes"
+          + " on")
+  void answersBareLfLines() throws IOException {
+    try (Dialogue smtp = Dialogue.ready(smtpPort)) {
+      smtp.timeoutMillis(5_000);
+      String expected = "500 5.5.2 Syntax error: the line ends in a bare LF; end lines with CRLF";
+      smtp.write("NOOP\n");
+      assertThat(smtp.reply()).isEqualTo(expected);
+      // Pipelined: each bare-LF line gets its own answer, and nothing of them runs.
+      smtp.write("MAIL FROM:<someone@remote.test>\nRCPT TO:<alice@example.org>\n");
+      assertThat(smtp.reply()).isEqualTo(expected);
+      assertThat(smtp.reply()).isEqualTo(expected);
+      assertThat(smtp.command("RCPT TO:<alice@example.org>")).startsWith("503 5.5.1");
+      assertThat(smtp.command("NOOP")).isEqualTo("250 2.0.0 Ok");
+    }
+    assertNormalSessionWorks();
+  }
+
+  @Test
+  @DisplayName(
+      "refuses a message with a NUL byte (554 5.6.0) without storing it, and the session goes on")
+  void refusesNul() throws IOException {
+    String id = "nul-" + UUID.randomUUID() + "@remote.test";
+    try (Dialogue smtp = Dialogue.ready(smtpPort)) {
+      smtp.command("MAIL FROM:<someone@remote.test>");
+      assertThat(smtp.command("RCPT TO:<alice@example.org>")).startsWith("250");
+      assertThat(smtp.command("DATA")).startsWith("354");
+      smtp.write(message("<" + id + ">", "alice@example.org").replace("Hello.", "Hel\0lo."));
+      assertThat(smtp.command(".")).isEqualTo("554 5.6.0 Message refused: it contains NUL bytes");
+      assertThat(smtp.command("NOOP")).isEqualTo("250 2.0.0 Ok");
+    }
+    // A message sent after it is filed, and the refused one is not.
+    String after = "after-nul-" + UUID.randomUUID() + "@remote.test";
+    assertThat(
+            MailTesting.send(
+                smtpPort, "carol@remote.test", "alice@example.org", "after", "Hi", after))
+        .isEqualTo(250);
+    String token = aliceToken();
+    eventually(
+        Duration.ofSeconds(30),
+        () -> {
+          List<String> ids = inboxMessageIds(token);
+          assertThat(ids).contains(after).doesNotContain(id);
+        });
+  }
+
+  @Test
+  @DisplayName("answers MAIL, RCPT, DATA and AUTH before HELO or EHLO with 503 5.5.1")
+  void needsHeloFirst() throws IOException {
+    try (Dialogue smtp = Dialogue.open(smtpPort)) {
+      assertThat(smtp.greeting()).startsWith("220 ");
+      String expected = "503 5.5.1 Error: send HELO or EHLO first";
+      assertThat(smtp.command("MAIL FROM:<someone@remote.test>")).isEqualTo(expected);
+      assertThat(smtp.command("RCPT TO:<alice@example.org>")).isEqualTo(expected);
+      assertThat(smtp.command("DATA")).isEqualTo(expected);
+      assertThat(smtp.command("AUTH PLAIN " + plain("alice", alicePassword))).isEqualTo(expected);
+      assertThat(smtp.command("HELO client.test")).startsWith("250 ");
+      assertThat(smtp.command("MAIL FROM:<someone@remote.test>")).startsWith("250 2.0.0");
+      assertThat(smtp.command("RCPT TO:<alice@example.org>")).startsWith("250 2.0.0");
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "HELP lists only the commands offered: STARTTLS until TLS has started, never BDAT, VRFY or"
+          + " EXPN")
+  void helpTellsTheTruth() throws Exception {
+    try (Dialogue smtp = Dialogue.ready(smtpPort)) {
+      assertThat(smtp.command("HELP"))
+          .isEqualTo(
+              "214-Kith on example.org\n"
+                  + "214-Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT HELP STARTTLS AUTH\n"
+                  + "214 For more, HELP <command>");
+      assertThat(smtp.command("HELP BDAT"))
+          .isEqualTo("504 5.5.4 HELP topic \"BDAT\" is not a command offered here");
+      assertThat(smtp.command("HELP mail")).startsWith("214-MAIL").endsWith("214 End of MAIL info");
+      assertThat(smtp.command("STARTTLS")).startsWith("220");
+      smtp.startTls();
+      smtp.command("EHLO client.test");
+      assertThat(smtp.command("HELP"))
+          .isEqualTo(
+              "214-Kith on example.org\n"
+                  + "214-Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT HELP AUTH\n"
+                  + "214 For more, HELP <command>");
+      assertThat(smtp.command("HELP STARTTLS"))
+          .isEqualTo("504 5.5.4 HELP topic \"STARTTLS\" is not a command offered here");
+      // Bare LFs are answered inside TLS too.
+      smtp.write("NOOP\n");
+      assertThat(smtp.reply())
+          .isEqualTo("500 5.5.2 Syntax error: the line ends in a bare LF; end lines with CRLF");
+      assertThat(smtp.command("NOOP")).isEqualTo("250 2.0.0 Ok");
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "25 wrong SMTP AUTH passwords over 25 connections lock the account out of SMTP (454 4.7.0)"
+          + " and HTTP (429) for the lockout time; then it logs in from another address")
+  void authSharesTheLoginLockout() throws Exception {
+    // dave and the addresses 127.0.0.2x are this test's own, so its lockout touches no other test.
+    String operator = Credentials.operatorToken(device.home()).orElseThrow();
+    assertThat(Credentials.ownerToken(url, device.home(), operator, "dave")).isPresent();
+    String davePassword = "harness-dave-" + meshId(device.home());
+    String guesser = "127.0.0.20";
+    List<String> replies = new ArrayList<>();
+    for (int i = 1; i <= 25; i++) {
+      try (Dialogue smtp = Dialogue.readyFrom(smtpPort, guesser)) {
+        replies.add(smtp.command("AUTH PLAIN " + plain("dave", "wrong guess " + i)));
+      }
+    }
+    String locked =
+        "454 4\\.7\\.0 Too many failed logins for this account or from this address; try again in"
+            + " \\d+ s";
+    // login-max-failures (20) are checked and refused; after them nothing is checked.
+    assertThat(replies.subList(0, 20))
+        .as(String.join("\n", replies))
+        .containsOnly("535 5.7.8 Authentication credentials invalid");
+    assertThat(replies.subList(20, 25)).allSatisfy(r -> assertThat(r).matches(locked));
+    long lockedAt = System.nanoTime();
+    try (Dialogue smtp = Dialogue.readyFrom(smtpPort, guesser)) {
+      assertThat(smtp.command("AUTH PLAIN " + plain("dave", davePassword))).matches(locked);
+    }
+    // The account is locked everywhere: SMTP and HTTP login from other addresses.
+    try (Dialogue smtp = Dialogue.readyFrom(smtpPort, "127.0.0.21")) {
+      assertThat(smtp.command("AUTH PLAIN " + plain("dave", davePassword))).matches(locked);
+    }
+    Http.Response http = httpLoginFrom("127.0.0.22", "dave", davePassword);
+    assertThat(http.status()).as(http.body()).isEqualTo(429);
+    assertThat(http.json().getString("error")).isEqualTo("too-many-requests");
+    assertThat(Integer.parseInt(http.header("Retry-After"))).isBetween(1, LOCKOUT_SECONDS);
+
+    // After the lockout the owner logs in from another address, over HTTP and SMTP.
+    eventually(
+        Duration.ofSeconds(LOCKOUT_SECONDS + 30),
+        () ->
+            assertThat(httpLoginFrom("127.0.0.23", "dave", davePassword).status()).isEqualTo(200));
+    long tookMillis = (System.nanoTime() - lockedAt) / 1_000_000;
+    System.out.printf(
+        "the right password worked %d ms after the lockout began (lockout %d s)%n",
+        tookMillis, LOCKOUT_SECONDS);
+    assertThat(tookMillis).isGreaterThanOrEqualTo((LOCKOUT_SECONDS - 3) * 1000L);
+    try (Dialogue smtp = Dialogue.readyFrom(smtpPort, "127.0.0.24")) {
+      assertThat(smtp.command("AUTH PLAIN " + plain("dave", davePassword))).startsWith("235 2.7.0");
+    }
+    assertNormalSessionWorks();
+  }
+
+  @Test
+  @DisplayName(
+      "serves an attachment as a sandboxed download that keeps its non-ASCII name (RFC 6266"
+          + " filename*), and the raw message as one too")
+  void attachmentKeepsItsName() throws IOException {
+    String id = "invoice-" + UUID.randomUUID() + "@remote.test";
+    String message =
+        "From: someone@remote.test\r\nTo: alice@example.org\r\nSubject: invoice\r\n"
+            + "Message-ID: <"
+            + id
+            + ">\r\nMIME-Version: 1.0\r\n"
+            + "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+            + "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached.\r\n"
+            + "--b1\r\nContent-Type: application/pdf\r\n"
+            + "Content-Disposition: attachment;"
+            + " filename=\"=?UTF-8?Q?Rechnung_M=C3=A4rz.pdf?=\"\r\n"
+            + "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n";
+    assertThat(RawSmtp.send(smtpPort, "someone@remote.test", "alice@example.org", message))
+        .isEqualTo(250);
+    String token = aliceToken();
+    String stored =
+        eventually(
+            Duration.ofSeconds(30),
+            () -> {
+              Http.Response listed =
+                  Http.raw(
+                      "GET",
+                      url + "/api/mail/mailboxes/INBOX/messages?limit=200",
+                      null,
+                      "Authorization",
+                      "Bearer " + token);
+              return listed.json().getJsonArray("messages").stream()
+                  .map(JsonObject.class::cast)
+                  .filter(m -> id.equals(m.getString("messageId")))
+                  .map(m -> m.getString("id"))
+                  .findFirst()
+                  .orElseThrow();
+            });
+    Http.BytesResponse attachment =
+        Http.getBytes(
+            url + "/api/mail/messages/" + stored + "/attachments/0",
+            "Authorization",
+            "Bearer " + token);
+    assertThat(attachment.status()).isEqualTo(200);
+    assertThat(attachment.header("Content-Type")).isEqualTo("application/pdf");
+    assertThat(attachment.header("Content-Disposition"))
+        .isEqualTo(
+            "attachment; filename=\"Rechnung M_rz.pdf\";"
+                + " filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf");
+    assertThat(attachment.header("X-Content-Type-Options")).isEqualTo("nosniff");
+    assertThat(attachment.header("Content-Security-Policy"))
+        .isEqualTo("sandbox; default-src 'none'");
+    Http.BytesResponse raw =
+        Http.getBytes(
+            url + "/api/mail/messages/" + stored + "/raw", "Authorization", "Bearer " + token);
+    assertThat(raw.status()).isEqualTo(200);
+    assertThat(raw.header("Content-Type")).isEqualTo("message/rfc822");
+    assertThat(raw.header("Content-Disposition"))
+        .isEqualTo("attachment; filename=\"" + stored + ".eml\"");
+    assertThat(raw.header("Content-Security-Policy")).isEqualTo("sandbox; default-src 'none'");
+  }
+
+  @Test
+  @DisplayName(
+      "keeps bare LFs inside a message as they are, and <LF>.<LF> does not end it (no smuggling)")
+  void bareLfInsideDataIsMessageText() throws IOException {
+    String id = "lf-" + UUID.randomUUID() + "@remote.test";
+    String body = "line one\nline two\n.\nMAIL FROM:<smuggled@remote.test>\r\nlast\r\n";
+    try (Dialogue smtp = Dialogue.ready(smtpPort)) {
+      smtp.timeoutMillis(15_000);
+      smtp.command("MAIL FROM:<someone@remote.test>");
+      assertThat(smtp.command("RCPT TO:<alice@example.org>")).startsWith("250");
+      assertThat(smtp.command("DATA")).startsWith("354");
+      smtp.write("Subject: lf\r\nMessage-ID: <" + id + ">\r\n\r\n" + body);
+      assertThat(smtp.command(".")).startsWith("250 2.0.0 Ok: queued as ");
+      assertThat(smtp.command("NOOP")).isEqualTo("250 2.0.0 Ok");
+    }
+    String token = aliceToken();
+    String stored =
+        eventually(
+            Duration.ofSeconds(30),
+            () -> {
+              Http.Response listed =
+                  Http.raw(
+                      "GET",
+                      url + "/api/mail/mailboxes/INBOX/messages?limit=200",
+                      null,
+                      "Authorization",
+                      "Bearer " + token);
+              return listed.json().getJsonArray("messages").stream()
+                  .map(JsonObject.class::cast)
+                  .filter(m -> id.equals(m.getString("messageId")))
+                  .map(m -> m.getString("id"))
+                  .findFirst()
+                  .orElseThrow();
+            });
+    Http.BytesResponse raw =
+        Http.getBytes(
+            url + "/api/mail/messages/" + stored + "/raw", "Authorization", "Bearer " + token);
+    assertThat(new String(raw.body(), StandardCharsets.ISO_8859_1)).endsWith("\r\n\r\n" + body);
+  }
+
   // --- helpers ---
+
+  private static Http.Response httpLoginFrom(String from, String owner, String password) {
+    return Http.rawFrom(
+        from,
+        "POST",
+        url + "/api/auth/login",
+        new JsonObject().put("owner", owner).put("password", password).encode(),
+        "Content-Type",
+        "application/json");
+  }
+
+  private static List<String> inboxMessageIds(String token) {
+    Http.Response listed =
+        Http.raw(
+            "GET",
+            url + "/api/mail/mailboxes/INBOX/messages?limit=200",
+            null,
+            "Authorization",
+            "Bearer " + token);
+    assertThat(listed.status()).isEqualTo(200);
+    return listed.json().getJsonArray("messages").stream()
+        .map(JsonObject.class::cast)
+        .map(m -> m.getString("messageId"))
+        .toList();
+  }
 
   private static String aliceToken() {
     String operator = Credentials.operatorToken(device.home()).orElseThrow();
@@ -556,6 +834,23 @@ class SmtpEdgeTest {
               new InputStreamReader(tls.getInputStream(), StandardCharsets.ISO_8859_1));
       out = tls.getOutputStream();
       return tls.getSession().getProtocol();
+    }
+
+    /** Connected from {@code localAddress}, an address on loopback, greeted and past EHLO. */
+    static Dialogue readyFrom(int port, String localAddress) throws IOException {
+      Socket socket = new Socket();
+      socket.bind(new InetSocketAddress(localAddress, 0));
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+      socket.setSoTimeout(30_000);
+      Dialogue d = new Dialogue(socket);
+      assertThat(d.greeting()).startsWith("220");
+      assertThat(d.command("EHLO client.test")).startsWith("250");
+      return d;
+    }
+
+    /** How long a read waits for the device before the test fails. */
+    void timeoutMillis(int millis) throws IOException {
+      socket.setSoTimeout(millis);
     }
 
     static Dialogue open(int port) throws IOException {

@@ -10,6 +10,7 @@ import dev.kith.mesh.auth.Tokens;
 import dev.kith.mesh.cluster.HazelcastSetup;
 import dev.kith.mesh.config.ConfigException;
 import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.mesh.config.HomeModes;
 import dev.kith.mesh.edge.Edge;
 import dev.kith.mesh.metrics.MeshMetrics;
 import dev.kith.mesh.registry.DeviceInfo;
@@ -125,6 +126,7 @@ public final class Device {
   /** Starts a device; the future fails with a {@link ConfigException} for bad configuration. */
   public static Future<Device> start(DeviceConfig config) {
     nameLogLines(config.name());
+    secureHome(config, true);
     try {
       checkPortFree("http-port", config.httpPort());
       checkPortFree("cluster-port", config.clusterPort());
@@ -363,6 +365,8 @@ public final class Device {
             tokens,
             limiter,
             operatorToken);
+    // SMTP AUTH (and later IMAP and XMPP) find the same check, and so the same lockout, here.
+    auth.passwordCheck().register();
     return auth.start();
   }
 
@@ -523,7 +527,46 @@ public final class Device {
             opened -> {
               vault = opened;
               return registry.list().onSuccess(opened::devicesSeen).mapEmpty();
-            });
+            })
+        // The vault's database files were made by SQLite with the umask's mode.
+        .compose(open -> vertx.executeBlocking(() -> secureHome(config, false)))
+        .mapEmpty();
+  }
+
+  /**
+   * Makes the home the owner's alone (folders 0700, files 0600). What it finds at start is logged
+   * as a warning, one line a path; what the vault's database just made with the umask's mode is the
+   * expected case, logged as one line. A failure is logged and the device goes on. Blocking.
+   */
+  private static boolean secureHome(DeviceConfig config, boolean atStart) {
+    try {
+      // After the vault opens only its top needs a look: the database files and folders it made.
+      List<HomeModes.Fixed> fixed =
+          atStart ? HomeModes.secure(config.home()) : HomeModes.secure(config.home(), 2);
+      if (atStart) {
+        for (HomeModes.Fixed f : fixed.subList(0, Math.min(fixed.size(), 20))) {
+          log.warn(
+              "{}: {} was mode {}, open to other local users; set it to {}",
+              config.name(),
+              f.path(),
+              f.was(),
+              f.now());
+        }
+      }
+      if (!fixed.isEmpty()) {
+        String summary =
+            "{}: set the modes of {} file(s) and folder(s) in {} to the owner's only (0600, 0700)";
+        if (atStart) {
+          log.warn(summary, config.name(), fixed.size(), config.home());
+        } else {
+          log.info(summary, config.name(), fixed.size(), config.home());
+        }
+      }
+      return true;
+    } catch (java.io.IOException | RuntimeException e) {
+      log.error("{}: cannot set the modes of the files in {}", config.name(), config.home(), e);
+      return false;
+    }
   }
 
   private List<String> rankForStorage(List<String> devices) {
@@ -682,6 +725,7 @@ public final class Device {
         .onComplete(
             marked -> {
               ServiceContext.forget(vertx);
+              dev.kith.mesh.auth.PasswordCheck.forget(vertx);
               vertx.close().onComplete(stopped);
             });
     return stopped.future();

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.testing.Credentials;
 import dev.kith.mesh.testing.FreePorts;
+import dev.kith.mesh.testing.Http;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -310,6 +311,70 @@ class DeviceTest {
   }
 
   @Test
+  @DisplayName(
+      "refuses a login body that is not declared application/json with a JSON 415, and still logs"
+          + " in with JSON")
+  void loginTakesOnlyJson() throws Exception {
+    String base = "http://127.0.0.1:" + httpPort;
+    String operator = Credentials.operatorToken(home).orElseThrow();
+    assertThat(Credentials.ownerToken(base, home, operator, "alice")).isPresent();
+    String login =
+        new JsonObject()
+            .put("owner", "alice")
+            .put("password", "harness-alice-" + meshId())
+            .put("cookie", true)
+            .encode();
+    String refusal =
+        "{\"error\":\"unsupported-media-type\",\"message\":\"send the body as JSON, with"
+            + " Content-Type: application/json\"}";
+    // What a form or fetch on another site may send without asking first.
+    for (String type :
+        new String[] {
+          "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"
+        }) {
+      HttpResponse<String> response = post("/api/auth/login", type, login);
+      assertThat(response.statusCode()).as(type).isEqualTo(415);
+      assertThat(response.body()).as(type).isEqualTo(refusal);
+      assertThat(response.headers().allValues("Set-Cookie")).as(type).isEmpty();
+    }
+    assertThat(post("/api/auth/login", null, login).body()).isEqualTo(refusal);
+    // Other JSON routes too: a vault record.
+    assertThat(post("/api/vault/alice/records", "text/plain", "{\"records\":[]}").statusCode())
+        .isEqualTo(415);
+    HttpResponse<String> json = post("/api/auth/login", "application/json; charset=utf-8", login);
+    assertThat(json.statusCode()).as(json.body()).isEqualTo(200);
+    assertThat(get("/health").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  @DisplayName(
+      "serves a stored HTML object with its type but as a download: nosniff, a sandboxing CSP and"
+          + " Content-Disposition: attachment")
+  void servesObjectsAsDownloads() throws Exception {
+    String base = "http://127.0.0.1:" + httpPort + "/api/vault/alice/objects";
+    Http.Response stored =
+        Http.send(
+            "POST",
+            base,
+            "text/html",
+            "<script>alert(document.cookie)</script>".getBytes(StandardCharsets.UTF_8));
+    assertThat(stored.status()).as(stored.body()).isEqualTo(201);
+    String id = stored.json().getString("id");
+    Http.BytesResponse served = Http.getBytes(base + "/" + id);
+    assertThat(served.status()).isEqualTo(200);
+    assertThat(served.header("Content-Type")).isEqualTo("text/html");
+    assertThat(served.header("X-Content-Type-Options")).isEqualTo("nosniff");
+    assertThat(served.header("Content-Security-Policy")).isEqualTo("sandbox; default-src 'none'");
+    assertThat(served.header("Content-Disposition"))
+        .isEqualTo("attachment; filename=\"" + id + "\"");
+    // An error stays a JSON error, not a download.
+    Http.BytesResponse missing = Http.getBytes(base + "/" + "0".repeat(64));
+    assertThat(missing.status()).isEqualTo(404);
+    assertThat(missing.header("Content-Disposition")).isNull();
+    assertThat(missing.header("X-Content-Type-Options")).isEqualTo("nosniff");
+  }
+
+  @Test
   @Order(Integer.MAX_VALUE)
   @DisplayName("stops within 5 s and then no longer answers HTTP")
   void stops() throws Exception {
@@ -347,6 +412,25 @@ class DeviceTest {
             ? BodyPublishers.noBody()
             : BodyPublishers.ofString(body, StandardCharsets.UTF_8));
     return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> post(String path, String contentType, String body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri(path))
+            .timeout(Duration.ofSeconds(5))
+            .POST(BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+    if (contentType != null) {
+      request.header("Content-Type", contentType);
+    }
+    Credentials.authorization(uri(path)).ifPresent(value -> request.header("Authorization", value));
+    return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String meshId() throws IOException {
+    return new JsonObject(
+            java.nio.file.Files.readString(home.resolve("trust").resolve("mesh.json")))
+        .getString("meshId", home.toString());
   }
 
   private static JsonArray okArray(String path) throws IOException, InterruptedException {

@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * DELETE /api/auth/owners/{owner}         admin      removes the account, ends its sessions
  * </pre>
  *
- * <p>Logins and setups are limited per caller address and per account ({@link LoginLimiter}): past
- * the limit they answer 429 with {@code Retry-After}, before any password is checked.
+ * <p>Logins, password changes and setups are limited per caller address and per account ({@link
+ * LoginLimiter}, through the {@link PasswordCheck} that SMTP AUTH shares): past the limit they
+ * answer 429 with {@code Retry-After}, before any password is checked.
  */
 public final class AuthRoutes {
 
@@ -78,28 +79,8 @@ public final class AuthRoutes {
       return;
     }
     String address = ctx.request().remoteAddress().hostAddress();
-    limited(ctx, address, owner, () -> auth.login(owner, password))
-        .compose(
-            account -> {
-              if (account == null) {
-                return auth.limiter()
-                    .failed(address, owner)
-                    .compose(
-                        blocked -> {
-                          log.info(
-                              "{}: failed login for {} from {}{}",
-                              device,
-                              owner,
-                              address,
-                              blocked > 0 ? " (now locked out)" : "");
-                          return Future.<JsonObject>failedFuture(
-                              new Access.Unauthorized("wrong owner or password"));
-                        });
-              }
-              return auth.limiter()
-                  .succeeded(owner)
-                  .compose(r -> auth.openSession(owner, account.getBoolean("admin", false)));
-            })
+    checked(ctx, address, owner, password, "wrong owner or password", Access.Unauthorized::new)
+        .compose(account -> auth.openSession(owner, account.getBoolean("admin", false)))
         .onSuccess(
             tokens -> {
               log.info("{}: {} logged in from {}", device, owner, address);
@@ -229,29 +210,20 @@ public final class AuthRoutes {
     }
     Principal p = Access.principal(ctx);
     String address = ctx.request().remoteAddress().hostAddress();
-    limited(ctx, address, owner, () -> auth.login(owner, current))
+    checked(ctx, address, owner, current, "the current password is wrong", Access.Forbidden::new)
         .compose(
-            account -> {
-              if (account == null) {
-                return auth.limiter()
-                    .failed(address, owner)
+            account ->
+                auth.passwords()
+                    .hash(next)
                     .compose(
-                        b ->
-                            Future.<Integer>failedFuture(
-                                new Access.Forbidden("the current password is wrong")));
-              }
-              return auth.passwords()
-                  .hash(next)
-                  .compose(
-                      hash ->
-                          auth.accounts()
-                              .putOwner(
-                                  owner,
-                                  account
-                                      .put("hash", hash)
-                                      .put("passwordSetAt", System.currentTimeMillis())))
-                  .compose(saved -> auth.endOtherSessions(owner, p.sessionId()));
-            })
+                        hash ->
+                            auth.accounts()
+                                .putOwner(
+                                    owner,
+                                    account
+                                        .put("hash", hash)
+                                        .put("passwordSetAt", System.currentTimeMillis())))
+                    .compose(saved -> auth.endOtherSessions(owner, p.sessionId())))
         .onSuccess(
             ended -> {
               log.info(
@@ -360,6 +332,39 @@ public final class AuthRoutes {
         .onFailure(e -> fail(ctx, e));
   }
 
+  /**
+   * Checks a password through the shared {@link PasswordCheck}: the account when it is right; a
+   * failure made by {@code refusal} when it is wrong; {@link TooManyAttempts} (429, with {@code
+   * Retry-After}) when the address or the account is locked out, whichever protocol the failures
+   * came over.
+   */
+  private Future<JsonObject> checked(
+      RoutingContext ctx,
+      String address,
+      String owner,
+      String password,
+      String wrong,
+      java.util.function.Function<String, RuntimeException> refusal) {
+    return auth.passwordCheck()
+        .check("HTTP", address, owner, password)
+        .compose(
+            verdict ->
+                switch (verdict.outcome()) {
+                  case ACCEPTED -> Future.succeededFuture(verdict.account());
+                  case REFUSED -> Future.failedFuture(refusal.apply(wrong));
+                  case LOCKED_OUT ->
+                      Future.failedFuture(lockedOut(ctx, verdict.retryAfterSeconds()));
+                });
+  }
+
+  private static TooManyAttempts lockedOut(RoutingContext ctx, long seconds) {
+    ctx.response().putHeader("Retry-After", Long.toString(seconds));
+    return new TooManyAttempts(
+        "too many failed attempts for this account or from this address; retry in "
+            + seconds
+            + " s");
+  }
+
   /** Runs {@code attempt} unless the address or the account is locked out (then 429). */
   private <T> Future<T> limited(
       RoutingContext ctx,
@@ -371,13 +376,8 @@ public final class AuthRoutes {
         .compose(
             blockedMillis -> {
               if (blockedMillis > 0) {
-                long seconds = Math.max(1, (blockedMillis + 999) / 1000);
-                ctx.response().putHeader("Retry-After", Long.toString(seconds));
                 return Future.failedFuture(
-                    new TooManyAttempts(
-                        "too many failed attempts for this account or from this address; retry in "
-                            + seconds
-                            + " s"));
+                    lockedOut(ctx, Math.max(1, (blockedMillis + 999) / 1000)));
               }
               return attempt.get();
             });

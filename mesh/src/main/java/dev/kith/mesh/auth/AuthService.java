@@ -56,6 +56,7 @@ public final class AuthService {
   private final Passwords passwords;
   private final Tokens tokens;
   private final LoginLimiter limiter;
+  private final PasswordCheck passwordCheck;
   private final String operatorToken;
   private final Map<String, Long> revoked = new ConcurrentHashMap<>();
   private final io.vertx.core.Promise<Void> published = io.vertx.core.Promise.promise();
@@ -77,6 +78,7 @@ public final class AuthService {
     this.passwords = passwords;
     this.tokens = tokens;
     this.limiter = limiter;
+    this.passwordCheck = new PasswordCheck(vertx, device, accounts, passwords, limiter);
     this.operatorToken = operatorToken;
   }
 
@@ -153,6 +155,11 @@ public final class AuthService {
     return limiter;
   }
 
+  /** The password check every protocol shares, with the lockout. */
+  public PasswordCheck passwordCheck() {
+    return passwordCheck;
+  }
+
   /** Who sent these credentials, or a failure that says why they are not valid. */
   public Future<Principal> authenticate(String bearer, boolean viaCookie) {
     if (bearer.startsWith(MeshTrust.OPERATOR_PREFIX)) {
@@ -169,17 +176,6 @@ public final class AuthService {
                   ? Future.failedFuture(new IllegalArgumentException("the session was logged out"))
                   : Future.succeededFuture(p);
             });
-  }
-
-  /** Logs an owner in: checks the password and opens a session. */
-  public Future<JsonObject> login(String owner, String password) {
-    return accounts
-        .owner(owner)
-        .compose(
-            account ->
-                passwords
-                    .verify(password, account == null ? null : account.getString("hash"))
-                    .map(ok -> ok ? account : null));
   }
 
   /** Opens a session for an owner whose credentials were checked; answers the two tokens. */

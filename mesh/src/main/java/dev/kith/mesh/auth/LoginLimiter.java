@@ -37,24 +37,36 @@ public final class LoginLimiter {
     this.lockoutMillis = lockoutMillis;
   }
 
-  /** Milliseconds until {@code address} and {@code owner} may try again; 0 if they may now. */
+  /**
+   * Milliseconds until {@code address} and {@code owner} may try again; 0 if they may now. A {@code
+   * null} owner (a name that cannot be one) asks about the address only.
+   */
   public Future<Long> blockedFor(String address, String owner) {
-    return Future.all(
-            ask("a:" + address, new Count(maxFailures, lockoutMillis, false)),
-            ask("o:" + owner, new Count(maxFailures, lockoutMillis, false)))
-        .map(all -> Math.max(all.<Long>resultAt(0), all.<Long>resultAt(1)));
+    return both(address, owner, false);
   }
 
-  /** Counts a failure for both; gives how long they are now blocked (0 if not yet). */
+  /**
+   * Counts a failure for both (for the address only when {@code owner} is {@code null}); gives how
+   * long they are now blocked (0 if not yet).
+   */
   public Future<Long> failed(String address, String owner) {
-    return Future.all(
-            ask("a:" + address, new Count(maxFailures, lockoutMillis, true)),
-            ask("o:" + owner, new Count(maxFailures, lockoutMillis, true)))
+    return both(address, owner, true);
+  }
+
+  private Future<Long> both(String address, String owner, boolean add) {
+    Future<Long> byAddress = ask("a:" + address, new Count(maxFailures, lockoutMillis, add));
+    if (owner == null) {
+      return byAddress;
+    }
+    return Future.all(byAddress, ask("o:" + owner, new Count(maxFailures, lockoutMillis, add)))
         .map(all -> Math.max(all.<Long>resultAt(0), all.<Long>resultAt(1)));
   }
 
   /** Clears the account's count after a successful login. */
   public Future<Void> succeeded(String owner) {
+    if (owner == null) {
+      return Future.succeededFuture();
+    }
     return Future.fromCompletionStage(
             failures.removeAsync("o:" + owner), vertx.getOrCreateContext())
         .mapEmpty();

@@ -231,7 +231,8 @@ public record DeviceConfig(
         "age at which deletes held everywhere are removed"),
     TOKEN("token", null, "join token from 'kith invite': enrolls this device in a mesh"),
     ACCESS_TOKEN_SECONDS("access-token-seconds", "900", "how long an access token is valid"),
-    LOGIN_MAX_FAILURES("login-max-failures", "20", "failed logins before a lockout"),
+    LOGIN_MAX_FAILURES(
+        "login-max-failures", "20", "failed logins (HTTP, SMTP AUTH) before a lockout"),
     LOGIN_LOCKOUT_SECONDS(
         "login-lockout-seconds", "900", "window for counting failed logins, and lockout time"),
     HTTPS("https", "false", "serve HTTPS (with https-cert, else a mesh CA certificate)"),
@@ -733,7 +734,7 @@ public record DeviceConfig(
 
   private static void checkWritable(Path home) {
     try {
-      Files.createDirectories(home);
+      HomeModes.createDirectories(home);
       Path probe = Files.createTempFile(home, ".write-check", ".tmp");
       Files.delete(probe);
     } catch (IOException | UnsupportedOperationException | SecurityException e) {

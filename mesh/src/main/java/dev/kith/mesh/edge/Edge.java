@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.Cookie;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -33,7 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP front every device runs. It answers for the whole mesh: its own endpoints, the mesh API,
  * and every service's routes under {@code /api/<service>/}. Every error, whoever raised it, leaves
- * through {@link #writeError} as {@code {"error": ..., "message": ...}}.
+ * through {@link #writeError} as {@code {"error": ..., "message": ...}}. Request bodies are JSON
+ * (415 otherwise), but for object uploads; no answer is sniffed ({@code nosniff}), and stored bytes
+ * are served as downloads ({@link UserContent}).
  */
 public final class Edge extends VerticleBase {
 
@@ -91,8 +94,17 @@ public final class Edge extends VerticleBase {
   @Override
   public Future<?> start() {
     router = Router.router(vertx);
+    Access.infrastructure(router.route()).handler(Edge::noSniffing);
     // Credentials first, before any body is read: an unknown caller's upload is refused unread.
     Access.infrastructure(router.route()).handler(this::authenticate);
+    Access.infrastructure(router.route()).handler(Edge::requireJsonBody);
+    // Stored bytes leave as downloads that a browser neither sniffs nor runs on this origin.
+    Access.infrastructure(
+            router
+                .route("/api/vault/:owner/objects/:id")
+                .method(HttpMethod.GET)
+                .method(HttpMethod.HEAD))
+        .handler(UserContent.downloads("id"));
     // The vault next: its uploads have their own, larger, body limit.
     MeshVault meshVault = vault.get();
     VaultRoutes.mount(router, meshVault, serviceContext.config().vault().maxObjectBytes());
@@ -184,6 +196,55 @@ public final class Edge extends VerticleBase {
               }
               ctx.next();
             });
+  }
+
+  /** No answer of the edge is ever sniffed into another type than the one it declares. */
+  private static void noSniffing(RoutingContext ctx) {
+    ctx.response().putHeader("X-Content-Type-Options", "nosniff");
+    ctx.next();
+  }
+
+  /**
+   * A request body is JSON, declared as {@code Content-Type: application/json}, on every route but
+   * an object upload (whose type is the object's): otherwise 415. Browsers send {@code text/plain}
+   * and form bodies cross-site without asking, so this also shuts a login-CSRF path in cookie mode.
+   */
+  private static void requireJsonBody(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    if (!hasBody(request)
+        || isJson(request.getHeader("Content-Type"))
+        || (request.method() == HttpMethod.POST
+            && OBJECT_UPLOAD.matcher(ctx.normalizedPath()).matches())) {
+      ctx.next();
+      return;
+    }
+    ctx.fail(
+        415,
+        new IllegalArgumentException("send the body as JSON, with Content-Type: application/json"));
+  }
+
+  private static final java.util.regex.Pattern OBJECT_UPLOAD =
+      java.util.regex.Pattern.compile("/api/vault/[^/]+/objects/?");
+
+  private static boolean hasBody(HttpServerRequest request) {
+    if (request.getHeader("Transfer-Encoding") != null) {
+      return true;
+    }
+    String length = request.getHeader("Content-Length");
+    try {
+      return length != null && Long.parseLong(length.trim()) > 0;
+    } catch (NumberFormatException e) {
+      return true;
+    }
+  }
+
+  private static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    int semicolon = contentType.indexOf(';');
+    String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
+    return type.equalsIgnoreCase("application/json");
   }
 
   /** Every route with who may call it: what the authorization test walks. */
@@ -379,6 +440,7 @@ public final class Edge extends VerticleBase {
       case 412 -> "precondition-failed";
       case 413 -> "too-large";
       case 414 -> "uri-too-long";
+      case 415 -> "unsupported-media-type";
       case 416 -> "range-not-satisfiable";
       case 431 -> "headers-too-large";
       case 429 -> "too-many-requests";

@@ -1,9 +1,9 @@
 package dev.kith.mesh.trust;
 
+import dev.kith.mesh.config.HomeModes;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,10 +13,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 /**
- * Writes and reads the small files that hold keys, tokens and certificates. A secret is written to
- * a temp file created with mode 0600 (so no other user can read it even for a moment), fsynced, and
- * renamed into place; its folder is mode 0700. Public files (certificates) get mode 0644. Reads are
- * bounded: no file here is larger than {@link #MAX_BYTES}.
+ * Writes and reads the small files that hold keys, tokens and certificates. A file is written to a
+ * temp file created with mode 0600 (so no other user can read it even for a moment), fsynced, and
+ * renamed into place; its folder is mode 0700. Public files (certificates) are 0600 too: the home
+ * is the owner's alone ({@link HomeModes}). Reads are bounded: no file here is larger than {@link
+ * #MAX_BYTES}.
  */
 public final class SecretFiles {
 
@@ -25,10 +26,7 @@ public final class SecretFiles {
 
   private static final Set<PosixFilePermission> SECRET =
       PosixFilePermissions.fromString("rw-------");
-  private static final Set<PosixFilePermission> PUBLIC =
-      PosixFilePermissions.fromString("rw-r--r--");
-  private static final Set<PosixFilePermission> FOLDER =
-      PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> PUBLIC = HomeModes.FILE_MODE;
 
   private SecretFiles() {}
 
@@ -37,24 +35,14 @@ public final class SecretFiles {
     write(file, bytes, SECRET);
   }
 
-  /** Writes {@code bytes} to {@code file} with mode 0644, atomically. */
+  /** Writes {@code bytes} that need not be secret to {@code file} (mode 0600 all the same). */
   public static void writePublic(Path file, byte[] bytes) throws IOException {
     write(file, bytes, PUBLIC);
   }
 
   /** Creates {@code folder} (mode 0700) if it does not exist. */
   public static void ensureFolder(Path folder) throws IOException {
-    if (Files.isDirectory(folder)) {
-      return;
-    }
-    Files.createDirectories(folder.getParent());
-    try {
-      Files.createDirectory(folder, PosixFilePermissions.asFileAttribute(FOLDER));
-    } catch (FileAlreadyExistsException e) {
-      // created meanwhile
-    } catch (UnsupportedOperationException e) {
-      Files.createDirectories(folder);
-    }
+    HomeModes.createDirectories(folder);
   }
 
   /** Reads a file of at most {@link #MAX_BYTES}. */

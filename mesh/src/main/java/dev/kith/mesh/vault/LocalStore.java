@@ -1037,7 +1037,7 @@ public final class LocalStore implements AutoCloseable {
     }
     createDirectoriesDurably(target.getParent());
     try {
-      Files.createDirectory(target);
+      Files.createDirectory(target, dev.kith.mesh.config.HomeModes.FOLDER);
       forceDirectory(target.getParent());
     } catch (FileAlreadyExistsException e) {
       // Another thread created it first, and made it durable.

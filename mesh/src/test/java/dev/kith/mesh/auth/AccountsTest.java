@@ -258,6 +258,8 @@ class AccountsTest {
                     "POST",
                     url + "/api/auth/logout",
                     "{}",
+                    "Content-Type",
+                    "application/json",
                     "Cookie",
                     cookie,
                     "Origin",
@@ -266,7 +268,16 @@ class AccountsTest {
         .isEqualTo(403);
     String origin = url;
     assertThat(
-            Http.raw("POST", url + "/api/auth/logout", "{}", "Cookie", cookie, "Origin", origin)
+            Http.raw(
+                    "POST",
+                    url + "/api/auth/logout",
+                    "{}",
+                    "Content-Type",
+                    "application/json",
+                    "Cookie",
+                    cookie,
+                    "Origin",
+                    origin)
                 .status())
         .isEqualTo(200);
     assertThat(Http.raw("GET", url + "/api/auth/me", null, "Cookie", cookie).status())

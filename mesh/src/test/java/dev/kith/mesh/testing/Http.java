@@ -4,11 +4,18 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A tiny blocking HTTP client for tests, over {@link java.net.http.HttpClient} with short timeouts
@@ -182,6 +189,83 @@ public final class Http {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted during " + method + " " + url, e);
     }
+  }
+
+  /**
+   * Sends a request with exactly the headers given from a socket bound to {@code localAddress} (an
+   * address on loopback such as {@code 127.0.0.9}), so that a test can be a caller of its own to
+   * the device's per-address limits. Plain HTTP/1.1 with {@code Connection: close}.
+   */
+  public static Response rawFrom(
+      String localAddress, String method, String url, String body, String... headers) {
+    URI uri = URI.create(url);
+    byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+    StringBuilder head =
+        new StringBuilder(method)
+            .append(' ')
+            .append(uri.getRawPath())
+            .append(uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery())
+            .append(" HTTP/1.1\r\nHost: ")
+            .append(uri.getHost())
+            .append(':')
+            .append(uri.getPort())
+            .append("\r\nConnection: close\r\nContent-Length: ")
+            .append(content.length)
+            .append("\r\n");
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      head.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+    }
+    head.append("\r\n");
+    try (Socket socket = new Socket()) {
+      socket.bind(new InetSocketAddress(localAddress, 0));
+      socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), 2_000);
+      socket.setSoTimeout((int) REQUEST_TIMEOUT.toMillis() * 2);
+      socket.getOutputStream().write(head.toString().getBytes(StandardCharsets.UTF_8));
+      socket.getOutputStream().write(content);
+      socket.getOutputStream().flush();
+      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int status = Integer.parseInt(response.substring(9, 12));
+      int split = response.indexOf("\r\n\r\n");
+      Map<String, List<String>> answered = new HashMap<>();
+      for (String line : response.substring(0, split).split("\r\n")) {
+        int colon = line.indexOf(':');
+        if (colon > 0) {
+          answered
+              .computeIfAbsent(line.substring(0, colon).trim(), k -> new ArrayList<>())
+              .add(line.substring(colon + 1).trim());
+        }
+      }
+      String text = response.substring(split + 4);
+      if ("chunked".equalsIgnoreCase(first(answered, "Transfer-Encoding"))) {
+        text = unchunk(text);
+      }
+      return new Response(status, text, answered);
+    } catch (IOException e) {
+      throw new UncheckedIOException(method + " " + url + " from " + localAddress + ": " + e, e);
+    }
+  }
+
+  private static String first(Map<String, List<String>> headers, String name) {
+    return headers.entrySet().stream()
+        .filter(e -> e.getKey().equalsIgnoreCase(name))
+        .map(e -> e.getValue().get(0))
+        .findFirst()
+        .orElse(null);
+  }
+
+  private static String unchunk(String chunked) {
+    StringBuilder out = new StringBuilder();
+    int at = 0;
+    while (at < chunked.length()) {
+      int eol = chunked.indexOf("\r\n", at);
+      int size = Integer.parseInt(chunked.substring(at, eol).trim().split(";")[0], 16);
+      if (size == 0) {
+        break;
+      }
+      out.append(chunked, eol + 2, eol + 2 + size);
+      at = eol + 2 + size + 2;
+    }
+    return out.toString();
   }
 
   /** Adds the credentials the harness holds for this request's device and path, if any. */

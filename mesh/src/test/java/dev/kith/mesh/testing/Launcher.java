@@ -85,6 +85,20 @@ public final class Launcher {
     return new Launcher(wrapped);
   }
 
+  /**
+   * The same command run under {@code umask mask} (such as {@code "022"}), through {@code sh}: what
+   * a user's shell or a service manager may hand a device.
+   */
+  public Launcher withUmask(String mask) {
+    if (!mask.matches("[0-7]{3,4}")) {
+      throw new IllegalArgumentException("not a umask: " + mask);
+    }
+    List<String> wrapped =
+        new ArrayList<>(List.of("sh", "-c", "umask " + mask + " && exec \"$@\"", "sh"));
+    wrapped.addAll(command);
+    return new Launcher(wrapped);
+  }
+
   /** The command prefix; the device's {@code run} command and flags follow it. */
   public List<String> command() {
     return command;
