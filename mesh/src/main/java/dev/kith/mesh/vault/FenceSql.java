@@ -97,9 +97,15 @@ final class FenceSql {
   }
 
   static Optional<Version> promised(Connection db, String owner, String key) throws SQLException {
+    return version(db, "promises", owner, key);
+  }
+
+  /** The version a table ({@code records} or {@code promises}) holds for a key, if any. */
+  static Optional<Version> version(Connection db, String table, String owner, String key)
+      throws SQLException {
     try (PreparedStatement q =
         db.prepareStatement(
-            "SELECT epoch, hlc, device FROM promises WHERE owner = ? AND key = ?")) {
+            "SELECT epoch, hlc, device FROM " + table + " WHERE owner = ? AND key = ?")) {
       q.setString(1, owner);
       q.setString(2, key);
       try (ResultSet rs = q.executeQuery()) {

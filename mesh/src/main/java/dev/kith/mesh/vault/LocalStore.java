@@ -594,16 +594,7 @@ public final class LocalStore implements AutoCloseable {
 
   static Optional<Version> currentVersion(Connection db, String owner, String key)
       throws SQLException {
-    try (PreparedStatement q =
-        db.prepareStatement("SELECT epoch, hlc, device FROM records WHERE owner = ? AND key = ?")) {
-      q.setString(1, owner);
-      q.setString(2, key);
-      try (ResultSet rs = q.executeQuery()) {
-        return rs.next()
-            ? Optional.of(new Version(rs.getLong(1), rs.getLong(2), rs.getString(3)))
-            : Optional.empty();
-      }
-    }
+    return FenceSql.version(db, "records", owner, key);
   }
 
   // ---------------------------------------------------------------------------------------------
