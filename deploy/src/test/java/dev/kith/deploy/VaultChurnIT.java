@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -39,8 +40,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>A write is retried, through another device, until one attempt is acknowledged; only
  * acknowledged writes are checked. {@code -Dkith.churn.writes=N} changes the number of writes.
+ *
+ * <p>A soak: it runs only in the {@code soak} profile ({@code mvn -Psoak}, {@code KITH_SOAK=true
+ * bash .ci/run}).
  */
 @ExtendWith(DeviceLogs.class)
+@Tag("soak")
 @Timeout(1800)
 class VaultChurnIT {
 

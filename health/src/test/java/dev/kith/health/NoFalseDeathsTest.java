@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,8 +27,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * warning that moves nothing, so blips are counted and printed; a death would move services and
  * drop a member from the cluster, so there must be none. {@code -Dkith.falseDeaths.seconds=N}
  * shortens the run for a quick local check.
+ *
+ * <p>A soak: it runs only in the {@code soak} profile ({@code mvn -Psoak}, {@code KITH_SOAK=true
+ * bash .ci/run}).
  */
 @ExtendWith(DeviceLogs.class)
+@Tag("soak")
 @Timeout(900)
 class NoFalseDeathsTest {
 

@@ -1,5 +1,6 @@
 package dev.kith.mesh.auth;
 
+import dev.kith.mesh.spi.ServiceUnavailable;
 import dev.kith.mesh.trust.Pem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -36,6 +37,9 @@ public final class Tokens {
   static final int LEEWAY_SECONDS = 5;
 
   private static final int MAX_TOKEN_CHARS = 4096;
+
+  /** How long a key the vault does not hold stays refused without asking the vault again. */
+  static final long UNKNOWN_KEY_KEPT_MILLIS = 2000;
 
   private final Vertx vertx;
   private final String device;
@@ -180,14 +184,30 @@ public final class Tokens {
                     .mapEmpty());
   }
 
+  /**
+   * The verifier for a key, from memory or from the accounts vault. A key the vault does not hold
+   * is refused ({@link IllegalArgumentException}, 401), and that answer is kept for a moment, so a
+   * flood of bad tokens does not flood the vault. A vault that does not answer says nothing about
+   * the token: that is a {@link ServiceUnavailable} (503, retry), and it is not kept, so the next
+   * request asks again. Right after a restart or a merge, when the accounts vault may not answer
+   * for a moment, a valid token must not be refused with "log in again".
+   */
   private Future<JWTAuth> verifierFor(String keyId) {
+    // A failed lookup still here is a key the vault does not hold, kept for a moment.
     Future<JWTAuth> known = verifiers.get(keyId);
-    if (known != null && !(known.isComplete() && known.failed())) {
+    if (known != null) {
       return known;
     }
     Future<JWTAuth> lookup =
         accounts
             .tokenKey(keyId)
+            .recover(
+                e ->
+                    Future.failedFuture(
+                        e instanceof IllegalArgumentException
+                            ? e
+                            : new ServiceUnavailable(
+                                device + " cannot check the token's key yet: " + e.getMessage())))
             .compose(
                 record -> {
                   if (record == null) {
@@ -197,8 +217,14 @@ public final class Tokens {
                   return Future.succeededFuture(verifier(record.getString("publicKey")));
                 });
     verifiers.put(keyId, lookup);
-    // A failed lookup is kept for a moment, so a flood of bad tokens does not flood the vault.
-    lookup.onFailure(e -> vertx.setTimer(2000, t -> verifiers.remove(keyId, lookup)));
+    lookup.onFailure(
+        e -> {
+          if (e instanceof ServiceUnavailable) {
+            verifiers.remove(keyId, lookup);
+          } else {
+            vertx.setTimer(UNKNOWN_KEY_KEPT_MILLIS, t -> verifiers.remove(keyId, lookup));
+          }
+        });
     return lookup;
   }
 

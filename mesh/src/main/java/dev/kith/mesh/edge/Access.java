@@ -24,9 +24,10 @@ import java.util.Set;
  * </ul>
  *
  * <p>A declaration is kept in the route's metadata and adds a guard handler that answers 401 when
- * credentials are missing or not valid, and 403 when they belong to someone else. The edge walks
- * its router, sub-routers included, before it listens ({@link #requireDeclared}) and refuses to
- * start if any route declares nothing, so a new route cannot be forgotten.
+ * credentials are missing or not valid, 403 when they belong to someone else, and 503 with {@code
+ * Retry-After} when they could not be checked yet (the accounts vault did not answer). The edge
+ * walks its router, sub-routers included, before it listens ({@link #requireDeclared}) and refuses
+ * to start if any route declares nothing, so a new route cannot be forgotten.
  *
  * <p>A request whose credentials came in the browser's session cookie, and whose method changes
  * state, must also come from the same origin ({@code Origin} matching {@code Host}); otherwise
@@ -39,6 +40,7 @@ public final class Access {
 
   static final String PRINCIPAL = "kith.principal";
   static final String AUTH_PROBLEM = "kith.authProblem";
+  static final String AUTH_UNAVAILABLE = "kith.authUnavailable";
   static final String INFRASTRUCTURE = "infrastructure";
 
   private static final java.util.regex.Pattern OWNER_NAME =
@@ -172,6 +174,11 @@ public final class Access {
 
   private static void guard(RoutingContext ctx, Rule rule) {
     Principal p = principal(ctx);
+    if (p == null && ctx.get(AUTH_UNAVAILABLE) != null) {
+      // The credentials could not be checked yet (the accounts vault did not answer): retry.
+      ctx.fail(503, ctx.<Throwable>get(AUTH_UNAVAILABLE));
+      return;
+    }
     if (p == null) {
       String problem = ctx.get(AUTH_PROBLEM);
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"kith\"");

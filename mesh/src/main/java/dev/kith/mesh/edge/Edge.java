@@ -189,6 +189,9 @@ public final class Edge extends VerticleBase {
             checked -> {
               if (checked.succeeded()) {
                 ctx.put(Access.PRINCIPAL, checked.result());
+              } else if (checked.cause() instanceof ServiceUnavailable) {
+                // Not a verdict on the token: a route that needs credentials answers 503.
+                ctx.put(Access.AUTH_UNAVAILABLE, checked.cause());
               } else {
                 ctx.put(
                     Access.AUTH_PROBLEM,

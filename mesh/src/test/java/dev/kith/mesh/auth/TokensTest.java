@@ -1,0 +1,178 @@
+package dev.kith.mesh.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kith.mesh.spi.ServiceUnavailable;
+import dev.kith.mesh.vault.StoredRecord;
+import dev.kith.mesh.vault.Vault;
+import dev.kith.mesh.vault.Version;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Access tokens checked by a device that did not sign them, and so must look the signer's key up in
+ * the accounts vault: right after a restart or a merge that vault may not answer for a moment, and
+ * a valid token must then be "retry" (503), not "log in again" (401), and work as soon as the vault
+ * answers.
+ */
+@ExtendWith(VertxExtension.class)
+class TokensTest {
+
+  @Test
+  @DisplayName(
+      "A token whose key the vault cannot give yet is unavailable, not invalid, and is accepted as"
+          + " soon as the vault answers")
+  void keyLookupWhileTheVaultDoesNotAnswer(Vertx vertx, VertxTestContext testContext)
+      throws Exception {
+    // Start: laptop signs a token and publishes its key; pi checks it through a vault that fails
+    // its first read the way MeshVault does when too few replicas answer.
+    MemoryVault vault = new MemoryVault();
+    Tokens laptop = tokens(vertx, "laptop.alice", vault);
+    Tokens pi = tokens(vertx, "pi.alice", vault);
+    String token = laptop.issue("alice", false, "s1");
+
+    laptop
+        .publish()
+        .compose(
+            published -> {
+              vault.failReads.set(1);
+              return pi.verify(token, false).transform(first -> Future.succeededFuture(first));
+            })
+        .compose(
+            first -> {
+              // Verdict, part 1: not a refusal of the token.
+              testContext.verify(
+                  () -> {
+                    assertThat(first.failed()).as("first check, vault down").isTrue();
+                    assertThat(first.cause()).isInstanceOf(ServiceUnavailable.class);
+                  });
+              // Recovery: the vault answers again; the very next check asks it again.
+              return pi.verify(token, false);
+            })
+        .onComplete(
+            testContext.succeeding(
+                principal ->
+                    testContext.verify(
+                        () -> {
+                          assertThat(principal.owner()).isEqualTo("alice");
+                          assertThat(vault.reads.get()).isEqualTo(2);
+                          testContext.completeNow();
+                        })));
+  }
+
+  @Test
+  @DisplayName("A token whose key the vault does not hold is refused, and the refusal is kept")
+  void unknownKeyIsRefused(Vertx vertx, VertxTestContext testContext) throws Exception {
+    MemoryVault vault = new MemoryVault();
+    Tokens laptop = tokens(vertx, "laptop.alice", vault);
+    Tokens pi = tokens(vertx, "pi.alice", vault);
+    // The key was never published.
+    String token = laptop.issue("alice", false, "s1");
+
+    pi.verify(token, false)
+        .transform(first -> Future.succeededFuture(first))
+        .compose(
+            first -> {
+              testContext.verify(
+                  () ->
+                      assertThat(first.cause())
+                          .isInstanceOf(IllegalArgumentException.class)
+                          .hasMessageContaining("unknown"));
+              return pi.verify(token, false).transform(again -> Future.succeededFuture(again));
+            })
+        .onComplete(
+            testContext.succeeding(
+                again ->
+                    testContext.verify(
+                        () -> {
+                          assertThat(again.cause()).isInstanceOf(IllegalArgumentException.class);
+                          // Kept for a moment: a flood of bad tokens does not flood the vault.
+                          assertThat(vault.reads.get()).isEqualTo(1);
+                          testContext.completeNow();
+                        })));
+  }
+
+  private static Tokens tokens(Vertx vertx, String device, Vault vault) throws Exception {
+    KeyPair key = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    return new Tokens(vertx, device, "m1", key, 300, new Accounts(vault), d -> false);
+  }
+
+  /** Records in memory; {@code failReads} reads fail as a vault without enough replicas does. */
+  private static final class MemoryVault implements Vault {
+    final Map<String, StoredRecord> records = new ConcurrentHashMap<>();
+    final AtomicInteger failReads = new AtomicInteger();
+    final AtomicInteger reads = new AtomicInteger();
+    private final AtomicInteger clock = new AtomicInteger();
+
+    @Override
+    public Future<StoredRecord> getRecord(String owner, String key) {
+      reads.incrementAndGet();
+      if (failReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        return Future.failedFuture(
+            new ServiceUnavailable("too few replicas of " + owner + "'s vault answered"));
+      }
+      return Future.succeededFuture(records.get(owner + "/" + key));
+    }
+
+    @Override
+    public Future<Version> putRecord(String owner, String key, JsonObject value) {
+      Version version = new Version(clock.incrementAndGet(), "test");
+      records.put(owner + "/" + key, new StoredRecord(owner, key, version, value.encode()));
+      return Future.succeededFuture(version);
+    }
+
+    @Override
+    public Future<Version> deleteRecord(String owner, String key) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<String> putObject(String owner, String mediaType, Buffer bytes) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<VaultObject> getObject(String owner, String id, long offset, long length) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<Boolean> hasObject(String owner, String id) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<List<StoredRecord>> scan(
+        String owner, String prefix, String afterKey, int limit) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<Watch> watch(String owner, String prefix, Handler<StoredRecord> handler) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<JsonObject> status(String owner) {
+      return unsupported();
+    }
+
+    private static <T> Future<T> unsupported() {
+      return Future.failedFuture(new UnsupportedOperationException("not in this test"));
+    }
+  }
+}
