@@ -3,6 +3,7 @@ package dev.kith.mesh.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kith.mesh.spi.ServiceUnavailable;
+import dev.kith.mesh.vault.Fence;
 import dev.kith.mesh.vault.StoredRecord;
 import dev.kith.mesh.vault.Vault;
 import dev.kith.mesh.vault.Version;
@@ -168,6 +169,35 @@ class TokensTest {
 
     @Override
     public Future<JsonObject> status(String owner) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<Version> putRecord(String owner, String key, JsonObject value, Fence fence) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<Version> deleteRecord(String owner, String key, Fence fence) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<Void> claim(String owner, Fence fence) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<StoredRecord> update(
+        String owner,
+        String key,
+        java.util.function.Function<StoredRecord, JsonObject> change,
+        Fence fence) {
+      return unsupported();
+    }
+
+    @Override
+    public Future<Page> scanPage(String owner, String prefix, String afterKey, int limit) {
       return unsupported();
     }
 
