@@ -61,6 +61,11 @@ final class MailboxVerticle extends VerticleBase {
   private Fence fence;
   private boolean superseded;
   private final Set<String> renumbering = new java.util.HashSet<>();
+
+  /** Renumbering found while loading waits until every mailbox's next UID is known. */
+  private final Map<String, String> renumberAfterLoad = new java.util.LinkedHashMap<>();
+
+  private boolean loaded;
   private Vault vault;
   private Vault.Watch watch;
   private MessageConsumer<JsonObject> consumer;
@@ -124,6 +129,12 @@ final class MailboxVerticle extends VerticleBase {
         .compose(v -> load(BOX_PREFIX, null, this::loadBox))
         .compose(v -> load(MESSAGE_PREFIX, null, this::loadMessage))
         .compose(v -> createStandardBoxes())
+        .onSuccess(
+            v -> {
+              loaded = true;
+              renumberAfterLoad.forEach(this::renumber);
+              renumberAfterLoad.clear();
+            })
         .compose(
             v -> {
               consumer = vertx.eventBus().consumer(MailService.address(owner), this::handle);
@@ -261,7 +272,14 @@ final class MailboxVerticle extends VerticleBase {
    */
   private void renumber(String id, String why) {
     Indexed m = messages.get(id);
-    if (m == null || fence == null || superseded || !renumbering.add(id)) {
+    if (m == null || fence == null || superseded) {
+      return;
+    }
+    if (!loaded) {
+      renumberAfterLoad.putIfAbsent(id, why);
+      return;
+    }
+    if (!renumbering.add(id)) {
       return;
     }
     Box box = boxes.get(m.box());
