@@ -85,6 +85,62 @@ class MailMeshTest {
   }
 
   @Test
+  void aRecordLeftBelowTheUidsInUseGetsTheNextUid() {
+    awaitMail();
+    DeviceProcess d = mesh.device(0);
+    String a = newId();
+    String b = newId();
+    assertThat(send(smtpPort(d), "x@elsewhere.test", "alice@" + DOMAIN, "a", "a", a))
+        .isEqualTo(250);
+    assertThat(send(smtpPort(d), "x@elsewhere.test", "alice@" + DOMAIN, "b", "b", b))
+        .isEqualTo(250);
+    JsonObject second =
+        Eventually.eventually(
+            Duration.ofSeconds(20),
+            () -> {
+              JsonObject m = find(messages(d, "alice", "INBOX"), b);
+              assertThat(m).isNotNull();
+              return m;
+            });
+
+    // A record that an instance of an earlier epoch wrote (here: unfenced, epoch 0) after this
+    // instance loaded, holding a UID already given: as a hung instance's refused write that
+    // reached one replica would be.
+    String orphanId = UUID.randomUUID().toString().replace("-", "");
+    String orphanMessageId = newId();
+    JsonObject orphan =
+        second
+            .copy()
+            .put("id", orphanId)
+            .put("messageId", orphanMessageId)
+            .put("subject", "orphan");
+    Http.Response put =
+        Http.raw(
+            "PUT",
+            d.httpUrl() + "/api/vault/alice/records/mail%2Fmsg%2F" + orphanId,
+            orphan.encode(),
+            "Authorization",
+            "Bearer " + MailTesting.token(d, "alice"),
+            "Content-Type",
+            "application/json");
+    assertThat(put.status()).as("%s", put).isEqualTo(200);
+
+    // It is kept, under the next UID of the INBOX, and no UID is held twice.
+    Eventually.eventually(
+        Duration.ofSeconds(20),
+        () -> {
+          JsonArray inbox = messages(d, "alice", "INBOX");
+          JsonObject found = find(inbox, orphanMessageId);
+          assertThat(found).as("the orphan in the INBOX").isNotNull();
+          assertThat(found.getLong("uid")).isGreaterThan(second.getLong("uid"));
+          List<Long> uids = new ArrayList<>();
+          inbox.forEach(m -> uids.add(((JsonObject) m).getLong("uid")));
+          assertThat(uids).doesNotHaveDuplicates();
+          assertThat(find(inbox, b).getLong("uid")).isEqualTo(second.getLong("uid"));
+        });
+  }
+
+  @Test
   void aMessageSentThroughAnyDeviceIsReadableThroughEveryOtherWithinTwoSeconds() {
     awaitMail();
     List<Long> listedMillis = new ArrayList<>();
