@@ -213,7 +213,8 @@ public final class PlacementAgent {
 
   /**
    * Forgets instances that stopped by themselves: one that learns from the vault that a newer epoch
-   * has replaced it (it woke from a hang, or healed from a partition) undeploys itself.
+   * has replaced it (it woke from a hang, or healed from a partition) undeploys itself. A claim
+   * needs a majority of the replicas, so starting it again cannot take the data back.
    */
   private void forgetStopped() {
     Set<String> alive = vertx.deploymentIDs();
@@ -226,8 +227,9 @@ public final class PlacementAgent {
             e.getValue().epoch());
         e.getValue().forwarders().forEach(MessageConsumer::unregister);
         deployed.remove(e.getKey());
-        // Only the vault's refusal makes an instance stop itself: never start that epoch again.
-        superseded.merge(e.getKey(), e.getValue().epoch(), Math::max);
+        // It is started again if the map still names this device: its claim then meets the fence
+        // that stopped it, which marks the epoch superseded and, if the map lags behind the
+        // vault's fence, raises the floor the controller places above.
         publishSnapshot();
       }
     }

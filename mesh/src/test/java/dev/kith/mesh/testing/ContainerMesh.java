@@ -53,6 +53,7 @@ public final class ContainerMesh implements AutoCloseable {
 
   private final String mesh;
   private final Network network;
+  private final boolean ownsNetwork;
   private final List<String> hosts;
   private final List<String> names;
   private final List<GenericContainer<?>> containers = new ArrayList<>();
@@ -68,11 +69,12 @@ public final class ContainerMesh implements AutoCloseable {
     this.hosts = new ArrayList<>();
     this.names = new ArrayList<>();
     for (int i = 1; i <= options.count; i++) {
-      hosts.add("d" + i);
-      names.add("d" + i + "." + options.owner);
+      hosts.add(options.hostPrefix + i);
+      names.add(options.hostPrefix + i + "." + options.owner);
     }
     requireLocalImage(options.image);
-    this.network = Network.newNetwork();
+    this.ownsNetwork = options.network == null;
+    this.network = ownsNetwork ? Network.newNetwork() : options.network;
     String join =
         hosts.stream().map(host -> host + ":" + CLUSTER_PORT).collect(Collectors.joining(","));
     try {
@@ -211,6 +213,16 @@ public final class ContainerMesh implements AutoCloseable {
     String url = "http://" + container.getHost() + ":" + port;
     Credentials.register(url, homes.get(index));
     return url;
+  }
+
+  /** The device's home on the host: its trust files and operator token. */
+  public Path home(int index) {
+    return homes.get(index);
+  }
+
+  /** The port {@code containerPort} of the device at {@code index} as mapped on the host. */
+  public int mappedPort(int index, int containerPort) {
+    return containers.get(index).getMappedPort(containerPort);
   }
 
   /** The indexes other than {@code index}. */
@@ -354,7 +366,7 @@ public final class ContainerMesh implements AutoCloseable {
         // The log is best effort; the test's verdict does not depend on it.
       }
     }
-    if (network != null) {
+    if (network != null && ownsNetwork) {
       network.close();
     }
   }
@@ -422,6 +434,8 @@ public final class ContainerMesh implements AutoCloseable {
     private Duration startTimeout = Duration.ofSeconds(120);
     private final Map<String, String> env = new LinkedHashMap<>();
     private Consumer<GenericContainer<?>> customizer = container -> {};
+    private String hostPrefix = "d";
+    private Network network;
 
     private Options() {
       // Several JVMs share two cores: a small heap and a quick JIT start them faster.
@@ -431,6 +445,21 @@ public final class ContainerMesh implements AutoCloseable {
     /** Devices {@code d1.alice ... dN.alice}. */
     public Options devices(int value) {
       this.count = value;
+      return this;
+    }
+
+    /**
+     * Host names {@code PREFIX1 ... PREFIXn} instead of {@code d1 ... dn}: a second mesh on the
+     * same network needs names of its own.
+     */
+    public Options hostPrefix(String value) {
+      this.hostPrefix = value;
+      return this;
+    }
+
+    /** Joins an existing network (another mesh's), which this mesh then leaves open on close. */
+    public Options network(Network value) {
+      this.network = value;
       return this;
     }
 
