@@ -505,10 +505,13 @@ public final class OutboundVerticle extends VerticleBase {
       fenced = true;
       QUEUE_SIZE.set(0);
       log.warn(
-          "{}: this outbound mail sender (epoch {}) is stale: {}; it sends nothing more",
+          "{}: this outbound mail sender (epoch {}) is stale: {}; it sends nothing more and stops",
           device,
           epoch,
           why);
+      // Its device's agent starts it again only while the map still names this device; that
+      // claim then meets the fence, and the controller places the sender above it.
+      vertx.undeploy(deploymentID());
     }
   }
 

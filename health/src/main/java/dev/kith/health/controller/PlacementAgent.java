@@ -75,6 +75,11 @@ public final class PlacementAgent {
   /** Epochs whose instance the vault refused: never started again, only a newer placement is. */
   private final Map<InstanceKey, Long> superseded = new HashMap<>();
 
+  /** The epochs the vault refused those instances below; announced until placed above them. */
+  private final Map<InstanceKey, Long> learnedFloors = new HashMap<>();
+
+  private long floorsAnnouncedNanos = System.nanoTime() - 3_000_000_000L;
+
   private final AtomicBoolean syncQueued = new AtomicBoolean();
   private volatile Map<InstanceKey, Long> runningSnapshot = Map.of();
   private boolean syncing;
@@ -239,6 +244,14 @@ public final class PlacementAgent {
     InstanceKey key = record.key();
     Long refused = superseded.get(key);
     if (refused != null && refused >= record.epoch()) {
+      Long floor = learnedFloors.get(key);
+      long now = System.nanoTime();
+      if (floor != null && floor > record.epoch() && now - floorsAnnouncedNanos > 2_000_000_000L) {
+        // Still named here at a refused epoch: a controller that took over since the first
+        // announcement has to learn the floor too.
+        floorsAnnouncedNanos = now;
+        store.raiseFloor(key, floor);
+      }
       return;
     }
     Local local = deployed.get(key);
@@ -295,15 +308,8 @@ public final class PlacementAgent {
                     record.epoch(),
                     fenced.getMessage());
                 if (fenced.highest() > record.epoch()) {
-                  store
-                      .raiseFloor(key, fenced.highest())
-                      .onFailure(
-                          e ->
-                              log.warn(
-                                  "{} could not record the epoch floor of {}: {}",
-                                  device,
-                                  key,
-                                  e.toString()));
+                  learnedFloors.merge(key, fenced.highest(), Math::max);
+                  store.raiseFloor(key, fenced.highest());
                 }
                 return;
               }

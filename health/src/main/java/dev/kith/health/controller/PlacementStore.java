@@ -99,12 +99,16 @@ public final class PlacementStore {
 
   /** Starts mirroring the placement map. Registering the listener blocks: call it on a worker. */
   public void startMirror() {
+    listenForFloors();
     entryListener = placements.addEntryListener(new MirrorListener(), true);
     drainListener = drains.addEntryListener(new DrainListener(), false);
     drainedMirror.set(new HashSet<>(drains.keySet()));
   }
 
   public void stopMirror() {
+    if (floorConsumer != null) {
+      floorConsumer.unregister();
+    }
     if (entryListener != null) {
       try {
         placements.removeEntryListener(entryListener);
@@ -404,45 +408,54 @@ public final class PlacementStore {
         lastFailoverOrders);
   }
 
-  private static final String FLOOR_PREFIX = "floor:";
+  /** Where agents announce epoch floors ({@link #raiseFloor}); every device keeps them. */
+  static final String FLOORS_ADDRESS = "kith.placement.floor";
+
+  private final Map<InstanceKey, Long> floors = new java.util.concurrent.ConcurrentHashMap<>();
+  private io.vertx.core.eventbus.MessageConsumer<JsonObject> floorConsumer;
 
   /**
-   * Records that the vault refused an instance of {@code key} below {@code epoch}: the placement
-   * epochs of a mesh start again after it restarts as a whole, while the vault's fences remember
-   * the epochs before. The controller places the instance again above the floor.
+   * Announces that the vault refused an instance of {@code key} below {@code epoch}: the placement
+   * epochs of a mesh start again after it restarts as a whole, and a merged map can name an older
+   * decision than the one the vault fenced, while the vault's fences remember the higher epoch. The
+   * controller places the instance again above the floor. Announced on the event bus, not written
+   * to a map: a placement round must never wait on a cluster call. An agent announces it again
+   * while the map still names it at a refused epoch, so a new controller learns it too.
    */
-  public Future<Void> raiseFloor(InstanceKey key, long epoch) {
-    String name = FLOOR_PREFIX + PlacementRecord.mapKey(key);
-    return vertx.executeBlocking(
-        () -> {
-          while (true) {
-            Long current = controller.putIfAbsent(name, epoch);
-            if (current == null || current >= epoch || controller.replace(name, current, epoch)) {
-              return null;
-            }
-          }
-        },
-        false);
+  public void raiseFloor(InstanceKey key, long epoch) {
+    floors.merge(key, epoch, Math::max);
+    vertx
+        .eventBus()
+        .publish(
+            FLOORS_ADDRESS,
+            new JsonObject()
+                .put("service", key.service())
+                .put("owner", key.owner())
+                .put("epoch", epoch));
   }
 
-  /** The epochs below which the vault refuses each instance ({@link #raiseFloor}). */
+  /** The epochs below which the vault refuses each instance, as announced ({@link #raiseFloor}). */
   public Future<Map<InstanceKey, Long>> floors() {
-    return vertx.executeBlocking(
-        () -> {
-          Map<InstanceKey, Long> out = new HashMap<>();
-          controller.forEach(
-              (name, epoch) -> {
-                if (name.startsWith(FLOOR_PREFIX)) {
-                  InstanceKey key =
-                      PlacementRecord.parseMapKey(name.substring(FLOOR_PREFIX.length()));
-                  if (key != null) {
-                    out.put(key, epoch);
+    return Future.succeededFuture(Map.copyOf(floors));
+  }
+
+  private Future<Void> listenForFloors() {
+    floorConsumer =
+        vertx
+            .eventBus()
+            .consumer(
+                FLOORS_ADDRESS,
+                msg -> {
+                  JsonObject b = msg.body();
+                  Long epoch = b.getLong("epoch");
+                  if (b.getString("service") != null && epoch != null) {
+                    floors.merge(
+                        new InstanceKey(b.getString("service"), b.getString("owner")),
+                        epoch,
+                        Math::max);
                   }
-                }
-              });
-          return out;
-        },
-        false);
+                });
+    return floorConsumer.completion();
   }
 
   /** Takes the next controller epoch: a controller that takes over outranks every earlier one. */
