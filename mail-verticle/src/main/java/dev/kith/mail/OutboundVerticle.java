@@ -74,13 +74,6 @@ public final class OutboundVerticle extends VerticleBase {
   static final int PARALLEL = 4;
   static final long MAX_RETRY_MILLIS = 3_600_000;
 
-  /**
-   * How long a claim may be worked on, while its device still answers, before a successor treats it
-   * as abandoned: longer than any SMTP transaction this client allows.
-   */
-  static final long LEASE_MILLIS =
-      OutboundSmtp.COMMAND_TIMEOUT_MILLIS * 12 + OutboundSmtp.COMMIT_TIMEOUT_MILLIS;
-
   static final long PING_TIMEOUT_MILLIS = 2_000;
   static final long QUIET_MILLIS = 30_000;
   static final long MAX_WORK_RETRY_MILLIS = 60_000;

@@ -7,9 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kith.mesh.testing.DeviceLogs;
 import dev.kith.mesh.testing.DeviceProcess;
 import dev.kith.mesh.testing.Eventually;
-import dev.kith.mesh.testing.Http;
 import dev.kith.mesh.testing.LocalMesh;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,7 +41,7 @@ class MailCrashTest {
   void everyAcknowledgedMessageIsInTheInboxExactlyOnceAfterAKill9() throws Exception {
     try (LocalMesh mesh = LocalMesh.options().devices(3).each(MailTesting::withMail).start()) {
       MailTesting.token(mesh.device(0), "alice");
-      String host = mailDevice(mesh);
+      String host = MailTesting.mailDevice(mesh.device(0));
       DeviceProcess victim = mesh.device(host);
       List<DeviceProcess> senders = mesh.others(victim);
       System.out.printf(
@@ -117,36 +115,10 @@ class MailCrashTest {
     }
   }
 
-  private static String mailDevice(LocalMesh mesh) {
-    return Eventually.eventually(
-        Duration.ofSeconds(60),
-        () -> {
-          for (Object o : Http.getJsonArray(mesh.device(0).httpUrl() + "/api/mesh/services")) {
-            JsonObject s = (JsonObject) o;
-            if ("mail".equals(s.getString("service"))
-                && "alice".equals(s.getString("owner"))
-                && "running".equals(s.getString("state"))) {
-              return s.getString("device");
-            }
-          }
-          throw new AssertionError("alice's mail is not running yet");
-        });
-  }
-
   /** Alice's INBOX as {Message-ID: copies}, read page by page. */
   private static Map<String, Integer> inbox(DeviceProcess reader) {
     Map<String, Integer> copies = new HashMap<>();
-    String cursor = null;
-    do {
-      JsonObject page =
-          MailTesting.getJson(
-              reader,
-              "alice",
-              "/mailboxes/INBOX/messages?limit=200" + (cursor == null ? "" : "&cursor=" + cursor));
-      page.getJsonArray("messages")
-          .forEach(m -> copies.merge(((JsonObject) m).getString("messageId"), 1, Integer::sum));
-      cursor = page.getString("next");
-    } while (cursor != null);
+    MailTesting.inbox(reader).forEach(m -> copies.merge(m.getString("messageId"), 1, Integer::sum));
     assertThat(copies.size()).as("distinct messages in the INBOX").isEqualTo(MESSAGES);
     return copies;
   }

@@ -63,7 +63,7 @@ class MailHangTest {
   private static void hungMailDevice(int hangSeconds) throws Exception {
     try (LocalMesh mesh = LocalMesh.options().devices(5).each(MailTesting::withMail).start()) {
       MailTesting.token(mesh.device(0), "alice");
-      hangUnderLoad(mesh, mesh.device(mailDevice(mesh, mesh.device(0))), hangSeconds);
+      hangUnderLoad(mesh, mesh.device(MailTesting.mailDevice(mesh.device(0))), hangSeconds);
     }
   }
 
@@ -81,7 +81,7 @@ class MailHangTest {
       others.forEach(d -> admin(controller, "/api/mesh/devices/" + d.name() + "/drain"));
       Eventually.eventually(
           Duration.ofSeconds(60),
-          () -> assertThat(mailDevice(mesh, controller)).isEqualTo(controller.name()));
+          () -> assertThat(MailTesting.mailDevice(controller)).isEqualTo(controller.name()));
       others.forEach(d -> admin(controller, "/api/mesh/devices/" + d.name() + "/undrain"));
       System.out.printf("[mail-hang] %s is the placement controller%n", controller.name());
       hangUnderLoad(mesh, controller, 8);
@@ -141,7 +141,7 @@ class MailHangTest {
           Eventually.eventually(
               Duration.ofSeconds(60),
               () -> {
-                String now = mailDevice(mesh, readers.get(0));
+                String now = MailTesting.mailDevice(readers.get(0));
                 assertThat(now).isNotEqualTo(victim.name());
                 return now;
               });
@@ -172,7 +172,7 @@ class MailHangTest {
             () -> {
               Map<String, Integer> copies = new HashMap<>();
               Map<Long, String> byUid = new TreeMap<>();
-              for (JsonObject m : inbox(reader)) {
+              for (JsonObject m : MailTesting.inbox(reader)) {
                 copies.merge(m.getString("messageId"), 1, Integer::sum);
                 String other = byUid.put(m.getLong("uid"), m.getString("messageId"));
                 assertThat(other).as("UID %s held twice", m.getLong("uid")).isNull();
@@ -226,22 +226,6 @@ class MailHangTest {
     }
   }
 
-  private static String mailDevice(LocalMesh mesh, DeviceProcess asked) {
-    return Eventually.eventually(
-        Duration.ofSeconds(60),
-        () -> {
-          for (Object o : Http.getJsonArray(asked.httpUrl() + "/api/mesh/services")) {
-            JsonObject s = (JsonObject) o;
-            if ("mail".equals(s.getString("service"))
-                && "alice".equals(s.getString("owner"))
-                && "running".equals(s.getString("state"))) {
-              return s.getString("device");
-            }
-          }
-          throw new AssertionError("alice's mail is not running yet");
-        });
-  }
-
   /** The devices whose own agent says it runs alice's mail. */
   private static Set<String> instancesOfAlicesMail(LocalMesh mesh) {
     Set<String> running = new java.util.TreeSet<>();
@@ -255,21 +239,5 @@ class MailHangTest {
       }
     }
     return running;
-  }
-
-  /** Alice's INBOX, every page. */
-  private static List<JsonObject> inbox(DeviceProcess reader) {
-    List<JsonObject> out = new ArrayList<>();
-    String cursor = null;
-    do {
-      JsonObject page =
-          MailTesting.getJson(
-              reader,
-              "alice",
-              "/mailboxes/INBOX/messages?limit=200" + (cursor == null ? "" : "&cursor=" + cursor));
-      page.getJsonArray("messages").forEach(m -> out.add((JsonObject) m));
-      cursor = page.getString("next");
-    } while (cursor != null);
-    return out;
   }
 }

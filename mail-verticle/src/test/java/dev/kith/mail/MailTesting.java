@@ -115,4 +115,37 @@ final class MailTesting {
       return -1;
     }
   }
+
+  /** The device running alice's mail, as {@code asked} lists the services; waits up to 60 s. */
+  static String mailDevice(DeviceProcess asked) {
+    return dev.kith.mesh.testing.Eventually.eventually(
+        java.time.Duration.ofSeconds(60),
+        () -> {
+          for (Object o : Http.getJsonArray(asked.httpUrl() + "/api/mesh/services")) {
+            JsonObject s = (JsonObject) o;
+            if ("mail".equals(s.getString("service"))
+                && "alice".equals(s.getString("owner"))
+                && "running".equals(s.getString("state"))) {
+              return s.getString("device");
+            }
+          }
+          throw new AssertionError("alice's mail is not running yet");
+        });
+  }
+
+  /** Alice's INBOX through {@code reader}, every page, newest first. */
+  static List<JsonObject> inbox(DeviceProcess reader) {
+    List<JsonObject> out = new java.util.ArrayList<>();
+    String cursor = null;
+    do {
+      JsonObject page =
+          getJson(
+              reader,
+              "alice",
+              "/mailboxes/INBOX/messages?limit=200" + (cursor == null ? "" : "&cursor=" + cursor));
+      page.getJsonArray("messages").forEach(m -> out.add((JsonObject) m));
+      cursor = page.getString("next");
+    } while (cursor != null);
+    return out;
+  }
 }

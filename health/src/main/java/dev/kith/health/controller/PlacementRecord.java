@@ -45,14 +45,6 @@ public record PlacementRecord(
     return key.owner() == null ? key.service() : key.service() + "/" + key.owner();
   }
 
-  /** The instance a {@link #mapKey} names. */
-  public static InstanceKey parseMapKey(String mapKey) {
-    int slash = mapKey.indexOf('/');
-    return slash < 0
-        ? new InstanceKey(mapKey, null)
-        : new InstanceKey(mapKey.substring(0, slash), mapKey.substring(slash + 1));
-  }
-
   public PlacementRecord running() {
     return new PlacementRecord(
         service,
