@@ -57,8 +57,12 @@ class VaultPartitionIT {
         ContainerMesh.options().devices(5).env("KITH_VAULT_ANTI_ENTROPY_MILLIS", "3000").start()) {
       eventually(Duration.ofSeconds(90), () -> VaultChurnIT.assertAllAlive(mesh));
       Map<String, List<Write>> writes = new TreeMap<>();
-      eventually(
-          Duration.ofSeconds(30), () -> write(mesh.httpUrl(0), "before", new JsonObject(), writes));
+      // Every device checks the test's token once before the split: the token was signed by
+      // d1's key, and a device on the small side that never saw that key cannot learn it there.
+      for (int i = 0; i < mesh.size(); i++) {
+        String url = mesh.httpUrl(i);
+        eventually(Duration.ofSeconds(30), () -> write(url, "before", new JsonObject(), writes));
+      }
       List<String> replicas = VaultChurnIT.replicas(mesh.httpUrl(0));
       int lonely = mesh.indexOf(replicas.get(0));
       int companion =
