@@ -247,7 +247,9 @@ public final class PlacementController {
     if (gapMillis < PAUSE_MILLIS) {
       return;
     }
-    long holdMillis = Math.max(PAUSE_MILLIS, config.noHeartbeatTimeoutSeconds() * 1000L + 2000);
+    // The others drop a silent member once their gossip calls it dead; a little later this
+    // member hears that it was dropped, or that another leads.
+    long holdMillis = Math.max(PAUSE_MILLIS, config.health().deadAfterMillis() + 4000L);
     holdUntilNanos = now + holdMillis * 1_000_000L;
     log.warn(
         "{} did not run for {} ms (a pause of this process or machine); it decides no placement"

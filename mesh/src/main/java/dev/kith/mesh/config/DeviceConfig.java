@@ -204,7 +204,9 @@ public record DeviceConfig(
     FAILOVER("failover", null, "failover order: DEVICE,DEVICE... (or per owner in the file)"),
     HEARTBEAT_SECONDS("heartbeat-seconds", "1", "cluster heartbeat period"),
     NO_HEARTBEAT_TIMEOUT_SECONDS(
-        "no-heartbeat-timeout-seconds", "5", "silence before the cluster drops a device"),
+        "no-heartbeat-timeout-seconds",
+        "15",
+        "silence before the cluster drops a device that gossip did not"),
     WAIT_BEFORE_JOIN_SECONDS("wait-before-join-seconds", "0", "wait for peers before joining"),
     MAX_BODY_BYTES("max-body-bytes", "1048576", "largest HTTP request body"),
     STORAGE_QUOTA_BYTES("storage-quota-bytes", "0", "storage offered to the mesh (0 = free disk)"),

@@ -93,7 +93,7 @@ class DeviceConfigTest {
       assertThat(config.publicHost()).isNull();
       assertThat(config.failover()).isEmpty();
       assertThat(config.heartbeatSeconds()).isEqualTo(1);
-      assertThat(config.noHeartbeatTimeoutSeconds()).isEqualTo(5);
+      assertThat(config.noHeartbeatTimeoutSeconds()).isEqualTo(15);
       assertThat(config.waitBeforeJoinSeconds()).isZero();
       assertThat(config.maxBodyBytes()).isEqualTo(1 << 20);
       assertThat(config.storageQuotaBytes()).isZero();
@@ -164,7 +164,7 @@ class DeviceConfigTest {
       assertThat(config.clusterPort()).as("env over file").isEqualTo(4444);
       assertThat(config.busPort()).as("env over file").isEqualTo(5555);
       assertThat(config.mesh()).as("flag over env").isEqualTo("from-flag");
-      assertThat(config.noHeartbeatTimeoutSeconds()).as("default").isEqualTo(5);
+      assertThat(config.noHeartbeatTimeoutSeconds()).as("default").isEqualTo(15);
     }
 
     @Test
