@@ -48,6 +48,10 @@ public final class HazelcastSetup {
     config.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
     config.setProperty("hazelcast.graceful.shutdown.max.wait", "3");
     config.setProperty("hazelcast.jmx", "false");
+    // Hazelcast's own metrics feed only its management tools, which a mesh does not run; their
+    // collection walks every partition and, while the partition table is repaired after a member
+    // left, waits and warns for each replica without an owner (hundreds of lines a minute).
+    config.getMetricsConfig().setEnabled(false);
 
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(device.clusterPort());
