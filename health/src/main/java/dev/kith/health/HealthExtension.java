@@ -22,7 +22,8 @@ import dev.kith.health.power.PowerSources;
 import dev.kith.health.power.PowerStatus;
 import dev.kith.health.power.SwitchablePower;
 import dev.kith.health.sampling.LoadSampler;
-import dev.kith.mesh.config.ConfigException;
+import dev.kith.mesh.registry.RegistryReader;
+import dev.kith.mesh.spi.config.ConfigException;
 import dev.kith.mesh.spi.MeshContext;
 import dev.kith.mesh.spi.MeshExtension;
 import dev.kith.mesh.spi.ServiceContext;
@@ -88,12 +89,12 @@ public final class HealthExtension implements MeshExtension {
     String device = context.device();
     PowerSource configured;
     try {
-      configured = PowerSources.fromConfig(context.config().health().power());
+      configured = PowerSources.fromConfig(context.config().section(HealthConfig.class).power());
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(new ConfigException(e.getMessage()));
     }
     log.info("{} reads its power from {}", device, describe(configured));
-    view = new MeshView(device, context.config().health(), context.metrics());
+    view = new MeshView(device, context.config().section(HealthConfig.class), context.metrics());
     new DeviceMetrics(context.metrics(), view);
     HazelcastInstance hazelcast = context.hazelcast();
     gossip =
@@ -101,7 +102,7 @@ public final class HealthExtension implements MeshExtension {
             device,
             context.config().owner(),
             nextIncarnation(),
-            context.config().health(),
+            context.config().section(HealthConfig.class),
             new HazelcastMembership(hazelcast),
             new SwitchablePower(configured),
             new LoadSampler(context.config().home()),

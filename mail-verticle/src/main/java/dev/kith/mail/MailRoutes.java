@@ -1,9 +1,9 @@
 package dev.kith.mail;
 
-import dev.kith.mesh.auth.Principal;
-import dev.kith.mesh.edge.Access;
+import dev.kith.mesh.spi.web.Principal;
+import dev.kith.mesh.spi.web.Access;
 import dev.kith.mesh.edge.Edge;
-import dev.kith.mesh.edge.UserContent;
+import dev.kith.mesh.spi.web.UserContent;
 import dev.kith.mesh.spi.ServiceContext;
 import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Future;

@@ -1,6 +1,6 @@
 package dev.kith.mail;
 
-import dev.kith.mesh.edge.Access;
+import dev.kith.mesh.spi.web.Access;
 import dev.kith.mesh.edge.Edge;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;

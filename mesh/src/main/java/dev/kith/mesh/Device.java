@@ -3,23 +3,30 @@ package dev.kith.mesh;
 import ch.qos.logback.classic.LoggerContext;
 import com.hazelcast.core.HazelcastInstance;
 import dev.kith.mesh.auth.Accounts;
+import dev.kith.mesh.auth.AuthRoutes;
 import dev.kith.mesh.auth.AuthService;
 import dev.kith.mesh.auth.LoginLimiter;
+import dev.kith.mesh.auth.MeshOwners;
 import dev.kith.mesh.auth.Passwords;
 import dev.kith.mesh.auth.Tokens;
 import dev.kith.mesh.cluster.HazelcastSetup;
-import dev.kith.mesh.config.ConfigException;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.config.HomeModes;
 import dev.kith.mesh.edge.Edge;
 import dev.kith.mesh.metrics.MeshMetrics;
 import dev.kith.mesh.registry.DeviceInfo;
 import dev.kith.mesh.registry.DeviceRegistry;
+import dev.kith.mesh.registry.DeviceRoutes;
+import dev.kith.mesh.registry.RegistryReader;
+import dev.kith.mesh.spi.InstanceContext;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.MeshContext;
 import dev.kith.mesh.spi.MeshExtension;
+import dev.kith.mesh.spi.Owners;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
+import dev.kith.mesh.spi.config.ConfigException;
+import dev.kith.mesh.spi.web.RouteModule;
 import dev.kith.mesh.trust.BusGuard;
 import dev.kith.mesh.trust.Certificates;
 import dev.kith.mesh.trust.Enrollment;
@@ -29,9 +36,9 @@ import dev.kith.mesh.trust.RevocationTrust;
 import dev.kith.mesh.trust.Revocations;
 import dev.kith.mesh.trust.TrustService;
 import dev.kith.mesh.vault.MeshVault;
+import dev.kith.mesh.vault.VaultRoutes;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -73,6 +80,7 @@ public final class Device {
   private static final Pattern SERVICE_NAME = Pattern.compile("[a-z][a-z0-9]{0,30}");
   private static final long REGISTRY_REFRESH_MILLIS = 1000;
   private static final long GUARD_PERIOD_MILLIS = 1000;
+  private static final long PING_TIMEOUT_MILLIS = 2000;
 
   private final DeviceConfig config;
   private final Vertx vertx;
@@ -84,6 +92,8 @@ public final class Device {
   private final java.security.KeyPair tokenKey;
   private final String operatorToken;
   private volatile AuthService auth;
+  private volatile Owners owners;
+  private final Promise<Void> vaultOpen = Promise.promise();
   private volatile Revocations revocations;
   private volatile TrustService trustService;
   private volatile BusGuard busGuard;
@@ -242,8 +252,24 @@ public final class Device {
             false);
     long waitForSilentHolder = (config.noHeartbeatTimeoutSeconds() + 3) * 1000L;
     List<KithService> services = loadServices();
-    ServiceContext context = new ServiceContext(vertx, config, metrics, this::route).register();
-    MeshContext meshContext = new MeshContext(vertx, config, hz, registry, services, metrics);
+    ServiceContext context =
+        ServiceContext.builder(vertx, config.name())
+            .sections(config::section)
+            .metrics(metrics)
+            .router(this::route)
+            .vault(
+                () -> {
+                  if (vault == null) {
+                    throw new IllegalStateException("no vault runs on " + config.name() + " yet");
+                  }
+                  return vault;
+                })
+            .owners(() -> owners)
+            .ping(this::startedAt)
+            .build();
+    MeshContext meshContext =
+        new MeshContext(
+            vertx, config, hz, registry, services, metrics, context, vaultOpen.future());
     revocations = new Revocations(vertx, hz, trust.folder(), config.name());
     revocations.onRevoked(r -> deviceRemoved(hz, r));
     busGuard = new BusGuard(vertx, config.name());
@@ -266,37 +292,18 @@ public final class Device {
                     .consumer(
                         DeviceRegistry.pingAddress(config.name()), msg -> msg.reply(self.toJson()))
                     .completion())
-        .compose(
-            registered ->
-                vertx
-                    .eventBus()
-                    .<String>localConsumer(
-                        ServiceContext.DEVICE_LOST_ADDRESS, msg -> context.deviceLost(msg.body()))
-                    .completion())
+        .compose(registered -> context.start())
         .compose(registered -> trustService.start())
         .compose(registered -> startExtensions(meshContext))
         .compose(extended -> startVault(hz, metrics))
-        .compose(vaultOpen -> startAuth(hz))
-        .map(
-            authUp ->
-                new Edge(
-                    config.httpPort(),
-                    config.maxBodyBytes(),
-                    registry,
-                    services,
-                    extensions,
-                    context,
-                    metrics,
-                    () -> ready,
-                    () -> vault,
-                    auth,
-                    trustService::mount,
-                    edgeOptions()))
+        .compose(vaultUp -> startAuth(hz))
+        .onSuccess(authUp -> vaultOpen.tryComplete())
+        .map(authUp -> edge(services, context, metrics))
         .compose(edge -> vertx.deployVerticle(edge).map(edge))
         .compose(
             edge -> {
               httpPort = edge.actualPort();
-              return deployEveryDeviceServices(services);
+              return deployEveryDeviceServices(services, context);
             })
         .compose(deployed -> registry.update(self.withServices(running)))
         .onSuccess(
@@ -314,6 +321,68 @@ public final class Device {
               log.info(
                   "device {} is ready: {} on port {}", config.name(), self.httpUrl(), httpPort);
             });
+  }
+
+  /** The edge, with the route modules of the device and of its extensions, in order. */
+  private Edge edge(
+      List<KithService> services, ServiceContext context, PrometheusMeterRegistry metrics) {
+    RegistryReader devices = new RegistryReader(vertx, registry);
+    List<RouteModule> modules = new ArrayList<>();
+    modules.add(new AuthRoutes(auth, config.name()));
+    modules.add(trustService);
+    modules.add(new DeviceRoutes(devices, this::describeDevice, () -> placedInstances()));
+    extensions.forEach(extension -> modules.add(extension::routes));
+    return new Edge(
+        config.httpPort(),
+        config.maxBodyBytes(),
+        List.of(new VaultRoutes(vault, config.vault().maxObjectBytes())),
+        modules,
+        services,
+        context,
+        metrics,
+        () -> ready,
+        auth::authenticate,
+        edgeOptions());
+  }
+
+  /** A device's registry entry with what every extension adds. */
+  private JsonObject describeDevice(JsonObject entry) {
+    JsonObject described = entry;
+    for (MeshExtension extension : extensions) {
+      described = extension.describeDevice(described);
+    }
+    return described;
+  }
+
+  /** The instances the first extension that places services placed; none without one. */
+  private Future<List<JsonObject>> placedInstances() {
+    for (MeshExtension extension : extensions) {
+      Future<List<JsonObject>> placed = extension.placedInstances();
+      if (placed != null) {
+        return placed;
+      }
+    }
+    return Future.succeededFuture(List.of());
+  }
+
+  /** When {@code device}'s process started, 0 if it does not say, -1 if it does not answer. */
+  private Future<Long> startedAt(String device) {
+    return vertx
+        .eventBus()
+        .<Object>request(
+            DeviceRegistry.pingAddress(device),
+            new JsonObject(),
+            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(PING_TIMEOUT_MILLIS))
+        .map(
+            reply -> {
+              try {
+                JsonObject info = (JsonObject) reply.body();
+                return Instant.parse(info.getString("startedAt")).toEpochMilli();
+              } catch (RuntimeException e) {
+                return 0L;
+              }
+            })
+        .recover(e -> Future.succeededFuture(-1L));
   }
 
   /**
@@ -365,8 +434,8 @@ public final class Device {
             tokens,
             limiter,
             operatorToken);
-    // SMTP AUTH (and later IMAP and XMPP) find the same check, and so the same lockout, here.
-    auth.passwordCheck().register();
+    // SMTP AUTH (and later IMAP and XMPP) get the same check, and so the same lockout, from here.
+    owners = new MeshOwners(accounts, auth.passwordCheck());
     return auth.start();
   }
 
@@ -610,7 +679,8 @@ public final class Device {
     return chain;
   }
 
-  private Future<Void> deployEveryDeviceServices(List<KithService> services) {
+  private Future<Void> deployEveryDeviceServices(
+      List<KithService> services, ServiceContext context) {
     List<Future<?>> deployments = new ArrayList<>();
     for (KithService service : services) {
       if (service.placement() != Placement.EVERY_DEVICE) {
@@ -620,11 +690,11 @@ public final class Device {
             service.placement().wireName());
         continue;
       }
-      JsonObject instanceConfig = new JsonObject().put("device", config.name()).put("epoch", 0);
+      InstanceContext instance =
+          new InstanceContext(service.name(), null, config.name(), 0, context);
       deployments.add(
           vertx
-              .deployVerticle(
-                  service.newInstance(), new DeploymentOptions().setConfig(instanceConfig))
+              .deployVerticle(service.newInstance(instance))
               .onSuccess(id -> running.add(service.name()))
               .onFailure(
                   e ->
@@ -724,8 +794,6 @@ public final class Device {
         .onFailure(e -> log.warn("could not mark {} as left: {}", config.name(), e.toString()))
         .onComplete(
             marked -> {
-              ServiceContext.forget(vertx);
-              dev.kith.mesh.auth.PasswordCheck.forget(vertx);
               vertx.close().onComplete(stopped);
             });
     return stopped.future();

@@ -1,8 +1,11 @@
 package dev.kith.mesh;
 
-import dev.kith.mesh.config.ConfigException;
+import dev.kith.mesh.config.ConfigSections;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.registry.DeviceRegistry;
+import dev.kith.mesh.spi.config.ConfigException;
+import dev.kith.mesh.spi.config.ConfigSection;
+import dev.kith.mesh.spi.config.Setting;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -206,9 +209,22 @@ public final class Main {
         .append("--home DIR (default ~/.kith), which only that home's device accepts.\n\n")
         .append("options (each also KITH_<NAME> in the environment and <name> in the file):\n");
     for (DeviceConfig.Key key : DeviceConfig.Key.values()) {
-      text.append(String.format("  %-34s %s%n", key.flag(), key.help));
+      helpLine(text, key.setting());
+    }
+    // Each module's own settings, from its configuration section.
+    for (ConfigSection<?> section : ConfigSections.installed()) {
+      text.append('\n').append(section.name()).append(" options:\n");
+      section.settings().forEach(setting -> helpLine(text, setting));
     }
     System.out.print(text);
     return EXIT_OK;
+  }
+
+  private static void helpLine(StringBuilder text, Setting setting) {
+    String shown =
+        setting.defaultValue() == null || setting.defaultValue().isEmpty()
+            ? setting.help()
+            : setting.help() + " (default " + setting.defaultValue() + ")";
+    text.append(String.format("  %-34s %s%n", setting.flagName(), shown));
   }
 }

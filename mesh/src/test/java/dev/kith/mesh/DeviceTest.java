@@ -36,6 +36,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * One real device, a mesh of one, started in this JVM once for the whole class and driven over real
@@ -283,6 +285,35 @@ class DeviceTest {
 
     assertError(response, 500, "internal-error");
     assertThat(get("/health").statusCode()).isEqualTo(200);
+    assertThat(send("POST", "/api/echo/", "{}").statusCode()).isEqualTo(200);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {400, 403, 404, 409, 413, 502, 504})
+  @DisplayName("answers with the status a service instance failed with, and its message")
+  void instanceFailure(int status) throws Exception {
+    HttpResponse<String> response = get("/api/echo/fail/" + status);
+
+    assertThat(response.statusCode()).isEqualTo(status);
+    assertThat(error(response).getString("message")).isEqualTo("asked to fail");
+  }
+
+  @Test
+  @DisplayName("answers an instance that fails with 503 with Retry-After")
+  void instanceUnavailable() throws Exception {
+    HttpResponse<String> response = get("/api/echo/fail/503");
+
+    assertError(response, 503, "unavailable");
+    assertThat(response.headers().firstValue("Retry-After")).contains("1");
+  }
+
+  @Test
+  @DisplayName("answers an instance that throws with a JSON 500, and the instance keeps serving")
+  void crashingInstance() throws Exception {
+    HttpResponse<String> response = get("/api/echo/crash");
+
+    assertError(response, 500, "internal-error");
+    assertThat(error(response).getString("message")).doesNotContain(EchoService.BOOM);
     assertThat(send("POST", "/api/echo/", "{}").statusCode()).isEqualTo(200);
   }
 

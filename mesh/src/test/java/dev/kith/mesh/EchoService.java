@@ -1,15 +1,15 @@
 package dev.kith.mesh;
 
-import dev.kith.mesh.edge.Access;
+import dev.kith.mesh.echo.Echo;
+import dev.kith.mesh.spi.InstanceContext;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
-import io.vertx.core.Deployable;
+import dev.kith.mesh.spi.ServiceFailure;
+import dev.kith.mesh.spi.ServiceInstance;
+import dev.kith.mesh.spi.web.Access;
+import dev.kith.mesh.spi.web.Replies;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -17,11 +17,12 @@ import java.util.List;
 
 /**
  * A test-only service that every device on the test class path runs, so that tests can drive a
- * request through the whole path a real service uses: edge, service route, event bus, verticle.
- * {@code POST /api/echo/} sends its JSON body to {@link #ADDRESS} and answers with the reply, which
- * is the same object plus the name of the device whose instance answered. {@code GET
- * /api/echo/boom} throws, to show how the edge treats a failing route. It holds no state and costs
- * one event-bus consumer per device.
+ * request through the whole path a real service uses: edge, service route, typed proxy, event bus,
+ * instance. {@code POST /api/echo/} sends its JSON body to an instance ({@link Echo#echo}) and
+ * answers with the reply, which is the same object plus the name of the device whose instance
+ * answered. {@code GET /api/echo/boom} throws in the route, {@code GET /api/echo/fail/{status}}
+ * makes the instance fail with that status, and {@code GET /api/echo/crash} makes the instance
+ * throw, to show how the edge treats each. It holds no state and costs one consumer per device.
  */
 public final class EchoService implements KithService {
 
@@ -30,8 +31,6 @@ public final class EchoService implements KithService {
 
   /** The message of the exception that {@code GET /api/echo/boom} throws. */
   public static final String BOOM = "echo was asked to fail";
-
-  private static final long REPLY_TIMEOUT_MILLIS = 5_000;
 
   @Override
   public String name() {
@@ -44,8 +43,8 @@ public final class EchoService implements KithService {
   }
 
   @Override
-  public Deployable newInstance() {
-    return new EchoVerticle();
+  public EchoInstance newInstance(InstanceContext context) {
+    return new EchoInstance(context);
   }
 
   @Override
@@ -55,56 +54,53 @@ public final class EchoService implements KithService {
 
   @Override
   public void routes(Router router, ServiceContext context) {
-    EchoRoutes routes = new EchoRoutes(context.vertx());
-    Access.loggedIn(router.post("/")).handler(routes::echo);
-    Access.loggedIn(router.get("/boom")).handler(routes::boom);
+    Echo echo = context.proxy(Echo.class, ADDRESS);
+    Access.loggedIn(router.post("/")).handler(ctx -> echo(ctx, echo));
+    Access.loggedIn(router.get("/boom"))
+        .handler(
+            ctx -> {
+              throw new IllegalStateException(BOOM);
+            });
+    Access.loggedIn(router.get("/fail/:status"))
+        .handler(
+            ctx ->
+                Replies.answer(
+                    ctx,
+                    200,
+                    echo.fail(Integer.parseInt(ctx.pathParam("status")), "asked to fail")));
+    Access.loggedIn(router.get("/crash")).handler(ctx -> Replies.answer(ctx, 200, echo.crash()));
+  }
+
+  private static void echo(RoutingContext ctx, Echo echo) {
+    // A body that is not JSON throws DecodeException, which the edge answers with 400.
+    JsonObject body = ctx.body().asJsonObject();
+    if (body == null) {
+      ctx.fail(400, new IllegalArgumentException("send a JSON object to echo"));
+      return;
+    }
+    Replies.answer(ctx, 200, echo.echo(body));
   }
 
   /** One instance: answers on {@link #ADDRESS}, ready once its consumer is registered. */
-  static final class EchoVerticle extends VerticleBase {
+  static final class EchoInstance extends ServiceInstance implements Echo {
 
-    private String device;
+    EchoInstance(InstanceContext context) {
+      super(context);
+      serve(Echo.class, ADDRESS, this);
+    }
 
     @Override
-    public Future<?> start() {
-      device = config().getString("device");
-      return vertx.eventBus().consumer(ADDRESS, this::reply).completion();
+    public Future<JsonObject> echo(JsonObject body) {
+      return Future.succeededFuture(body.copy().put("device", device()));
     }
 
-    private void reply(Message<Object> message) {
-      Object body = message.body();
-      JsonObject answer =
-          body instanceof JsonObject json
-              ? json.copy()
-              : new JsonObject().put("body", body == null ? null : body.toString());
-      message.reply(answer.put("device", device));
-    }
-  }
-
-  private static final class EchoRoutes {
-
-    private final Vertx vertx;
-
-    EchoRoutes(Vertx vertx) {
-      this.vertx = vertx;
+    @Override
+    public Future<JsonObject> fail(int status, String message) {
+      return Future.failedFuture(new ServiceFailure(status, message));
     }
 
-    void echo(RoutingContext ctx) {
-      // A body that is not JSON throws DecodeException, which the edge answers with 400.
-      JsonObject body = ctx.body().asJsonObject();
-      if (body == null) {
-        ctx.fail(400, new IllegalArgumentException("send a JSON object to echo"));
-        return;
-      }
-      vertx
-          .eventBus()
-          .<JsonObject>request(
-              ADDRESS, body, new DeliveryOptions().setSendTimeout(REPLY_TIMEOUT_MILLIS))
-          .onSuccess(reply -> ctx.json(reply.body()))
-          .onFailure(e -> ctx.fail(502, e));
-    }
-
-    void boom(RoutingContext ctx) {
+    @Override
+    public Future<JsonObject> crash() {
       throw new IllegalStateException(BOOM);
     }
   }

@@ -3,6 +3,7 @@ package dev.kith.health.controller;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
+import dev.kith.health.HealthConfig;
 import dev.kith.health.placement.Assignment;
 import dev.kith.health.placement.Candidate;
 import dev.kith.health.placement.InstanceKey;
@@ -249,7 +250,7 @@ public final class PlacementController {
     }
     // The others drop a silent member once their gossip calls it dead; a little later this
     // member hears that it was dropped, or that another leads.
-    long holdMillis = Math.max(PAUSE_MILLIS, config.health().deadAfterMillis() + 4000L);
+    long holdMillis = Math.max(PAUSE_MILLIS, config.section(HealthConfig.class).deadAfterMillis() + 4000L);
     holdUntilNanos = now + holdMillis * 1_000_000L;
     log.warn(
         "{} did not run for {} ms (a pause of this process or machine); it decides no placement"
@@ -392,8 +393,8 @@ public final class PlacementController {
             devices,
             failover,
             current,
-            config.health().takeoverOwners(),
-            config.health().lowBatteryRatio(),
+            config.section(HealthConfig.class).takeoverOwners(),
+            config.section(HealthConfig.class).lowBatteryRatio(),
             now,
             TAKEOVER_STABLE_MILLIS);
     Map<String, Candidate> byName = new HashMap<>();

@@ -1,6 +1,6 @@
 package dev.kith.health.controller;
 
-import dev.kith.mesh.edge.Access;
+import dev.kith.mesh.spi.web.Access;
 import dev.kith.mesh.edge.Edge;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;

@@ -5,7 +5,7 @@ import dev.kith.health.power.PowerStatus;
 import dev.kith.health.power.SwitchablePower;
 import dev.kith.health.sampling.LoadSampler;
 import dev.kith.health.sampling.LoadStatus;
-import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.health.HealthConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AsyncResult;
@@ -54,7 +54,7 @@ public final class GossipVerticle extends VerticleBase {
   private final String device;
   private final String owner;
   private final long incarnation;
-  private final DeviceConfig.Health health;
+  private final HealthConfig health;
   private final Membership membership;
   private final SwitchablePower power;
   private final LoadSampler loadSampler;
@@ -81,7 +81,7 @@ public final class GossipVerticle extends VerticleBase {
       String device,
       String owner,
       long incarnation,
-      DeviceConfig.Health health,
+      HealthConfig health,
       Membership membership,
       SwitchablePower power,
       LoadSampler loadSampler,

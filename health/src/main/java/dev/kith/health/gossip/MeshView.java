@@ -1,6 +1,6 @@
 package dev.kith.health.gossip;
 
-import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.health.HealthConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -101,7 +101,7 @@ public final class MeshView {
   private volatile Map<String, Row> snapshot = Map.of();
 
   /** A view on the system clocks. */
-  public MeshView(String self, DeviceConfig.Health health, MeterRegistry metrics) {
+  public MeshView(String self, HealthConfig health, MeterRegistry metrics) {
     this(self, health, metrics, System::nanoTime, System::currentTimeMillis);
   }
 
@@ -114,7 +114,7 @@ public final class MeshView {
    */
   public MeshView(
       String self,
-      DeviceConfig.Health health,
+      HealthConfig health,
       MeterRegistry metrics,
       LongSupplier nanos,
       LongSupplier millis) {

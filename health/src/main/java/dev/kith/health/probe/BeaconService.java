@@ -1,6 +1,6 @@
 package dev.kith.health.probe;
 
-import dev.kith.mesh.edge.Access;
+import dev.kith.mesh.spi.web.Access;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;

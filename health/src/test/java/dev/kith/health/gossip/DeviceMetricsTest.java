@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kith.health.power.PowerStatus;
 import dev.kith.health.sampling.LoadStatus;
-import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.health.HealthConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Set;
@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 @DisplayName("The device gauges")
 class DeviceMetricsTest {
 
-  private static final DeviceConfig.Health HEALTH =
-      new DeviceConfig.Health("mains", 1000, 1500, 2000, 4000, 0.2, Set.of());
+  private static final HealthConfig HEALTH =
+      new HealthConfig("mains", 1000, 1500, 2000, 4000, 0.2, Set.of());
   private static final String PI_MEMBER = "00000000-0000-0000-0000-00000000000b";
 
   private final PrometheusMeterRegistry prometheus =

@@ -8,7 +8,7 @@ import dev.kith.health.power.SimulatedPower;
 import dev.kith.health.power.SwitchablePower;
 import dev.kith.health.sampling.LoadSampler;
 import dev.kith.health.sampling.LoadStatus;
-import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.health.HealthConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 @DisplayName("The gossip verticle")
 class GossipVerticleTest {
 
-  private static final DeviceConfig.Health FAST =
-      new DeviceConfig.Health("mains", 100, 150, 400, 800, 0.2, Set.of());
+  private static final HealthConfig FAST =
+      new HealthConfig("mains", 100, 150, 400, 800, 0.2, Set.of());
   private static final String MEMBER = "00000000-0000-0000-0000-00000000000a";
   private static final Membership ALONE =
       new Membership() {

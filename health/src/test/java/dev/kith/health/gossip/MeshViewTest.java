@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.kith.health.power.PowerStatus;
 import dev.kith.health.sampling.LoadStatus;
-import dev.kith.mesh.config.DeviceConfig;
+import dev.kith.health.HealthConfig;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 @DisplayName("A mesh view")
 class MeshViewTest {
 
-  private static final DeviceConfig.Health HEALTH =
-      new DeviceConfig.Health("mains", 1000, 1500, 2000, 4000, 0.2, Set.of());
+  private static final HealthConfig HEALTH =
+      new HealthConfig("mains", 1000, 1500, 2000, 4000, 0.2, Set.of());
   private static final String SELF = "d1.alice";
   private static final String SELF_MEMBER = "00000000-0000-0000-0000-000000000001";
   private static final String PEER = "d2.alice";

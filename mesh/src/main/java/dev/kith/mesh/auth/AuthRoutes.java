@@ -1,7 +1,16 @@
 package dev.kith.mesh.auth;
 
-import dev.kith.mesh.edge.Access;
-import dev.kith.mesh.edge.Edge;
+import static io.vertx.json.schema.common.dsl.Keywords.maxLength;
+import static io.vertx.json.schema.common.dsl.Schemas.booleanSchema;
+import static io.vertx.json.schema.common.dsl.Schemas.objectSchema;
+import static io.vertx.json.schema.common.dsl.Schemas.stringSchema;
+
+import dev.kith.mesh.spi.ServiceFailure;
+import dev.kith.mesh.spi.web.Access;
+import dev.kith.mesh.spi.web.JsonBody;
+import dev.kith.mesh.spi.web.Principal;
+import dev.kith.mesh.spi.web.Replies;
+import dev.kith.mesh.spi.web.RouteModule;
 import io.vertx.core.Future;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.CookieSameSite;
@@ -9,6 +18,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.json.schema.common.dsl.ObjectSchemaBuilder;
 import java.util.Base64;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,68 +42,86 @@ import org.slf4j.LoggerFactory;
  * LoginLimiter}, through the {@link PasswordCheck} that SMTP AUTH shares): past the limit they
  * answer 429 with {@code Retry-After}, before any password is checked.
  */
-public final class AuthRoutes {
+public final class AuthRoutes implements RouteModule {
 
   private static final Logger log = LoggerFactory.getLogger(AuthRoutes.class);
 
   /** The largest body an accounts call reads. */
   static final int MAX_BODY_BYTES = 8 * 1024;
 
-  public static final String SESSION_COOKIE = "kith_session";
+  public static final String SESSION_COOKIE = Access.SESSION_COOKIE;
   public static final String REFRESH_COOKIE = "kith_refresh";
+
+  private static final ObjectSchemaBuilder LOGIN =
+      objectSchema()
+          .requiredProperty("owner", stringSchema().with(maxLength(63)))
+          .requiredProperty("password", stringSchema().with(maxLength(Passwords.MAX_CHARS)))
+          .optionalProperty("cookie", booleanSchema());
+  private static final ObjectSchemaBuilder REFRESH =
+      objectSchema().optionalProperty("refreshToken", stringSchema().with(maxLength(4096)));
+  private static final ObjectSchemaBuilder SETUP =
+      objectSchema()
+          .requiredProperty("owner", stringSchema().with(maxLength(63)))
+          .requiredProperty("setupToken", stringSchema().with(maxLength(200)))
+          .requiredProperty("password", stringSchema().with(maxLength(Passwords.MAX_CHARS)))
+          .optionalProperty("cookie", booleanSchema());
+  private static final ObjectSchemaBuilder NEW_PASSWORD =
+      objectSchema()
+          .requiredProperty("currentPassword", stringSchema().with(maxLength(Passwords.MAX_CHARS)))
+          .requiredProperty("newPassword", stringSchema().with(maxLength(Passwords.MAX_CHARS)));
+  private static final ObjectSchemaBuilder NEW_OWNER =
+      objectSchema()
+          .requiredProperty("owner", stringSchema().with(maxLength(63)))
+          .optionalProperty("password", stringSchema().with(maxLength(Passwords.MAX_CHARS)))
+          .optionalProperty("admin", booleanSchema());
 
   private final AuthService auth;
   private final String device;
 
-  private AuthRoutes(AuthService auth, String device) {
+  public AuthRoutes(AuthService auth, String device) {
     this.auth = auth;
     this.device = device;
   }
 
-  public static void mount(Router router, AuthService auth, String device) {
-    AuthRoutes routes = new AuthRoutes(auth, device);
-    Access.anyone(router.post("/api/auth/login")).handler(routes::login);
-    Access.anyone(router.post("/api/auth/refresh")).handler(routes::refresh);
-    Access.anyone(router.post("/api/auth/setup")).handler(routes::setup);
-    Access.loggedIn(router.post("/api/auth/logout")).handler(routes::logout);
-    Access.loggedIn(router.get("/api/auth/me")).handler(routes::me);
-    Access.owner(router.put("/api/auth/owners/:owner/password"), "owner")
-        .handler(routes::changePassword);
-    Access.admin(router.get("/api/auth/owners")).handler(routes::listOwners);
-    Access.admin(router.post("/api/auth/owners")).handler(routes::addOwner);
-    Access.admin(router.delete("/api/auth/owners/:owner")).handler(routes::removeOwner);
+  @Override
+  public void mount(Router router) {
+    JsonBody.on(Access.anyone(router.post("/api/auth/login")), LOGIN, MAX_BODY_BYTES)
+        .handler(this::login);
+    JsonBody.optional(Access.anyone(router.post("/api/auth/refresh")), REFRESH, MAX_BODY_BYTES)
+        .handler(this::refresh);
+    JsonBody.on(Access.anyone(router.post("/api/auth/setup")), SETUP, MAX_BODY_BYTES)
+        .handler(this::setup);
+    Access.loggedIn(router.post("/api/auth/logout")).handler(this::logout);
+    Access.loggedIn(router.get("/api/auth/me")).handler(this::me);
+    JsonBody.on(
+            Access.owner(router.put("/api/auth/owners/:owner/password"), "owner"),
+            NEW_PASSWORD,
+            MAX_BODY_BYTES)
+        .handler(this::changePassword);
+    Access.admin(router.get("/api/auth/owners")).handler(this::listOwners);
+    JsonBody.on(Access.admin(router.post("/api/auth/owners")), NEW_OWNER, MAX_BODY_BYTES)
+        .handler(this::addOwner);
+    Access.admin(router.delete("/api/auth/owners/:owner")).handler(this::removeOwner);
   }
 
   private void login(RoutingContext ctx) {
-    JsonObject body = body(ctx);
-    if (body == null) {
-      return;
-    }
-    String owner = body.getValue("owner") instanceof String s ? s : null;
-    String password = body.getValue("password") instanceof String s ? s : null;
-    if (owner == null
-        || password == null
-        || owner.length() > 63
-        || password.length() > Passwords.MAX_CHARS) {
-      ctx.fail(400, new IllegalArgumentException("send {\"owner\":\"...\",\"password\":\"...\"}"));
-      return;
-    }
+    JsonObject body = JsonBody.of(ctx);
+    String owner = body.getString("owner");
+    String password = body.getString("password");
     String address = ctx.request().remoteAddress().hostAddress();
-    checked(ctx, address, owner, password, "wrong owner or password", Access.Unauthorized::new)
+    checked(ctx, address, owner, password, "wrong owner or password", ServiceFailure::unauthorized)
         .compose(account -> auth.openSession(owner, account.getBoolean("admin", false)))
         .onSuccess(
             tokens -> {
               log.info("{}: {} logged in from {}", device, owner, address);
               answerTokens(ctx, tokens, body.getBoolean("cookie", false));
             })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
+  /** The body is optional here: the refresh cookie may carry the token instead. */
   private void refresh(RoutingContext ctx) {
-    JsonObject body = ctx.body().length() > 0 ? body(ctx) : new JsonObject();
-    if (body == null) {
-      return;
-    }
+    JsonObject body = JsonBody.of(ctx);
     Cookie cookie = ctx.request().getCookie(REFRESH_COOKIE);
     String token =
         body.getValue("refreshToken") instanceof String s
@@ -101,24 +129,14 @@ public final class AuthRoutes {
             : cookie == null ? null : cookie.getValue();
     auth.refresh(token)
         .onSuccess(tokens -> answerTokens(ctx, tokens, cookie != null))
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   private void setup(RoutingContext ctx) {
-    JsonObject body = body(ctx);
-    if (body == null) {
-      return;
-    }
-    String owner = body.getValue("owner") instanceof String s ? s : null;
-    String token = body.getValue("setupToken") instanceof String s ? s : null;
-    String password = body.getValue("password") instanceof String s ? s : null;
-    if (owner == null || token == null || owner.length() > 63 || token.length() > 200) {
-      ctx.fail(
-          400,
-          new IllegalArgumentException(
-              "send {\"owner\":\"...\",\"setupToken\":\"...\",\"password\":\"...\"}"));
-      return;
-    }
+    JsonObject body = JsonBody.of(ctx);
+    String owner = body.getString("owner");
+    String token = body.getString("setupToken");
+    String password = body.getString("password");
     try {
       Passwords.requireAcceptable(password);
     } catch (IllegalArgumentException e) {
@@ -141,7 +159,7 @@ public final class AuthRoutes {
                     .compose(
                         b ->
                             Future.<JsonObject>failedFuture(
-                                new Access.Unauthorized(
+                                ServiceFailure.unauthorized(
                                     "no such setup token for " + owner + ", or it has expired")));
               }
               return auth.passwords()
@@ -160,28 +178,28 @@ public final class AuthRoutes {
               log.info("{}: {} set a password with a setup token", device, owner);
               answerTokens(ctx, tokens, body.getBoolean("cookie", false));
             })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   private void logout(RoutingContext ctx) {
     Principal p = Access.principal(ctx);
     clearCookies(ctx);
     if (p.isOperator()) {
-      Edge.sendJson(ctx, 200, new JsonObject().put("loggedOut", false));
+      Replies.json(ctx, 200, new JsonObject().put("loggedOut", false));
       return;
     }
     auth.endSession(p.owner(), p.sessionId())
         .onSuccess(
             done -> {
               log.info("{}: {} logged out", device, p.owner());
-              Edge.sendJson(ctx, 200, new JsonObject().put("loggedOut", true));
+              Replies.json(ctx, 200, new JsonObject().put("loggedOut", true));
             })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   private void me(RoutingContext ctx) {
     Principal p = Access.principal(ctx);
-    Edge.sendJson(
+    Replies.json(
         ctx,
         200,
         new JsonObject()
@@ -191,17 +209,10 @@ public final class AuthRoutes {
   }
 
   private void changePassword(RoutingContext ctx) {
-    JsonObject body = body(ctx);
-    if (body == null) {
-      return;
-    }
+    JsonObject body = JsonBody.of(ctx);
     String owner = ctx.pathParam("owner");
-    String current = body.getValue("currentPassword") instanceof String s ? s : null;
-    String next = body.getValue("newPassword") instanceof String s ? s : null;
-    if (current == null || current.length() > Passwords.MAX_CHARS) {
-      ctx.fail(400, new IllegalArgumentException("send {\"currentPassword\",\"newPassword\"}"));
-      return;
-    }
+    String current = body.getString("currentPassword");
+    String next = body.getString("newPassword");
     try {
       Passwords.requireAcceptable(next);
     } catch (IllegalArgumentException e) {
@@ -210,7 +221,13 @@ public final class AuthRoutes {
     }
     Principal p = Access.principal(ctx);
     String address = ctx.request().remoteAddress().hostAddress();
-    checked(ctx, address, owner, current, "the current password is wrong", Access.Forbidden::new)
+    checked(
+            ctx,
+            address,
+            owner,
+            current,
+            "the current password is wrong",
+            ServiceFailure::forbidden)
         .compose(
             account ->
                 auth.passwords()
@@ -228,10 +245,10 @@ public final class AuthRoutes {
             ended -> {
               log.info(
                   "{}: {} changed their password; {} other session(s) ended", device, owner, ended);
-              Edge.sendJson(
+              Replies.json(
                   ctx, 200, new JsonObject().put("owner", owner).put("sessionsEnded", ended));
             })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   private void listOwners(RoutingContext ctx) {
@@ -247,20 +264,17 @@ public final class AuthRoutes {
                               .put("owner", o.getString("owner"))
                               .put("admin", o.getBoolean("admin", false))
                               .put("pendingSetup", o.getString("setupHash") != null)));
-              Edge.sendJson(ctx, 200, out);
+              Replies.json(ctx, 200, out);
             })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   private void addOwner(RoutingContext ctx) {
-    JsonObject body = body(ctx);
-    if (body == null) {
-      return;
-    }
+    JsonObject body = JsonBody.of(ctx);
     String owner;
-    String password = body.getValue("password") instanceof String s ? s : null;
+    String password = body.getString("password");
     try {
-      owner = Accounts.requireOwnerName(body.getValue("owner") instanceof String s ? s : null);
+      owner = Accounts.requireOwnerName(body.getString("owner"));
       if (password != null) {
         Passwords.requireAcceptable(password);
       }
@@ -280,7 +294,8 @@ public final class AuthRoutes {
         .compose(
             existing -> {
               if (existing != null) {
-                return Future.failedFuture(new Conflict("the owner " + owner + " exists already"));
+                return Future.failedFuture(
+                    ServiceFailure.conflict("the owner " + owner + " exists already"));
               }
               JsonObject account =
                   new JsonObject()
@@ -309,9 +324,9 @@ public final class AuthRoutes {
               if (setupToken != null) {
                 answer.put("setupToken", setupToken);
               }
-              Edge.sendJson(ctx, 201, answer);
+              Replies.json(ctx, 201, answer);
             })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   private void removeOwner(RoutingContext ctx) {
@@ -321,22 +336,21 @@ public final class AuthRoutes {
         .compose(
             existing ->
                 existing == null
-                    ? Future.failedFuture(new Edge.NotFound("no owner named " + owner))
+                    ? Future.failedFuture(ServiceFailure.notFound("no owner named " + owner))
                     : auth.endOtherSessions(owner, null)
                         .compose(ended -> auth.accounts().deleteOwner(owner)))
         .onSuccess(
             removed -> {
               log.info("{}: {} removed owner {}", device, Access.principal(ctx).describe(), owner);
-              Edge.sendJson(ctx, 200, new JsonObject().put("owner", owner).put("removed", true));
+              Replies.json(ctx, 200, new JsonObject().put("owner", owner).put("removed", true));
             })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   /**
    * Checks a password through the shared {@link PasswordCheck}: the account when it is right; a
-   * failure made by {@code refusal} when it is wrong; {@link TooManyAttempts} (429, with {@code
-   * Retry-After}) when the address or the account is locked out, whichever protocol the failures
-   * came over.
+   * failure made by {@code refusal} when it is wrong; 429 (with {@code Retry-After}) when the
+   * address or the account is locked out, whichever protocol the failures came over.
    */
   private Future<JsonObject> checked(
       RoutingContext ctx,
@@ -344,7 +358,7 @@ public final class AuthRoutes {
       String owner,
       String password,
       String wrong,
-      java.util.function.Function<String, RuntimeException> refusal) {
+      java.util.function.Function<String, ServiceFailure> refusal) {
     return auth.passwordCheck()
         .check("HTTP", address, owner, password)
         .compose(
@@ -357,9 +371,10 @@ public final class AuthRoutes {
                 });
   }
 
-  private static TooManyAttempts lockedOut(RoutingContext ctx, long seconds) {
+  private static ServiceFailure lockedOut(RoutingContext ctx, long seconds) {
     ctx.response().putHeader("Retry-After", Long.toString(seconds));
-    return new TooManyAttempts(
+    return new ServiceFailure(
+        429,
         "too many failed attempts for this account or from this address; retry in "
             + seconds
             + " s");
@@ -403,7 +418,7 @@ public final class AuthRoutes {
                   .setMaxAge(AuthService.SESSION_MILLIS / 1000));
     }
     ctx.response().putHeader("Cache-Control", "no-store");
-    Edge.sendJson(ctx, 200, tokens);
+    Replies.json(ctx, 200, tokens);
   }
 
   private static void clearCookies(RoutingContext ctx) {
@@ -412,61 +427,6 @@ public final class AuthRoutes {
     }
     if (ctx.request().getCookie(REFRESH_COOKIE) != null) {
       ctx.response().addCookie(Cookie.cookie(REFRESH_COOKIE, "").setPath("/api/auth").setMaxAge(0));
-    }
-  }
-
-  private static JsonObject body(RoutingContext ctx) {
-    if (ctx.body() == null || ctx.body().length() <= 0) {
-      ctx.fail(400, new IllegalArgumentException("the body must be a JSON object"));
-      return null;
-    }
-    if (ctx.body().length() > MAX_BODY_BYTES) {
-      ctx.fail(
-          413,
-          new IllegalArgumentException("the body is larger than " + MAX_BODY_BYTES + " bytes"));
-      return null;
-    }
-    try {
-      JsonObject json = ctx.body().asJsonObject();
-      if (json == null) {
-        throw new IllegalArgumentException();
-      }
-      return json;
-    } catch (RuntimeException e) {
-      ctx.fail(400, new IllegalArgumentException("the body must be a JSON object"));
-      return null;
-    }
-  }
-
-  private static void fail(RoutingContext ctx, Throwable e) {
-    if (e instanceof Access.Unauthorized || e instanceof AuthService.Unauthorized) {
-      ctx.fail(401, e);
-    } else if (e instanceof Access.Forbidden) {
-      ctx.fail(403, e);
-    } else if (e instanceof TooManyAttempts) {
-      ctx.fail(429, e);
-    } else if (e instanceof Conflict) {
-      ctx.fail(409, e);
-    } else if (e instanceof Edge.NotFound) {
-      ctx.fail(404, e);
-    } else if (e instanceof IllegalArgumentException) {
-      ctx.fail(400, e);
-    } else {
-      ctx.fail(e);
-    }
-  }
-
-  /** Locked out for now; the message is safe to show. */
-  static final class TooManyAttempts extends RuntimeException {
-    TooManyAttempts(String message) {
-      super(message, null, false, false);
-    }
-  }
-
-  /** Exists already; the message is safe to show. */
-  static final class Conflict extends RuntimeException {
-    Conflict(String message) {
-      super(message, null, false, false);
     }
   }
 }

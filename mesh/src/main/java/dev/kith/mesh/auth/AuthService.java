@@ -1,5 +1,7 @@
 package dev.kith.mesh.auth;
 
+import dev.kith.mesh.spi.ServiceFailure;
+import dev.kith.mesh.spi.web.Principal;
 import dev.kith.mesh.trust.MeshTrust;
 import dev.kith.mesh.trust.SecretFiles;
 import dev.kith.mesh.vault.StoredRecord;
@@ -202,17 +204,17 @@ public final class AuthService {
                     .put("admin", admin));
   }
 
-  /** Swaps a refresh token for new tokens; fails with {@link Unauthorized} for a bad one. */
+  /** Swaps a refresh token for new tokens; fails with 401 for a bad one. */
   public Future<JsonObject> refresh(String refreshToken) {
     String[] parts = refreshToken == null ? new String[0] : refreshToken.split("\\.", -1);
     if (parts.length != 3 || refreshToken.length() > 300) {
-      return Future.failedFuture(new Unauthorized("not a refresh token"));
+      return Future.failedFuture(ServiceFailure.unauthorized("not a refresh token"));
     }
     String owner = parts[0];
     String sid = parts[1];
     String secret = parts[2];
     if (!Accounts.OWNER.matcher(owner).matches() || !sid.matches("[0-9a-f]{32}")) {
-      return Future.failedFuture(new Unauthorized("not a refresh token"));
+      return Future.failedFuture(ServiceFailure.unauthorized("not a refresh token"));
     }
     return Future.all(accounts.session(owner, sid), accounts.owner(owner))
         .compose(
@@ -225,7 +227,7 @@ public final class AuthService {
                   || session.getLong("expiresAt", 0L) < System.currentTimeMillis()
                   || !constantTimeEquals(sha256(secret), session.getString("refreshHash", ""))) {
                 return Future.failedFuture(
-                    new Unauthorized("the refresh token is not valid; log in again"));
+                    ServiceFailure.unauthorized("the refresh token is not valid; log in again"));
               }
               String next =
                   Base64.getUrlEncoder().withoutPadding().encodeToString(MeshTrust.randomBytes(32));
@@ -391,12 +393,5 @@ public final class AuthService {
   static boolean constantTimeEquals(String a, String b) {
     return MessageDigest.isEqual(
         a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** Credentials that are not valid; the message is safe to show. */
-  public static final class Unauthorized extends RuntimeException {
-    public Unauthorized(String message) {
-      super(message, null, false, false);
-    }
   }
 }

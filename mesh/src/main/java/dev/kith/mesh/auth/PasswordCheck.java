@@ -3,8 +3,6 @@ package dev.kith.mesh.auth;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,13 +13,11 @@ import org.slf4j.LoggerFactory;
  * device they arrive on, and a locked-out caller is refused before any password is hashed. A
  * protocol only turns the {@link Verdict} into its own reply (HTTP 401 or 429, SMTP 535 or 454).
  *
- * <p>A device registers its check when its accounts start ({@link #register}); a service finds it
- * with {@link #of}.
+ * <p>Services reach it through {@code ServiceContext#owners()}.
  */
 public final class PasswordCheck {
 
   private static final Logger log = LoggerFactory.getLogger(PasswordCheck.class);
-  private static final Map<Vertx, PasswordCheck> CHECKS = new ConcurrentHashMap<>();
 
   private final Vertx vertx;
   private final String device;
@@ -123,29 +119,5 @@ public final class PasswordCheck {
 
   private static String describe(String owner) {
     return owner == null ? "a name that is no owner" : owner;
-  }
-
-  /** Makes this the check that {@link #of} finds for its Vert.x instance. */
-  public PasswordCheck register() {
-    CHECKS.put(vertx, this);
-    return this;
-  }
-
-  /** Forgets the check of {@code vertx}, when its device stops. */
-  public static void forget(Vertx vertx) {
-    CHECKS.remove(vertx);
-  }
-
-  /**
-   * The check of the device that {@code vertx} belongs to.
-   *
-   * @throws IllegalStateException before the device's accounts have started
-   */
-  public static PasswordCheck of(Vertx vertx) {
-    PasswordCheck check = CHECKS.get(vertx);
-    if (check == null) {
-      throw new IllegalStateException("the accounts of this device have not started yet");
-    }
-    return check;
   }
 }

@@ -1,6 +1,7 @@
 package dev.kith.mesh.auth;
 
 import dev.kith.mesh.spi.ServiceUnavailable;
+import dev.kith.mesh.spi.web.Principal;
 import dev.kith.mesh.trust.Pem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,6 +1,5 @@
 package dev.kith.mesh.spi;
 
-import io.vertx.core.Deployable;
 import io.vertx.ext.web.Router;
 import java.util.List;
 
@@ -10,24 +9,27 @@ import java.util.List;
  * <p>Service modules implement this interface and list the class in {@code
  * META-INF/services/dev.kith.mesh.spi.KithService}; the mesh finds them with {@link
  * java.util.ServiceLoader} and knows none of them by name. A service declares its name, where its
- * instances may run, the verticle that is one instance, the event-bus addresses an instance serves,
- * and the HTTP routes that every device's edge mounts under {@code /api/<name>/}. Routes run on
- * whichever device a request reaches; they talk to the instance through its event-bus address,
- * which does not change when the instance moves.
+ * instances may run, how to make one instance (a {@link ServiceInstance}), the event-bus addresses
+ * an instance serves, and the HTTP routes that every device's edge mounts under {@code
+ * /api/<name>/}. Routes run on whichever device a request reaches; they talk to the instance
+ * through a typed proxy of its address ({@link ServiceContext#proxy}), which does not change when
+ * the instance moves.
+ *
+ * <p>The rule of who writes what: the edge (routes, protocol front ends such as SMTP) stores blobs,
+ * as vault objects, which are immutable and named by their content, so any device may write them at
+ * any time; the placed instance writes records, under its placement epoch, so that exactly one
+ * writer owns them at a time. docs/services.md shows how to build one.
  */
 public interface KithService {
 
-  /** The service name: lowercase letters and digits, used in URLs and addresses. */
+  /** The service name: lowercase letters and digits, used in URLs, addresses and fences. */
   String name();
 
   /** Where instances run. */
   Placement placement();
 
-  /**
-   * Creates one instance. Its deployment config carries {@code device}, {@code owner} (for
-   * per-owner services) and {@code epoch} (the placement epoch, 0 until placement is controlled).
-   */
-  Deployable newInstance();
+  /** Creates one instance, which the device (or the placement agent) then deploys. */
+  ServiceInstance newInstance(InstanceContext context);
 
   /**
    * The event-bus addresses one instance serves.
@@ -37,9 +39,9 @@ public interface KithService {
   List<String> addresses(String owner);
 
   /**
-   * Adds this service's HTTP routes to a router that the edge mounts at {@code /api/<name>/}.
-   * Handlers fail the context with a status ({@code ctx.fail(404)}) and the edge writes the JSON
-   * error.
+   * Adds this service's HTTP routes to a router that the edge mounts at {@code /api/<name>/}. Every
+   * route declares who may call it ({@code Access}); handlers fail the context ({@code
+   * ctx.fail(status, cause)} or {@code Replies.fail}) and the edge writes the JSON error.
    */
-  void routes(Router router, ServiceContext context);
+  default void routes(Router router, ServiceContext context) {}
 }

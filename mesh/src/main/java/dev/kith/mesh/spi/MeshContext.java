@@ -4,14 +4,17 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.registry.DeviceRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.List;
 
 /**
  * What a {@link MeshExtension} gets from the device: its clustered Vert.x instance, its
  * configuration, the Hazelcast instance behind the cluster (for coordination maps; blocking calls
- * belong on workers), the device registry, every service declared through the SPI and the metrics
- * registry.
+ * belong on workers), the device registry, every service declared through the SPI, the metrics
+ * registry, the context that service instances get ({@link ServiceContext}), and a future that
+ * completes once the vault and the accounts run: nothing that needs them (a placed instance) starts
+ * before.
  */
 public record MeshContext(
     Vertx vertx,
@@ -19,7 +22,9 @@ public record MeshContext(
     HazelcastInstance hazelcast,
     DeviceRegistry registry,
     List<KithService> services,
-    MeterRegistry metrics) {
+    MeterRegistry metrics,
+    ServiceContext serviceContext,
+    Future<Void> vaultOpen) {
 
   public MeshContext {
     services = List.copyOf(services);

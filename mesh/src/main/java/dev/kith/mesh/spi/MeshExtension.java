@@ -1,7 +1,9 @@
 package dev.kith.mesh.spi;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import java.util.List;
 
 /**
  * A part of the platform that runs on every device beside the runtime itself: health gossip,
@@ -22,11 +24,29 @@ public interface MeshExtension {
   Future<Void> start(MeshContext mesh);
 
   /**
-   * Adds routes to the edge's router. They are mounted before the edge's own, so an extension may
-   * answer {@code /api/mesh/...} paths more fully than the edge does. Paths must start with {@code
-   * /api/mesh/}.
+   * Adds routes to the edge's router, with full paths that start with {@code /api/mesh/}. A path
+   * the mesh already answers ({@code /api/mesh/devices}) is extended through {@link
+   * #describeDevice} and {@link #placedInstances}, never mounted twice.
    */
   default void routes(Router router) {}
+
+  /**
+   * A device's registry entry as {@code /api/mesh/devices} shows it, with what this extension knows
+   * of the device added (health adds its state as gossip sees it, power, load, and the instances it
+   * runs); the entry itself for no opinion. Called on the event loop for every listed device: it
+   * must be cheap.
+   */
+  default JsonObject describeDevice(JsonObject entry) {
+    return entry;
+  }
+
+  /**
+   * The service instances this extension placed, as {@code /api/mesh/services} lists them ({@code
+   * service, owner, device, epoch, since, state}), or {@code null} when it places none.
+   */
+  default Future<List<JsonObject>> placedInstances() {
+    return null;
+  }
 
   /**
    * Where a request for a service address should go now (see {@link InstanceRouter}), or {@code
@@ -43,7 +63,7 @@ public interface MeshExtension {
    * Orders devices by how well they suit keeping vault replicas, best first, or returns {@code
    * null} for no opinion. Called on a worker when the vault chooses replica devices.
    */
-  default java.util.List<String> rankForStorage(java.util.List<String> devices) {
+  default List<String> rankForStorage(List<String> devices) {
     return null;
   }
 

@@ -1,8 +1,17 @@
 package dev.kith.mesh.trust;
 
-import dev.kith.mesh.edge.Access;
-import dev.kith.mesh.edge.Edge;
+import static io.vertx.json.schema.common.dsl.Keywords.maxLength;
+import static io.vertx.json.schema.common.dsl.Schemas.intSchema;
+import static io.vertx.json.schema.common.dsl.Schemas.objectSchema;
+import static io.vertx.json.schema.common.dsl.Schemas.stringSchema;
+
 import dev.kith.mesh.registry.DeviceRegistry;
+import dev.kith.mesh.spi.ServiceFailure;
+import dev.kith.mesh.spi.ServiceUnavailable;
+import dev.kith.mesh.spi.web.Access;
+import dev.kith.mesh.spi.web.JsonBody;
+import dev.kith.mesh.spi.web.Replies;
+import dev.kith.mesh.spi.web.RouteModule;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -13,6 +22,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.json.schema.common.dsl.ObjectSchemaBuilder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * token works once even across restarts), checks the new device's proof that it holds its key, and
  * signs a certificate for it.
  */
-public final class TrustService {
+public final class TrustService implements RouteModule {
 
   private static final Logger log = LoggerFactory.getLogger(TrustService.class);
 
@@ -49,6 +59,16 @@ public final class TrustService {
   public static final String CA_ADDRESS = "kith.trust.ca";
 
   static final int MAX_BODY_BYTES = 16 * 1024;
+
+  private static final ObjectSchemaBuilder INVITE =
+      objectSchema().optionalProperty("ttlMinutes", intSchema());
+  private static final ObjectSchemaBuilder ENROLL =
+      objectSchema()
+          .requiredProperty("token", stringSchema().with(maxLength(4096)))
+          .requiredProperty("name", stringSchema().with(maxLength(127)))
+          .requiredProperty("publicKey", stringSchema().with(maxLength(4096)))
+          .requiredProperty("proof", stringSchema().with(maxLength(1024)))
+          .optionalProperty("hosts", io.vertx.json.schema.common.dsl.Schemas.arraySchema());
   static final long DEFAULT_INVITE_MINUTES = 60;
   static final long MAX_INVITE_MINUTES = 7 * 24 * 60;
   private static final Pattern DEVICE_NAME =
@@ -88,18 +108,18 @@ public final class TrustService {
     return vertx.eventBus().<JsonObject>consumer(CA_ADDRESS, this::handleCa).completion();
   }
 
+  @Override
   public void mount(Router router) {
-    Access.admin(router.post("/api/mesh/invites")).handler(this::invite);
-    Access.anyone(router.post("/api/mesh/enroll")).handler(this::enroll);
+    JsonBody.optional(Access.admin(router.post("/api/mesh/invites")), INVITE, MAX_BODY_BYTES)
+        .handler(this::invite);
+    JsonBody.on(Access.anyone(router.post("/api/mesh/enroll")), ENROLL, MAX_BODY_BYTES)
+        .handler(this::enroll);
     Access.admin(router.delete("/api/mesh/devices/:name")).handler(this::remove);
     Access.admin(router.get("/api/mesh/revocations")).handler(this::listRevocations);
   }
 
   private void invite(RoutingContext ctx) {
-    JsonObject body = body(ctx, true);
-    if (body == null) {
-      return;
-    }
+    JsonObject body = JsonBody.of(ctx);
     long minutes = body.getLong("ttlMinutes", DEFAULT_INVITE_MINUTES);
     if (minutes < 1 || minutes > MAX_INVITE_MINUTES) {
       ctx.fail(400, new IllegalArgumentException("ttlMinutes must be 1 to " + MAX_INVITE_MINUTES));
@@ -117,27 +137,15 @@ public final class TrustService {
                   device,
                   Access.principal(ctx).describe(),
                   minutes);
-              Edge.sendJson(ctx, 201, answer);
+              Replies.json(ctx, 201, answer);
             })
         .onFailure(e -> fail(ctx, e));
   }
 
   private void enroll(RoutingContext ctx) {
-    JsonObject body = body(ctx, false);
-    if (body == null) {
-      return;
-    }
-    for (String field : new String[] {"token", "name", "publicKey", "proof"}) {
-      if (!(body.getValue(field) instanceof String)) {
-        ctx.fail(
-            400,
-            new IllegalArgumentException(
-                "send {\"token\",\"name\",\"publicKey\",\"proof\"}: kith run --token does"));
-        return;
-      }
-    }
+    JsonObject body = JsonBody.of(ctx);
     askCa(body.copy().put("action", "enroll"))
-        .onSuccess(answer -> Edge.sendJson(ctx, 200, answer))
+        .onSuccess(answer -> Replies.json(ctx, 200, answer))
         .onFailure(e -> fail(ctx, e));
   }
 
@@ -149,7 +157,8 @@ public final class TrustService {
             stored -> {
               String serial = stored == null ? null : EntrySeal.serialOf(stored);
               if (serial == null) {
-                return Future.failedFuture(new Edge.NotFound("no enrolled device named " + name));
+                return Future.failedFuture(
+                    ServiceFailure.notFound("no enrolled device named " + name));
               }
               return revocations.revoke(name, serial, Access.principal(ctx).describe());
             })
@@ -173,13 +182,13 @@ public final class TrustService {
                   Access.principal(ctx).describe(),
                   name,
                   entry.getString("serial"));
-              Edge.sendJson(ctx, 200, entry.copy().put("removed", true));
+              Replies.json(ctx, 200, entry.copy().put("removed", true));
             })
         .onFailure(e -> fail(ctx, e));
   }
 
   private void listRevocations(RoutingContext ctx) {
-    Edge.sendJson(ctx, 200, new JsonArray(revocations.all()));
+    Replies.json(ctx, 200, new JsonArray(revocations.all()));
   }
 
   private Future<JsonObject> askCa(JsonObject request) {
@@ -268,48 +277,21 @@ public final class TrustService {
     SecretFiles.writePublic(file, spent.encode().getBytes(StandardCharsets.UTF_8));
   }
 
-  private static JsonObject body(RoutingContext ctx, boolean emptyAllowed) {
-    if (ctx.body() == null || ctx.body().length() <= 0) {
-      if (emptyAllowed) {
-        return new JsonObject();
-      }
-      ctx.fail(400, new IllegalArgumentException("the body must be a JSON object"));
-      return null;
-    }
-    if (ctx.body().length() > MAX_BODY_BYTES) {
-      ctx.fail(
-          413,
-          new IllegalArgumentException("the body is larger than " + MAX_BODY_BYTES + " bytes"));
-      return null;
-    }
-    try {
-      JsonObject json = ctx.body().asJsonObject();
-      if (json == null) {
-        throw new IllegalArgumentException();
-      }
-      return json;
-    } catch (RuntimeException e) {
-      ctx.fail(400, new IllegalArgumentException("the body must be a JSON object"));
-      return null;
-    }
-  }
-
+  /** The CA's device refused (403), failed (502) or did not answer (503). */
   private static void fail(RoutingContext ctx, Throwable e) {
-    if (e instanceof Edge.NotFound) {
-      ctx.fail(404, e);
-    } else if (e instanceof ReplyException r) {
+    if (e instanceof ReplyException r) {
       if (r.failureType() == ReplyFailure.RECIPIENT_FAILURE && r.failureCode() == 403) {
-        ctx.fail(403, new Access.Forbidden(r.getMessage()));
+        ctx.fail(403, ServiceFailure.forbidden(r.getMessage()));
       } else if (r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-        ctx.fail(502, new IllegalStateException(r.getMessage()));
+        ctx.fail(502, ServiceFailure.badGateway(r.getMessage()));
       } else {
         ctx.fail(
             503,
-            new dev.kith.mesh.spi.ServiceUnavailable(
+            new ServiceUnavailable(
                 "the device that holds the mesh CA does not answer; start it and retry"));
       }
     } else {
-      ctx.fail(e);
+      Replies.fail(ctx, e);
     }
   }
 }

@@ -167,7 +167,6 @@ public final class MeshVault implements Vault {
         .compose(mirrored -> protocol.listen())
         .onSuccess(
             listening -> {
-              Registry.register(vertx, this);
               timers.add(
                   vertx.setPeriodic(
                       ReplicaSets.MAINTAIN_MILLIS, t -> protocol.blocking(this::maintain)));
@@ -248,7 +247,6 @@ public final class MeshVault implements Vault {
   public Future<Void> stop() {
     stopped = true;
     timers.forEach(vertx::cancelTimer);
-    Registry.unregister(vertx);
     return protocol
         .close()
         .eventually(

@@ -2,12 +2,9 @@ package dev.kith.mesh.vault;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Every owner's data, as services see it: content-addressed objects and versioned records, durable
@@ -22,15 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * replicas answer.
  */
 public interface Vault {
-
-  /** The vault of the device that {@code vertx} belongs to. */
-  static Vault of(Vertx vertx) {
-    Vault vault = Registry.VAULTS.get(vertx);
-    if (vault == null) {
-      throw new IllegalStateException("no vault runs on this Vert.x instance");
-    }
-    return vault;
-  }
 
   /** Stores bytes; the future gives their id, the SHA-256 of the content in lowercase hex. */
   Future<String> putObject(String owner, String mediaType, Buffer bytes);
@@ -216,21 +204,6 @@ public interface Vault {
   final class NotFound extends RuntimeException {
     public NotFound(String message) {
       super(message, null, false, false);
-    }
-  }
-
-  /** The vault of each running device, by its Vert.x instance. */
-  final class Registry {
-    static final Map<Vertx, Vault> VAULTS = new ConcurrentHashMap<>();
-
-    private Registry() {}
-
-    static void register(Vertx vertx, Vault vault) {
-      VAULTS.put(vertx, vault);
-    }
-
-    static void unregister(Vertx vertx) {
-      VAULTS.remove(vertx);
     }
   }
 }

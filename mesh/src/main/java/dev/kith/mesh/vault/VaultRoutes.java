@@ -1,7 +1,9 @@
 package dev.kith.mesh.vault;
 
-import dev.kith.mesh.edge.Access;
-import dev.kith.mesh.edge.Edge;
+import dev.kith.mesh.spi.web.Access;
+import dev.kith.mesh.spi.web.Replies;
+import dev.kith.mesh.spi.web.RouteModule;
+import dev.kith.mesh.spi.web.UserContent;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -35,7 +37,7 @@ import java.util.regex.Pattern;
  * GET .../records/{key}} asks about the answering device's own copy only: 200 or 404 for an object,
  * and a record with its tombstone flag.
  */
-public final class VaultRoutes {
+public final class VaultRoutes implements RouteModule {
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VaultRoutes.class);
 
@@ -47,22 +49,30 @@ public final class VaultRoutes {
   static final long MAX_IMPORT_BYTES = 64L * 1024 * 1024;
 
   private final MeshVault vault;
-
-  private VaultRoutes(MeshVault vault) {
-    this.vault = vault;
-  }
+  private final long maxObjectBytes;
 
   /**
-   * Adds the routes. Call it before the edge's own body handler: uploads here may be as large as
-   * the vault's largest object, not the edge's usual body limit.
+   * Mount it before the edge's own body handler: uploads here may be as large as the vault's
+   * largest object, not the edge's usual body limit.
    */
-  public static void mount(Router router, MeshVault vault, long maxObjectBytes) {
-    VaultRoutes routes = new VaultRoutes(vault);
+  public VaultRoutes(MeshVault vault, long maxObjectBytes) {
+    this.vault = vault;
+    this.maxObjectBytes = maxObjectBytes;
+  }
+
+  @Override
+  public void mount(Router router) {
+    VaultRoutes routes = this;
     Access.owner(router.post("/api/vault/:owner/objects"), "owner")
         .handler(BodyHandler.create(false).setBodyLimit(maxObjectBytes))
         .handler(routes::putObject);
-    Access.owner(router.get("/api/vault/:owner/objects/:id"), "owner").handler(routes::getObject);
-    Access.owner(router.head("/api/vault/:owner/objects/:id"), "owner").handler(routes::headObject);
+    // Stored bytes leave as downloads that a browser neither sniffs nor runs on this origin.
+    Access.owner(router.get("/api/vault/:owner/objects/:id"), "owner")
+        .handler(UserContent.downloads("id"))
+        .handler(routes::getObject);
+    Access.owner(router.head("/api/vault/:owner/objects/:id"), "owner")
+        .handler(UserContent.downloads("id"))
+        .handler(routes::headObject);
     Access.owner(router.get("/api/vault/:owner/objects"), "owner").handler(routes::listObjects);
     Access.owner(router.get("/api/vault/:owner/records"), "owner").handler(routes::scan);
     Access.owner(router.post("/api/vault/:owner/records"), "owner")
@@ -138,7 +148,7 @@ public final class VaultRoutes {
                 sendLocal(ctx, local, from, count, partial);
               }
             })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   private void sendLocal(
@@ -187,7 +197,7 @@ public final class VaultRoutes {
               }
               response.end(object.bytes());
             })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   private void headObject(RoutingContext ctx) {
@@ -198,7 +208,7 @@ public final class VaultRoutes {
             ? vault.hasLocalObject(owner, id)
             : vault.hasObject(owner, id);
     held.onSuccess(h -> ctx.response().setStatusCode(h ? 200 : 404).end())
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   private void getRecord(RoutingContext ctx) {
@@ -209,12 +219,12 @@ public final class VaultRoutes {
           .onSuccess(
               r -> {
                 if (r == null) {
-                  fail(ctx, new Vault.NotFound("no record " + key + " on this device"));
+                  Replies.fail(ctx, new Vault.NotFound("no record " + key + " on this device"));
                 } else {
-                  Edge.sendJson(ctx, 200, recordJson(r).put("deleted", r.deleted()));
+                  Replies.json(ctx, 200, recordJson(r).put("deleted", r.deleted()));
                 }
               })
-          .onFailure(e -> fail(ctx, e));
+          .onFailure(e -> Replies.fail(ctx, e));
       return;
     }
     vault
@@ -222,13 +232,13 @@ public final class VaultRoutes {
         .onSuccess(
             r -> {
               if (r == null) {
-                fail(ctx, new Vault.NotFound("no record " + key));
+                Replies.fail(ctx, new Vault.NotFound("no record " + key));
               } else {
                 ctx.response().putHeader("ETag", etag(r.version()));
-                Edge.sendJson(ctx, 200, recordJson(r));
+                Replies.json(ctx, 200, recordJson(r));
               }
             })
-        .onFailure(e -> fail(ctx, e));
+        .onFailure(e -> Replies.fail(ctx, e));
   }
 
   private void putRecord(RoutingContext ctx) {
@@ -274,7 +284,7 @@ public final class VaultRoutes {
         .onSuccess(
             r -> {
               ctx.response().putHeader("ETag", etag(r.version()));
-              Edge.sendJson(
+              Replies.json(
                   ctx, 200, new JsonObject().put("key", key).put("version", r.version().toJson()));
             })
         .onFailure(
@@ -289,7 +299,7 @@ public final class VaultRoutes {
                                 ? ""
                                 : " (ETag " + etag(c.current().version()) + ")")));
               } else {
-                fail(ctx, e);
+                Replies.fail(ctx, e);
               }
             });
   }
@@ -416,16 +426,6 @@ public final class VaultRoutes {
   }
 
   private static void answer(RoutingContext ctx, Future<JsonObject> result, int status) {
-    result.onSuccess(body -> Edge.sendJson(ctx, status, body)).onFailure(e -> fail(ctx, e));
-  }
-
-  private static void fail(RoutingContext ctx, Throwable e) {
-    if (e instanceof IllegalArgumentException) {
-      ctx.fail(400, e);
-    } else if (e instanceof Vault.NotFound) {
-      ctx.fail(404, new Edge.NotFound(e.getMessage()));
-    } else {
-      ctx.fail(e);
-    }
+    Replies.answer(ctx, status, result);
   }
 }

@@ -3,6 +3,10 @@ package dev.kith.mesh.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kith.mesh.spi.config.ConfigException;
+import dev.kith.mesh.spi.config.ConfigSection;
+import dev.kith.mesh.spi.config.Setting;
+import dev.kith.mesh.spi.config.Settings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -320,41 +324,68 @@ class DeviceConfigTest {
     assertThat(config.failoverOf("bob")).containsExactly("nas.bob");
   }
 
-  @Test
-  @DisplayName("reads the health settings, with defaults that detect a silent device in 3-5 s")
-  void healthSettings() {
-    DeviceConfig defaults = loadWithHome();
-    assertThat(defaults.health().power()).isEqualTo("auto");
-    assertThat(defaults.health().gossipPeriodMillis()).isEqualTo(1000);
-    assertThat(defaults.health().deadAfterMillis()).isBetween(3000, 5000);
-    assertThat(defaults.health().lowBatteryRatio()).isEqualTo(0.20);
-    assertThat(defaults.health().takeoverOwners()).isEmpty();
+  /** A module's section, as a service module would declare it. */
+  record Greeting(String text, int times, boolean loud) {}
 
-    env.put("KITH_POWER", "battery:0.80:discharging:0.5");
-    DeviceConfig set =
-        loadWithHome(
-            "--takeover", "alice,bob", "--low-battery-ratio", "0.3", "--dead-after-millis", "6000");
-    assertThat(set.health().power()).isEqualTo("battery:0.80:discharging:0.5");
-    assertThat(set.health().takeoverOwners()).containsExactlyInAnyOrder("alice", "bob");
-    assertThat(set.health().lowBatteryRatio()).isEqualTo(0.3);
-    assertThat(set.health().deadAfterMillis()).isEqualTo(6000);
-  }
+  private static final ConfigSection<Greeting> GREETING =
+      new ConfigSection<>() {
+        @Override
+        public String name() {
+          return "greeting";
+        }
+
+        @Override
+        public Class<Greeting> type() {
+          return Greeting.class;
+        }
+
+        @Override
+        public List<Setting> settings() {
+          return List.of(
+              Setting.of("greeting-text", "hello", "what to say"),
+              Setting.of("greeting-times", "1", "how often"),
+              Setting.flag("greeting-loud", "false", "shout"));
+        }
+
+        @Override
+        public Greeting parse(Settings v) {
+          return new Greeting(
+              v.string("greeting-text"),
+              v.integer("greeting-times", 1, 10),
+              v.bool("greeting-loud"));
+        }
+      };
 
   @Test
-  @DisplayName("refuses health deadlines that do not exceed what they wait on")
-  void healthDeadlines() {
-    assertThatThrownBy(() -> loadWithHome("--suspect-after-millis", "1500"))
+  @DisplayName("reads a module's section from defaults, file, environment and flags, in that order")
+  void moduleSection() throws IOException {
+    Path file = write("greeting.yaml", "greeting-text: hi\ngreeting-times: 2\n");
+    env.put("KITH_GREETING_TIMES", "3");
+    DeviceConfig config =
+        DeviceConfig.load(
+            List.of(
+                "--home",
+                tmp.resolve("home").toString(),
+                "--config",
+                file.toString(),
+                "--greeting-loud"),
+            env,
+            unknownEnv::add,
+            List.of(GREETING));
+
+    assertThat(config.section(Greeting.class)).isEqualTo(new Greeting("hi", 3, true));
+    assertThat(unknownEnv).isEmpty();
+    assertThatThrownBy(
+            () ->
+                DeviceConfig.load(
+                    List.of("--home", tmp.resolve("home").toString(), "--greeting-times", "11"),
+                    env,
+                    unknownEnv::add,
+                    List.of(GREETING)))
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("suspect-after-millis");
-    assertThatThrownBy(() -> loadWithHome("--dead-after-millis", "2000"))
-        .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("dead-after-millis");
-    assertThatThrownBy(() -> loadWithHome("--low-battery-ratio", "1.5"))
-        .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("low-battery-ratio");
-    assertThatThrownBy(() -> loadWithHome("--takeover", "Alice"))
-        .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("takeover");
+        .hasMessageStartingWith("greeting-times: ");
+    // Without the module, its keys are unknown like any other.
+    assertRejected("--greeting-loud", "--greeting-loud").hasMessageContaining("unknown option");
   }
 
   @Test

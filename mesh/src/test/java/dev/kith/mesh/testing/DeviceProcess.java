@@ -372,6 +372,12 @@ public final class DeviceProcess implements AutoCloseable {
    */
   public static final class Builder {
 
+    /** The settings of the modules on the test's class path, which its devices share. */
+    private static final java.util.Set<String> INSTALLED_SETTINGS =
+        dev.kith.mesh.config.ConfigSections.settings(
+                dev.kith.mesh.config.ConfigSections.installed())
+            .keySet();
+
     private final String name;
     private final Map<String, String> flags = new LinkedHashMap<>();
     private final List<String> extraArgs = new ArrayList<>();
@@ -390,12 +396,14 @@ public final class DeviceProcess implements AutoCloseable {
       flags.put("cluster-port", String.valueOf(clusterPort));
       flags.put("mesh", mesh);
       flags.put("public-host", "127.0.0.1");
-      // Devices on one machine need SMTP ports of their own too, when mail is on the class path.
-      flags.put("smtp-port", String.valueOf(FreePorts.next()));
-      // Mail to other domains goes to a relay on a loopback port that nothing listens on (a test
-      // that wants it delivered sets its own), never to a real MX looked up in DNS.
-      flags.put("mail-relay", "127.0.0.1:" + FreePorts.next());
-      flags.put("mail-relay-tls", "none");
+      if (INSTALLED_SETTINGS.contains("smtp-port")) {
+        // Devices on one machine need SMTP ports of their own too, when mail is on the class path.
+        flags.put("smtp-port", String.valueOf(FreePorts.next()));
+        // Mail to other domains goes to a relay on a loopback port that nothing listens on (a
+        // test that wants it delivered sets its own), never to a real MX looked up in DNS.
+        flags.put("mail-relay", "127.0.0.1:" + FreePorts.next());
+        flags.put("mail-relay-tls", "none");
+      }
     }
 
     /** How to start the JVM; {@link Launcher#classpath()} unless told otherwise. */

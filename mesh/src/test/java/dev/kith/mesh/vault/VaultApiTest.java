@@ -53,7 +53,7 @@ class VaultApiTest {
             Map.of(),
             unknown -> {});
     device = await(Device.start(config));
-    vault = Vault.of(device.vertx());
+    vault = device.vault();
   }
 
   @AfterAll

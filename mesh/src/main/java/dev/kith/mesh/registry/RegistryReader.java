@@ -1,6 +1,5 @@
-package dev.kith.health;
+package dev.kith.mesh.registry;
 
-import dev.kith.mesh.registry.DeviceRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -16,28 +15,28 @@ import java.util.function.Supplier;
  * read, and the read goes on in the background. At most one read runs at a time, so a hang ties up
  * one worker thread, not one per request.
  */
-final class RegistryReader {
+public final class RegistryReader {
 
   /** How long a caller waits for a fresh list before it gets the last one. */
-  static final long PATIENCE_MILLIS = 200;
+  public static final long PATIENCE_MILLIS = 200;
 
   private final Vertx vertx;
   private final Supplier<Future<List<JsonObject>>> source;
   private volatile List<JsonObject> latest;
   private Future<List<JsonObject>> inFlight;
 
-  RegistryReader(Vertx vertx, DeviceRegistry registry) {
+  public RegistryReader(Vertx vertx, DeviceRegistry registry) {
     this(vertx, registry::list);
   }
 
   /** A reader of any source of device lists, so tests can stand in for the registry. */
-  RegistryReader(Vertx vertx, Supplier<Future<List<JsonObject>>> source) {
+  public RegistryReader(Vertx vertx, Supplier<Future<List<JsonObject>>> source) {
     this.vertx = vertx;
     this.source = source;
   }
 
   /** The registry's entries, fresh if they come within the patience, else the last ones read. */
-  Future<List<JsonObject>> list() {
+  public Future<List<JsonObject>> list() {
     Future<List<JsonObject>> fresh = read();
     List<JsonObject> fallback = latest;
     if (fallback == null) {

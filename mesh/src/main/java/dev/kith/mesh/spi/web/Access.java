@@ -1,6 +1,5 @@
-package dev.kith.mesh.edge;
+package dev.kith.mesh.spi.web;
 
-import dev.kith.mesh.auth.Principal;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
@@ -20,6 +19,8 @@ import java.util.Set;
  *   <li>{@link #loggedIn}: any owner with a valid token, or the device's operator;
  *   <li>{@link #owner}: only the owner named in a path parameter ({@code /api/vault/{owner}/...});
  *       not even an administrator sees another owner's data;
+ *   <li>{@link #ownData}: any logged-in owner, for their own data, which the route finds from the
+ *       token ({@link #ownerOf}), never from the URL; the operator, who owns nothing, gets 403;
  *   <li>{@link #admin}: an administrator, or the device's operator.
  * </ul>
  *
@@ -35,13 +36,18 @@ import java.util.Set;
  */
 public final class Access {
 
+  /**
+   * The browser session's cookie: its access token, as {@code Authorization: Bearer} carries it.
+   */
+  public static final String SESSION_COOKIE = "kith_session";
+
   /** The route metadata key that holds the declaration. */
   public static final String METADATA = "kith.access";
 
-  static final String PRINCIPAL = "kith.principal";
-  static final String AUTH_PROBLEM = "kith.authProblem";
-  static final String AUTH_UNAVAILABLE = "kith.authUnavailable";
-  static final String INFRASTRUCTURE = "infrastructure";
+  private static final String PRINCIPAL = "kith.principal";
+  private static final String AUTH_PROBLEM = "kith.authProblem";
+  private static final String AUTH_UNAVAILABLE = "kith.authUnavailable";
+  private static final String INFRASTRUCTURE = "infrastructure";
 
   private static final java.util.regex.Pattern OWNER_NAME =
       java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
@@ -81,6 +87,27 @@ public final class Access {
                 }));
   }
 
+  /**
+   * Any logged-in owner may call the route, for their own data: the route reads the owner from the
+   * token with {@link #ownerOf}. The operator owns no data, so gets 403.
+   */
+  public static Route ownData(Route route) {
+    return route
+        .putMetadata(METADATA, "own-data")
+        .handler(
+            new Guard(
+                p ->
+                    p.isOperator()
+                        ? "this belongs to an owner: log in as one (POST /api/auth/login)"
+                        : null));
+  }
+
+  /** The owner a request of an {@link #ownData} route is for: the caller. */
+  public static String ownerOf(RoutingContext ctx) {
+    Principal p = principal(ctx);
+    return p == null ? null : p.owner();
+  }
+
   /** Only an administrator, or the operator, may call the route. */
   public static Route admin(Route route) {
     return route
@@ -88,9 +115,30 @@ public final class Access {
         .handler(new Guard(p -> p.admin() ? null : "only an administrator may do this"));
   }
 
-  /** A handler that runs for every request before the routes (the edge's own plumbing). */
-  static Route infrastructure(Route route) {
+  /**
+   * A handler that runs for every request before the routes (the edge's own plumbing); it is not a
+   * route of its own, so it declares no caller.
+   */
+  public static Route infrastructure(Route route) {
     return route.putMetadata(METADATA, INFRASTRUCTURE);
+  }
+
+  /** Records who the request's valid credentials belong to (the edge's authentication). */
+  public static void authenticated(RoutingContext ctx, Principal principal) {
+    ctx.put(PRINCIPAL, principal);
+  }
+
+  /** Records why the request's credentials are not valid, for the 401 of a guarded route. */
+  public static void refused(RoutingContext ctx, String problem) {
+    ctx.put(AUTH_PROBLEM, problem);
+  }
+
+  /**
+   * Records that the credentials could not be checked yet (the accounts vault did not answer): a
+   * guarded route answers 503 with {@code Retry-After}, not a verdict on the token.
+   */
+  public static void uncheckable(RoutingContext ctx, Throwable cause) {
+    ctx.put(AUTH_UNAVAILABLE, cause);
   }
 
   /** The caller, or {@code null} when the request carried no valid credentials. */

@@ -1,4 +1,4 @@
-package dev.kith.mesh.config;
+package dev.kith.mesh.spi.config;
 
 /**
  * A configuration or usage error. Its message is one line that names the key and the value at

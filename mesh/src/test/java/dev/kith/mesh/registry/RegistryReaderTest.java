@@ -1,4 +1,4 @@
-package dev.kith.health;
+package dev.kith.mesh.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.kith.mesh.edge;
+package dev.kith.mesh.spi.web;
 
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerResponse;

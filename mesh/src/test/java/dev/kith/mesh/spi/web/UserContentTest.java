@@ -1,4 +1,4 @@
-package dev.kith.mesh.edge;
+package dev.kith.mesh.spi.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.kith.mesh.auth;
+package dev.kith.mesh.spi.web;
 
 /**
  * Who is calling: an owner with an access token (from the {@code Authorization: Bearer} header or
