@@ -6,10 +6,11 @@ import dev.kith.health.gossip.MeshView;
 import dev.kith.health.placement.InstanceKey;
 import dev.kith.health.power.PowerRequest;
 import dev.kith.health.power.PowerStatus;
-import dev.kith.mesh.registry.RegistryReader;
-import dev.kith.mesh.spi.web.Access;
-import dev.kith.mesh.edge.Edge;
 import dev.kith.mesh.registry.DeviceRegistry;
+import dev.kith.mesh.registry.RegistryReader;
+import dev.kith.mesh.spi.ServiceFailure;
+import dev.kith.mesh.spi.web.Access;
+import dev.kith.mesh.spi.web.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -30,9 +31,10 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * The health part of the mesh API: the device list with each device's state, power and load as this
- * device sees them, and the power switch of {@code PUT /api/mesh/devices/{name}/power}, which any
- * device accepts for any device and forwards on the event bus to the one it names. Every error goes
+ * The health part of the mesh API: what this device's view adds to each device's entry in {@code
+ * GET /api/mesh/devices} (its state, power and load as this device sees them, and the instances it
+ * runs), and the power switch of {@code PUT /api/mesh/devices/{name}/power}, which any device
+ * accepts for any device and forwards on the event bus to the one it names. Every error goes
  * through the edge's error handler.
  */
 final class DevicesApi {
@@ -75,34 +77,9 @@ final class DevicesApi {
   }
 
   void mount(Router router) {
-    Access.loggedIn(router.get("/api/mesh/devices")).handler(this::listDevices);
-    Access.loggedIn(router.get("/api/mesh/devices/:name")).handler(this::getDevice);
     Access.admin(router.put("/api/mesh/devices/:name/power"))
         .handler(this::validatePower)
         .handler(this::setPower);
-  }
-
-  private void listDevices(RoutingContext ctx) {
-    registry
-        .list()
-        .onSuccess(
-            devices ->
-                sendJson(ctx, 200, new JsonArray(devices.stream().map(this::withHealth).toList())))
-        .onFailure(e -> ctx.fail(503, e));
-  }
-
-  private void getDevice(RoutingContext ctx) {
-    String name = ctx.pathParam("name");
-    registry
-        .list()
-        .onSuccess(
-            devices ->
-                devices.stream()
-                    .filter(d -> name.equals(d.getString("name")))
-                    .findFirst()
-                    .ifPresentOrElse(
-                        d -> sendJson(ctx, 200, withHealth(d)), () -> notFound(ctx, name)))
-        .onFailure(e -> ctx.fail(503, e));
   }
 
   /**
@@ -110,7 +87,7 @@ final class DevicesApi {
    * (a device that marked itself left in the registry stays left), power, load, incarnation and how
    * long ago it was heard. A device the view has never heard keeps the registry's state.
    */
-  private JsonObject withHealth(JsonObject entry) {
+  JsonObject withHealth(JsonObject entry) {
     JsonObject device = entry.copy();
     device.put("services", services(device.getString("name"), entry.getJsonArray("services")));
     view.observed(device.getString("name"))
@@ -272,14 +249,11 @@ final class DevicesApi {
   }
 
   private static void notFound(RoutingContext ctx, String name) {
-    ctx.fail(404, new Edge.NotFound("no device named " + name));
+    ctx.fail(404, ServiceFailure.notFound("no device named " + name));
   }
 
   private static void sendJson(RoutingContext ctx, int status, Object body) {
-    ctx.response()
-        .setStatusCode(status)
-        .putHeader("Content-Type", "application/json")
-        .end(body instanceof JsonArray a ? a.encode() : ((JsonObject) body).encode());
+    Replies.json(ctx, status, body);
   }
 
   /** A device that does not answer; the message is safe to show the caller. */

@@ -59,7 +59,9 @@ public record HealthConfig(
     public List<Setting> settings() {
       return List.of(
           Setting.of(
-              POWER, "auto", "auto (sysfs), mains, or battery:LEVEL:charging|discharging:PCT_PER_MIN"),
+              POWER,
+              "auto",
+              "auto (sysfs), mains, or battery:LEVEL:charging|discharging:PCT_PER_MIN"),
           Setting.of(GOSSIP_PERIOD_MILLIS, "1000", "status gossip period on mains"),
           Setting.of(GOSSIP_PERIOD_ON_BATTERY_MILLIS, "1500", "status gossip period on battery"),
           Setting.of(SUSPECT_AFTER_MILLIS, "2000", "silence before a device is suspect"),

@@ -23,10 +23,10 @@ import dev.kith.health.power.PowerStatus;
 import dev.kith.health.power.SwitchablePower;
 import dev.kith.health.sampling.LoadSampler;
 import dev.kith.mesh.registry.RegistryReader;
-import dev.kith.mesh.spi.config.ConfigException;
 import dev.kith.mesh.spi.MeshContext;
 import dev.kith.mesh.spi.MeshExtension;
 import dev.kith.mesh.spi.ServiceContext;
+import dev.kith.mesh.spi.config.ConfigException;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -70,6 +70,7 @@ public final class HealthExtension implements MeshExtension {
   private PlacementAgent agent;
   private PlacementController controller;
   private volatile InstanceDirectory directory;
+  private volatile DevicesApi devicesApi;
   private final Map<String, Long> aliveSinceMillis = new ConcurrentHashMap<>();
   private final Map<String, Long> changedAtMillis = new ConcurrentHashMap<>();
 
@@ -140,8 +141,7 @@ public final class HealthExtension implements MeshExtension {
     directory = new InstanceDirectory(context.services(), this::reachable);
     agent =
         new PlacementAgent(
-            context.vertx(),
-            context.device(),
+            context.serviceContext(),
             store,
             context.services(),
             records -> {
@@ -167,6 +167,7 @@ public final class HealthExtension implements MeshExtension {
             context.services(),
             this::candidates,
             device -> changedAtMillis.getOrDefault(device, System.currentTimeMillis()),
+            () -> context.serviceContext().owners().names(),
             context.metrics());
     MemberEviction eviction =
         new MemberEviction(context.vertx(), context.hazelcast(), context.device());
@@ -210,8 +211,9 @@ public final class HealthExtension implements MeshExtension {
         .compose(mirroring -> store.publishFailover(context.config().failover()))
         .onSuccess(
             published -> {
-              agent.start();
               controller.start();
+              // Instances need the vault and the accounts: this device runs none before they do.
+              context.vaultOpen().onSuccess(open -> agent.start());
             });
   }
 
@@ -304,16 +306,35 @@ public final class HealthExtension implements MeshExtension {
 
   @Override
   public void routes(Router router) {
-    new DevicesApi(
-            mesh.vertx(),
-            mesh.device(),
-            mesh.registry(),
-            view,
-            gossip,
-            agent::running,
-            () -> directory.records())
-        .mount(router);
+    devicesApi().mount(router);
     new PlacementRoutes(store, registry::list, controller::reconcileSoon).mount(router);
+  }
+
+  @Override
+  public JsonObject describeDevice(JsonObject entry) {
+    return devicesApi().withHealth(entry);
+  }
+
+  @Override
+  public Future<List<JsonObject>> placedInstances() {
+    return store == null ? null : PlacementRoutes.instances(store);
+  }
+
+  private DevicesApi devicesApi() {
+    DevicesApi api = devicesApi;
+    if (api == null) {
+      api =
+          new DevicesApi(
+              mesh.vertx(),
+              mesh.device(),
+              mesh.registry(),
+              view,
+              gossip,
+              agent::running,
+              () -> directory.records());
+      devicesApi = api;
+    }
+    return api;
   }
 
   @Override

@@ -40,7 +40,8 @@ class HealthConfigTest {
 
     env.put("KITH_POWER", "battery:0.80:discharging:0.5");
     HealthConfig set =
-        load("--takeover", "alice,bob", "--low-battery-ratio", "0.3", "--dead-after-millis", "6000");
+        load(
+            "--takeover", "alice,bob", "--low-battery-ratio", "0.3", "--dead-after-millis", "6000");
     assertThat(set.power()).isEqualTo("battery:0.80:discharging:0.5");
     assertThat(set.takeoverOwners()).containsExactlyInAnyOrder("alice", "bob");
     assertThat(set.lowBatteryRatio()).isEqualTo(0.3);

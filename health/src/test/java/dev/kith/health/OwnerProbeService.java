@@ -1,13 +1,13 @@
 package dev.kith.health;
 
-import dev.kith.mesh.spi.web.Access;
+import dev.kith.health.probe.ProbeInstance;
+import dev.kith.health.probe.api.Probe;
+import dev.kith.mesh.spi.InstanceContext;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
-import io.vertx.core.Deployable;
-import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonObject;
+import dev.kith.mesh.spi.web.Access;
+import dev.kith.mesh.spi.web.Replies;
 import io.vertx.ext.web.Router;
 import java.util.List;
 
@@ -33,21 +33,8 @@ public final class OwnerProbeService implements KithService {
   }
 
   @Override
-  public Deployable newInstance() {
-    return new VerticleBase() {
-      @Override
-      public Future<?> start() {
-        JsonObject answer =
-            new JsonObject()
-                .put("owner", config().getString("owner"))
-                .put("device", config().getString("device"))
-                .put("epoch", config().getLong("epoch", 0L));
-        return vertx
-            .eventBus()
-            .consumer(address(config().getString("owner")), message -> message.reply(answer))
-            .completion();
-      }
-    };
+  public ProbeInstance newInstance(InstanceContext context) {
+    return new ProbeInstance(context, address(context.owner()));
   }
 
   @Override
@@ -60,13 +47,7 @@ public final class OwnerProbeService implements KithService {
     Access.owner(router.get("/:owner"), "owner")
         .handler(
             ctx ->
-                context
-                    .<JsonObject>request(address(ctx.pathParam("owner")), new JsonObject())
-                    .onSuccess(
-                        reply ->
-                            ctx.response()
-                                .putHeader("Content-Type", "application/json")
-                                .end(reply.encode()))
-                    .onFailure(ctx::fail));
+                Replies.answer(
+                    ctx, 200, context.proxy(Probe.class, address(ctx.pathParam("owner"))).where()));
   }
 }

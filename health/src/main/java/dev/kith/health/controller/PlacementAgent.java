@@ -2,13 +2,13 @@ package dev.kith.health.controller;
 
 import dev.kith.health.placement.InstanceKey;
 import dev.kith.health.placement.MoveReason;
+import dev.kith.mesh.spi.InstanceContext;
 import dev.kith.mesh.spi.InstanceRouter;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.ServiceContext;
 import dev.kith.mesh.spi.ServiceUnavailable;
 import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -64,8 +64,9 @@ public final class PlacementAgent {
 
   private final Vertx vertx;
   private final String device;
+  private final ServiceContext serviceContext;
   private final PlacementStore store;
-  private final Map<String, KithService> services;
+  private final Map<String, KithService> kinds;
   private final Consumer<Collection<PlacementRecord>> onSync;
   private final Consumer<JsonObject> onReady;
   private final Map<InstanceKey, Local> deployed = new HashMap<>();
@@ -92,17 +93,17 @@ public final class PlacementAgent {
    * @param onReady called with the move event when an instance placed here is ready
    */
   public PlacementAgent(
-      Vertx vertx,
-      String device,
+      ServiceContext context,
       PlacementStore store,
       List<KithService> services,
       Consumer<Collection<PlacementRecord>> onSync,
       Consumer<JsonObject> onReady) {
-    this.vertx = vertx;
-    this.device = device;
+    this.vertx = context.vertx();
+    this.device = context.device();
+    this.serviceContext = context;
     this.store = store;
-    this.services = new HashMap<>();
-    services.forEach(s -> this.services.put(s.name(), s));
+    this.kinds = new HashMap<>();
+    services.forEach(s -> this.kinds.put(s.name(), s));
     this.onSync = onSync;
     this.onReady = onReady;
   }
@@ -267,7 +268,7 @@ public final class PlacementAgent {
     if (inFlight.containsKey(key)) {
       return;
     }
-    KithService service = services.get(record.service());
+    KithService service = kinds.get(record.service());
     if (service == null) {
       log.error(
           "{} is told to run {}, a service this device does not have; upgrade this device",
@@ -275,15 +276,12 @@ public final class PlacementAgent {
           PlacementRecord.mapKey(key));
       return;
     }
-    JsonObject config =
-        new JsonObject()
-            .put("service", record.service())
-            .put("owner", record.owner())
-            .put("device", device)
-            .put("epoch", record.epoch());
+    InstanceContext instance =
+        new InstanceContext(
+            record.service(), record.owner(), device, record.epoch(), serviceContext);
     inFlight.put(key, true);
     vertx
-        .deployVerticle(service.newInstance(), new DeploymentOptions().setConfig(config))
+        .deployVerticle(service.newInstance(instance))
         .compose(
             deploymentId -> {
               List<MessageConsumer<Object>> forwarders =

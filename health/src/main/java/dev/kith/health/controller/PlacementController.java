@@ -90,6 +90,7 @@ public final class PlacementController {
   private final Vertx vertx;
   private final HazelcastInstance hazelcast;
   private final DeviceConfig config;
+  private final Supplier<Future<Set<String>>> accounts;
   private final PlacementStore store;
   private final List<ServiceSpec> specs;
   private final Supplier<Future<List<Candidate>>> candidates;
@@ -119,6 +120,7 @@ public final class PlacementController {
    * @param candidates every device the mesh knows, dead ones included, as placement candidates
    * @param detectedAtMillis when the mesh noticed a device's present condition (declared it dead,
    *     saw its battery run low, ...), in epoch millis
+   * @param accounts the owners with an account
    */
   public PlacementController(
       Vertx vertx,
@@ -128,8 +130,10 @@ public final class PlacementController {
       List<KithService> services,
       Supplier<Future<List<Candidate>>> candidates,
       ToLongFunction<String> detectedAtMillis,
+      Supplier<Future<Set<String>>> accounts,
       MeterRegistry metrics) {
     this.vertx = vertx;
+    this.accounts = accounts;
     this.hazelcast = hazelcast;
     this.config = config;
     this.store = store;
@@ -192,24 +196,14 @@ public final class PlacementController {
     if (!isActive()) {
       return;
     }
-    dev.kith.mesh.vault.Vault vault;
+    Future<Set<String>> read;
     try {
-      vault = dev.kith.mesh.vault.Vault.of(vertx);
-    } catch (IllegalStateException e) {
-      return;
+      read = accounts.get();
+    } catch (IllegalStateException notYet) {
+      return; // the accounts of this device have not started yet
     }
-    new dev.kith.mesh.auth.Accounts(vault)
-        .owners()
-        .onSuccess(
-            accounts -> {
-              Set<String> owners = new TreeSet<>();
-              accounts.forEach(
-                  a -> {
-                    String owner = a.getString("owner");
-                    if (owner != null) {
-                      owners.add(owner);
-                    }
-                  });
+    read.onSuccess(
+            owners -> {
               if (!owners.equals(accountOwners)) {
                 accountOwners = Set.copyOf(owners);
                 reconcileSoon();
@@ -250,7 +244,8 @@ public final class PlacementController {
     }
     // The others drop a silent member once their gossip calls it dead; a little later this
     // member hears that it was dropped, or that another leads.
-    long holdMillis = Math.max(PAUSE_MILLIS, config.section(HealthConfig.class).deadAfterMillis() + 4000L);
+    long holdMillis =
+        Math.max(PAUSE_MILLIS, config.section(HealthConfig.class).deadAfterMillis() + 4000L);
     holdUntilNanos = now + holdMillis * 1_000_000L;
     log.warn(
         "{} did not run for {} ms (a pause of this process or machine); it decides no placement"

@@ -1,7 +1,8 @@
 package dev.kith.health.controller;
 
+import dev.kith.mesh.spi.ServiceFailure;
 import dev.kith.mesh.spi.web.Access;
-import dev.kith.mesh.edge.Edge;
+import dev.kith.mesh.spi.web.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,10 +14,10 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * The placement part of the mesh API: where services run ({@code GET /api/mesh/services}), the
- * recent moves ({@code GET /api/mesh/events}), and draining a device ({@code POST
- * /api/mesh/devices/{name}/drain} and {@code .../undrain}). Any device answers; the state lives in
- * the shared {@link PlacementStore}.
+ * The placement part of the mesh API: the placed instances that {@code GET /api/mesh/services}
+ * lists ({@link #instances}), the recent moves ({@code GET /api/mesh/events}), and draining a
+ * device ({@code POST /api/mesh/devices/{name}/drain} and {@code .../undrain}). Any device answers;
+ * the state lives in the shared {@link PlacementStore}.
  */
 public final class PlacementRoutes {
 
@@ -38,56 +39,37 @@ public final class PlacementRoutes {
   }
 
   public void mount(Router router) {
-    Access.loggedIn(router.get("/api/mesh/services")).handler(this::listServices);
     Access.loggedIn(router.get("/api/mesh/events")).handler(this::listEvents);
     Access.admin(router.post("/api/mesh/devices/:name/drain")).handler(ctx -> drain(ctx, true));
     Access.admin(router.post("/api/mesh/devices/:name/undrain")).handler(ctx -> drain(ctx, false));
   }
 
-  /** Controller-placed instances, then the services that run on every live device. */
-  private void listServices(RoutingContext ctx) {
-    Future.all(store.placements(), registry.get())
-        .onSuccess(
-            all -> {
-              JsonArray out = new JsonArray();
-              all.<java.util.Map<?, PlacementRecord>>resultAt(0).values().stream()
-                  .sorted(
-                      Comparator.comparing(PlacementRecord::service)
-                          .thenComparing(r -> String.valueOf(r.owner())))
-                  .forEach(
-                      r ->
-                          out.add(
-                              new JsonObject()
-                                  .put("service", r.service())
-                                  .put("owner", r.owner())
-                                  .put("device", r.device())
-                                  .put("epoch", r.epoch())
-                                  .put("since", Instant.ofEpochMilli(r.placedAtMillis()).toString())
-                                  .put(
-                                      "state",
-                                      r.device() == null
-                                          ? "not-running"
-                                          : PlacementRecord.RUNNING.equals(r.state())
-                                              ? "running"
-                                              : "starting")));
-              for (JsonObject device : all.<List<JsonObject>>resultAt(1)) {
-                if (!"alive".equals(device.getString("state"))) {
-                  continue;
-                }
-                for (Object service : device.getJsonArray("services", new JsonArray())) {
-                  out.add(
-                      new JsonObject()
-                          .put("service", service)
-                          .put("owner", (String) null)
-                          .put("device", device.getString("name"))
-                          .put("epoch", 0)
-                          .put("since", device.getString("startedAt"))
-                          .put("state", "running"));
-                }
-              }
-              Edge.sendJson(ctx, 200, out);
-            })
-        .onFailure(e -> ctx.fail(503, e));
+  /** Every placed instance, by service and owner, as {@code /api/mesh/services} lists it. */
+  public static Future<List<JsonObject>> instances(PlacementStore store) {
+    return store
+        .placements()
+        .map(
+            placements ->
+                placements.values().stream()
+                    .sorted(
+                        Comparator.comparing(PlacementRecord::service)
+                            .thenComparing(r -> String.valueOf(r.owner())))
+                    .map(
+                        r ->
+                            new JsonObject()
+                                .put("service", r.service())
+                                .put("owner", r.owner())
+                                .put("device", r.device())
+                                .put("epoch", r.epoch())
+                                .put("since", Instant.ofEpochMilli(r.placedAtMillis()).toString())
+                                .put(
+                                    "state",
+                                    r.device() == null
+                                        ? "not-running"
+                                        : PlacementRecord.RUNNING.equals(r.state())
+                                            ? "running"
+                                            : "starting"))
+                    .toList());
   }
 
   private void listEvents(RoutingContext ctx) {
@@ -114,7 +96,7 @@ public final class PlacementRoutes {
                                 ? null
                                 : (e.getLong("readyAt") - e.getLong("detectedAt")) / 1000.0));
               }
-              Edge.sendJson(ctx, 200, out);
+              Replies.json(ctx, 200, out);
             })
         .onFailure(e -> ctx.fail(503, e));
   }
@@ -127,13 +109,13 @@ public final class PlacementRoutes {
             devices ->
                 devices.stream().anyMatch(d -> name.equals(d.getString("name")))
                     ? store.setDrained(name, drained)
-                    : Future.failedFuture(new Edge.NotFound("no device named " + name)))
+                    : Future.failedFuture(ServiceFailure.notFound("no device named " + name)))
         .onSuccess(
             done -> {
               reconcileSoon.run();
-              Edge.sendJson(ctx, 200, new JsonObject().put("device", name).put("drained", drained));
+              Replies.json(ctx, 200, new JsonObject().put("device", name).put("drained", drained));
             })
-        .onFailure(e -> ctx.fail(e instanceof Edge.NotFound ? 404 : 503, e));
+        .onFailure(e -> ctx.fail(e instanceof ServiceFailure f ? f.status() : 503, e));
   }
 
   private static String iso(Long millis) {

@@ -1,11 +1,11 @@
 package dev.kith.health.gossip;
 
+import dev.kith.health.HealthConfig;
 import dev.kith.health.power.PowerRequest;
 import dev.kith.health.power.PowerStatus;
 import dev.kith.health.power.SwitchablePower;
 import dev.kith.health.sampling.LoadSampler;
 import dev.kith.health.sampling.LoadStatus;
-import dev.kith.health.HealthConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AsyncResult;

@@ -1,13 +1,13 @@
 package dev.kith.health.probe;
 
-import dev.kith.mesh.spi.web.Access;
+import dev.kith.health.probe.api.Probe;
+import dev.kith.mesh.spi.InstanceContext;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
-import io.vertx.core.Deployable;
-import io.vertx.core.json.JsonObject;
+import dev.kith.mesh.spi.web.Access;
+import dev.kith.mesh.spi.web.Replies;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 
 /**
@@ -18,9 +18,6 @@ import java.util.List;
  * each side of a partition runs at most one copy and that one copy remains once the mesh heals.
  */
 public final class BeaconService implements KithService {
-
-  /** The event-bus address of the beacon instance. */
-  public static final String ADDRESS = "kith.beacon";
 
   @Override
   public String name() {
@@ -33,28 +30,21 @@ public final class BeaconService implements KithService {
   }
 
   @Override
-  public Deployable newInstance() {
-    return new BeaconVerticle();
+  public ProbeInstance newInstance(InstanceContext context) {
+    return new ProbeInstance(context, Probe.BEACON);
   }
 
   @Override
   public List<String> addresses(String owner) {
-    return List.of(ADDRESS);
+    return List.of(Probe.BEACON);
   }
 
   @Override
   public void routes(Router router, ServiceContext context) {
+    Probe beacon = context.proxy(Probe.class, Probe.BEACON);
     // The edge mounts this router at /api/beacon/*, where a route for "/" would miss the bare
     // /api/beacon: the sub-router sees an empty path there.
-    Access.loggedIn(router.getWithRegex("/?")).handler(ctx -> beacon(ctx, context));
-  }
-
-  private static void beacon(RoutingContext ctx, ServiceContext context) {
-    context
-        .<JsonObject>request(ADDRESS, new JsonObject())
-        .onSuccess(
-            reply ->
-                ctx.response().putHeader("Content-Type", "application/json").end(reply.encode()))
-        .onFailure(ctx::fail);
+    Access.loggedIn(router.getWithRegex("/?"))
+        .handler(ctx -> Replies.answer(ctx, 200, beacon.where()));
   }
 }

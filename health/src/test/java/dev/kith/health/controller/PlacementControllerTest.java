@@ -90,6 +90,7 @@ class PlacementControllerTest {
             List.of(new BeaconService()),
             () -> Future.succeededFuture(List.copyOf(devices)),
             device -> System.currentTimeMillis(),
+            () -> Future.succeededFuture(java.util.Set.of()),
             registry);
     vertx.runOnContext(v -> controller.start());
   }

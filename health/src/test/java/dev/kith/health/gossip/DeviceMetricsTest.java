@@ -2,9 +2,9 @@ package dev.kith.health.gossip;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kith.health.HealthConfig;
 import dev.kith.health.power.PowerStatus;
 import dev.kith.health.sampling.LoadStatus;
-import dev.kith.health.HealthConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Set;

@@ -2,13 +2,13 @@ package dev.kith.health.gossip;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kith.health.HealthConfig;
 import dev.kith.health.power.PowerSource;
 import dev.kith.health.power.PowerStatus;
 import dev.kith.health.power.SimulatedPower;
 import dev.kith.health.power.SwitchablePower;
 import dev.kith.health.sampling.LoadSampler;
 import dev.kith.health.sampling.LoadStatus;
-import dev.kith.health.HealthConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;

@@ -3,9 +3,9 @@ package dev.kith.health.gossip;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.kith.health.HealthConfig;
 import dev.kith.health.power.PowerStatus;
 import dev.kith.health.sampling.LoadStatus;
-import dev.kith.health.HealthConfig;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
