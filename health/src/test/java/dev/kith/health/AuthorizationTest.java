@@ -37,6 +37,9 @@ class AuthorizationTest {
       Map.of(
           // A test service that throws, to test the error handler: 500 once past authorization.
           "GET /api/echo/boom", 500,
+          "GET /api/echo/crash", 500,
+          // The test service's failures, with a status that is no number here.
+          "GET /api/echo/fail/:status", 400,
           // Removing a device that does not exist: past authorization, 404.
           "DELETE /api/mesh/devices/:name", 404);
 

@@ -17,22 +17,22 @@ import java.util.Properties;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 
 /** Helpers of the mail tests: devices with SMTP, owners' tokens, SMTP sends with Angus Mail. */
-final class MailTesting {
+public final class MailTesting {
 
   /** The mail domain the test devices serve. */
-  static final String DOMAIN = "example.org";
+  public static final String DOMAIN = "example.org";
 
   private MailTesting() {}
 
   /** Gives a device builder a free SMTP port and the test domain. */
-  static void withMail(DeviceProcess.Builder device) {
+  public static void withMail(DeviceProcess.Builder device) {
     device.flag("smtp-port", String.valueOf(FreePorts.next()));
     device.flag("mail-domain", DOMAIN);
     device.flag("power", "mains");
   }
 
   /** The SMTP port a device was started with. */
-  static int smtpPort(DeviceProcess device) {
+  public static int smtpPort(DeviceProcess device) {
     List<String> command = device.command();
     int at = command.indexOf("--smtp-port");
     if (at < 0) {
@@ -42,7 +42,7 @@ final class MailTesting {
   }
 
   /** An access token of {@code owner}, creating the owner first if needed. */
-  static String token(DeviceProcess device, String owner) {
+  public static String token(DeviceProcess device, String owner) {
     String operator =
         Credentials.operatorToken(device.home())
             .orElseThrow(() -> new AssertionError(device.name() + " has no operator token"));
@@ -51,7 +51,7 @@ final class MailTesting {
   }
 
   /** Calls the mail API of {@code device} as {@code owner}. */
-  static Http.Response call(
+  public static Http.Response call(
       DeviceProcess device, String owner, String method, String path, String body) {
     return Http.raw(
         method,
@@ -64,7 +64,7 @@ final class MailTesting {
   }
 
   /** {@code GET} on the mail API; requires 200 and gives the JSON object. */
-  static JsonObject getJson(DeviceProcess device, String owner, String path) {
+  public static JsonObject getJson(DeviceProcess device, String owner, String path) {
     Http.Response response = call(device, owner, "GET", path, null);
     if (response.status() != 200) {
       throw new AssertionError("GET /api/mail" + path + " at " + device.name() + ": " + response);
@@ -73,7 +73,7 @@ final class MailTesting {
   }
 
   /** The messages of a mailbox, newest first (the first page of up to 200). */
-  static JsonArray messages(DeviceProcess device, String owner, String box) {
+  public static JsonArray messages(DeviceProcess device, String owner, String box) {
     return getJson(device, owner, "/mailboxes/" + box + "/messages?limit=200")
         .getJsonArray("messages");
   }
@@ -82,7 +82,8 @@ final class MailTesting {
    * Sends one message over SMTP with Angus Mail and gives the server's reply code: 250 when
    * accepted, else the code of the failing reply (451, 550, ...), or -1 when the connection failed.
    */
-  static int send(int port, String from, String to, String subject, String text, String messageId) {
+  public static int send(
+      int port, String from, String to, String subject, String text, String messageId) {
     Properties props = new Properties();
     props.put("mail.smtp.host", "127.0.0.1");
     props.put("mail.smtp.port", String.valueOf(port));
@@ -117,7 +118,7 @@ final class MailTesting {
   }
 
   /** The device running alice's mail, as {@code asked} lists the services; waits up to 60 s. */
-  static String mailDevice(DeviceProcess asked) {
+  public static String mailDevice(DeviceProcess asked) {
     return dev.kith.mesh.testing.Eventually.eventually(
         java.time.Duration.ofSeconds(60),
         () -> {
@@ -134,7 +135,7 @@ final class MailTesting {
   }
 
   /** Alice's INBOX through {@code reader}, every page, newest first. */
-  static List<JsonObject> inbox(DeviceProcess reader) {
+  public static List<JsonObject> inbox(DeviceProcess reader) {
     List<JsonObject> out = new java.util.ArrayList<>();
     String cursor = null;
     do {

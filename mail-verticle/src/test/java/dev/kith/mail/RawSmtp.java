@@ -9,7 +9,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /** A minimal SMTP client for tests that need exact bytes on the wire. */
-final class RawSmtp {
+public final class RawSmtp {
 
   private RawSmtp() {}
 
@@ -17,7 +17,7 @@ final class RawSmtp {
    * Sends {@code message} (headers and body, CRLF line ends, not dot-stuffed) and gives the reply
    * code to the end of DATA, or the first failing reply's code, or -1 when the connection failed.
    */
-  static int send(int port, String from, String to, String message) {
+  public static int send(int port, String from, String to, String message) {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
       socket.setSoTimeout(30_000);
@@ -55,7 +55,7 @@ final class RawSmtp {
   }
 
   /** Reads one (possibly multi-line) reply and gives its code. */
-  static int reply(BufferedReader in) throws IOException {
+  public static int reply(BufferedReader in) throws IOException {
     while (true) {
       String line = in.readLine();
       if (line == null || line.length() < 3) {

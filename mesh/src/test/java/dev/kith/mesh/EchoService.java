@@ -63,11 +63,16 @@ public final class EchoService implements KithService {
             });
     Access.loggedIn(router.get("/fail/:status"))
         .handler(
-            ctx ->
-                Replies.answer(
-                    ctx,
-                    200,
-                    echo.fail(Integer.parseInt(ctx.pathParam("status")), "asked to fail")));
+            ctx -> {
+              int status;
+              try {
+                status = Integer.parseInt(ctx.pathParam("status"));
+              } catch (NumberFormatException e) {
+                ctx.fail(400, ServiceFailure.badRequest("a status is a number"));
+                return;
+              }
+              Replies.answer(ctx, 200, echo.fail(status, "asked to fail"));
+            });
     Access.loggedIn(router.get("/crash")).handler(ctx -> Replies.answer(ctx, 200, echo.crash()));
   }
 

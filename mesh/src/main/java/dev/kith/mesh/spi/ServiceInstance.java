@@ -157,11 +157,16 @@ public abstract class ServiceInstance extends VerticleBase {
    * learns of it and never starts it again at this epoch.
    */
   protected final void supersede(Vault.Fenced fenced) {
+    supersede(fenced.getMessage());
+  }
+
+  /** Like {@link #supersede(Vault.Fenced)}, for a newer instance learned of another way. */
+  protected final void supersede(String why) {
     if (superseded) {
       return;
     }
     superseded = true;
-    log.warn("{}: {} at epoch {} stops: {}", device(), describe(), epoch(), fenced.getMessage());
+    log.warn("{}: {} at epoch {} stops: {}", device(), describe(), epoch(), why);
     consumers.forEach(MessageConsumer::unregister);
     vertx.undeploy(deploymentID());
   }

@@ -1,0 +1,75 @@
+package dev.kith.mail.api;
+
+import io.vertx.codegen.annotations.ProxyGen;
+import io.vertx.codegen.annotations.VertxGen;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * One owner's mailboxes, as the owner's one mailbox instance serves them, wherever it runs. Every
+ * change is durable with the vault's write quorum before its future completes. Failures carry an
+ * HTTP status: 400 for a bad argument, 404 for an unknown mailbox or message, 409 for a mailbox
+ * that exists, 503 while the instance moves or the vault cannot make a change durable (retry).
+ */
+@ProxyGen
+@VertxGen
+public interface Mailboxes {
+
+  /** The address of {@code owner}'s mailbox instance. */
+  static String address(String owner) {
+    return "kith.mail." + owner;
+  }
+
+  /**
+   * Files a message whose bytes the vault already holds as {@code object}; a message whose {@code
+   * id} is filed already is not filed again. Answers {@code {id, box, uid, object, duplicate}}.
+   *
+   * @param id the message's stable id in this mailbox (32 hex digits, from its Message-ID)
+   * @param size the message's size in bytes
+   * @param box the mailbox to file it in
+   * @param flags its flags: {@code seen}, {@code flagged}, {@code answered}, {@code draft}
+   * @param summary what lists and searches show: from, to, subject, date, a text excerpt
+   */
+  Future<JsonObject> deliver(
+      String id, String object, long size, String box, List<String> flags, JsonObject summary);
+
+  /** {@code {mailboxes: [{name, uidValidity, uidNext, total, unseen}]}}. */
+  Future<JsonObject> mailboxes();
+
+  /** Creates a mailbox; {@code {name, uidValidity}}. */
+  Future<JsonObject> create(String name);
+
+  /**
+   * A page of a mailbox, newest first: {@code {mailbox, uidValidity, total, messages, next}}.
+   *
+   * @param cursor the {@code next} of the page before, or null for the first page
+   */
+  Future<JsonObject> list(String box, Long cursor, int limit);
+
+  /** A message's record: its mailbox, UID, flags, object and summary. */
+  Future<JsonObject> get(String id);
+
+  /**
+   * Changes a message's flags ({@code {"seen": true}}), moves it to {@code box}, or both; null
+   * leaves that part as it is. Answers the message's summary.
+   */
+  Future<JsonObject> update(String id, JsonObject flags, String box);
+
+  /** Moves a message to Trash, or removes it from Trash: {@code {id, box?, expunged}}. */
+  Future<JsonObject> delete(String id);
+
+  /** Removes the messages flagged deleted ({@code Trash}: all): {@code {expunged: count}}. */
+  Future<JsonObject> expunge(String box);
+
+  /**
+   * Messages whose from, to, subject or text hold every word of {@code q} ({@code from:x} limits a
+   * word to a field), newest first: {@code {total, messages}}.
+   *
+   * @param box a mailbox to search, or null for all
+   */
+  Future<JsonObject> search(String q, String box, int limit);
+
+  /** A thread's messages, oldest first: {@code {thread, messages}}. */
+  Future<JsonObject> thread(String thread);
+}

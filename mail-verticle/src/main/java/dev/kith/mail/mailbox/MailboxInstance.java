@@ -1,0 +1,732 @@
+package dev.kith.mail.mailbox;
+
+import dev.kith.mail.api.Mailboxes;
+import dev.kith.mesh.spi.InstanceContext;
+import dev.kith.mesh.spi.ServiceFailure;
+import dev.kith.mesh.spi.ServiceInstance;
+import dev.kith.mesh.vault.StoredRecord;
+import dev.kith.mesh.vault.Vault;
+import dev.kith.mesh.vault.Version;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One owner's mailboxes: the instance of {@link MailService} that the controller places on one
+ * device, serving {@link Mailboxes}. The vault holds everything, as records of the owner:
+ *
+ * <ul>
+ *   <li>{@code mail/box/<name>}: a mailbox, with its UIDVALIDITY and the next UID it gives;
+ *   <li>{@code mail/msg/<id>}: a message: its mailbox, UID, flags, the vault object that holds its
+ *       bytes, and the summary that lists and searches use.
+ * </ul>
+ *
+ * <p>On start the instance claims its fence in the owner's vault (see {@link ServiceInstance}),
+ * then reads every record of the owner's mail (a quorum read, so it sees every acknowledged write,
+ * whichever device made it) into an index in memory, and keeps the index in step with writes from
+ * elsewhere (a handoff's old instance, the far side of a healed partition) through a vault watch.
+ * Requests then run against the index; every change is written to the vault and answered only once
+ * the vault acknowledges it with its write quorum.
+ */
+final class MailboxInstance extends ServiceInstance implements Mailboxes {
+
+  private static final Logger log = LoggerFactory.getLogger(MailboxInstance.class);
+
+  static final String BOX_PREFIX = "mail/box/";
+  static final String MESSAGE_PREFIX = "mail/msg/";
+  static final Pattern BOX_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}");
+  static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
+  static final Set<String> FLAGS = Set.of("seen", "flagged", "answered", "deleted", "draft");
+  static final int MAX_LIST = 200;
+  static final int MAX_BOXES = 1000;
+  private static final int SCAN_PAGE = 500;
+  private static final int MAX_QUERY_CHARS = 500;
+
+  private final String owner;
+  private final String device;
+  private final Set<String> renumbering = new java.util.HashSet<>();
+
+  /** Renumbering found while loading waits until every mailbox's next UID is known. */
+  private final Map<String, String> renumberAfterLoad = new java.util.LinkedHashMap<>();
+
+  private boolean loaded;
+  private final Vault vault;
+  private Vault.Watch watch;
+  private final Map<String, Box> boxes = new TreeMap<>();
+  private final Map<String, Indexed> messages = new HashMap<>();
+  private final Map<String, Future<JsonObject>> delivering = new HashMap<>();
+
+  /** A mailbox: its UIDs, and how far its next UID is durable. */
+  private static final class Box {
+    final String name;
+    long uidValidity;
+    long uidNext;
+    long durableUidNext;
+    Future<Void> writing;
+    long writingUidNext;
+    final TreeMap<Long, String> byUid = new TreeMap<>();
+
+    static void byUidRemove(Box box, long uid, String id) {
+      if (id.equals(box.byUid.get(uid))) {
+        box.byUid.remove(uid);
+      }
+    }
+
+    Box(String name, long uidValidity, long uidNext) {
+      this.name = name;
+      this.uidValidity = uidValidity;
+      this.uidNext = uidNext;
+      this.durableUidNext = uidNext;
+    }
+  }
+
+  /** A message in the index: its record and the record's version. */
+  private record Indexed(JsonObject value, Version version) {
+    String box() {
+      return value.getString("box");
+    }
+
+    long uid() {
+      return value.getLong("uid", 0L);
+    }
+  }
+
+  MailboxInstance(InstanceContext context) {
+    super(context);
+    owner = context.owner();
+    device = context.device();
+    // Every record write carries the placement epoch (the instance's fenced vault).
+    vault = vault();
+    serve(Mailboxes.class, Mailboxes.address(owner), this);
+  }
+
+  @Override
+  protected String fencedVault() {
+    return owner;
+  }
+
+  /** The watch starts before the claim, so that it sees every write from the claim on. */
+  @Override
+  protected Future<Void> prepare() {
+    return vault.watch(owner, "mail/", this::changed).map(w -> watch = w).mapEmpty();
+  }
+
+  /**
+   * Once the claim is made, no predecessor can change alice's mail, and everything a predecessor
+   * had acknowledged is in what a quorum read returns: load it all.
+   */
+  @Override
+  protected Future<Void> open() {
+    return load(BOX_PREFIX, null, this::loadBox)
+        .compose(v -> load(MESSAGE_PREFIX, null, this::loadMessage))
+        .compose(v -> createStandardBoxes())
+        .onSuccess(
+            v -> {
+              loaded = true;
+              renumberAfterLoad.forEach(this::renumber);
+              renumberAfterLoad.clear();
+              log.info(
+                  "{} serves {}'s mail: {} mailboxes, {} messages",
+                  device,
+                  owner,
+                  boxes.size(),
+                  messages.size());
+            })
+        .onFailure(
+            e ->
+                log.warn(
+                    "{} could not load {}'s mail from the vault; it will be tried again: {}",
+                    device,
+                    owner,
+                    e.toString()));
+  }
+
+  @Override
+  protected Future<Void> close() {
+    return watch == null ? Future.succeededFuture() : watch.close();
+  }
+
+  // ---------------------------------------------------------------- loading and the vault watch
+
+  private Future<Void> load(
+      String prefix, String after, java.util.function.Consumer<StoredRecord> each) {
+    return vault
+        .scanPage(owner, prefix, after, SCAN_PAGE)
+        .compose(
+            p -> {
+              p.records().forEach(each);
+              return p.next() == null ? Future.succeededFuture() : load(prefix, p.next(), each);
+            });
+  }
+
+  private void loadBox(StoredRecord record) {
+    JsonObject value = new JsonObject(record.value());
+    String name = record.key().substring(BOX_PREFIX.length());
+    Box box = boxes.get(name);
+    long uidNext = value.getLong("uidNext", 1L);
+    if (box == null) {
+      boxes.put(name, new Box(name, value.getLong("uidValidity", 1L), uidNext));
+    } else if (uidNext > box.uidNext) {
+      box.uidNext = uidNext;
+      box.durableUidNext = Math.max(box.durableUidNext, uidNext);
+    }
+  }
+
+  private void loadMessage(StoredRecord record) {
+    index(
+        record.key().substring(MESSAGE_PREFIX.length()),
+        new JsonObject(record.value()),
+        record.version());
+  }
+
+  /** A change anywhere in the mesh: applies it when it is newer than what the index holds. */
+  private void changed(StoredRecord record) {
+    try {
+      if (record.key().startsWith(MESSAGE_PREFIX)) {
+        String id = record.key().substring(MESSAGE_PREFIX.length());
+        if (!newerThanIndexed(id, record.version())) {
+          return;
+        }
+        if (record.deleted()) {
+          unindex(id);
+        } else {
+          boolean orphan = isOrphan(id, record);
+          index(id, new JsonObject(record.value()), record.version());
+          if (orphan) {
+            renumber(id, "written by a superseded instance and found only now");
+          }
+        }
+      } else if (record.key().startsWith(BOX_PREFIX) && !record.deleted()) {
+        loadBox(record);
+      }
+    } catch (RuntimeException e) {
+      log.warn("{} ignores an unreadable mail record {}: {}", device, record.key(), e.toString());
+    }
+  }
+
+  private void index(String id, JsonObject value, Version version) {
+    unindex(id);
+    messages.put(id, new Indexed(value, version));
+    String boxName = value.getString("box");
+    Box box = boxes.get(boxName);
+    if (box == null) {
+      // A record can arrive before its mailbox's record: the mailbox exists all the same.
+      box = new Box(boxName, 1, 1);
+      box.durableUidNext = 0;
+      boxes.put(boxName, box);
+    }
+    long uid = value.getLong("uid", 0L);
+    if (uid >= box.uidNext) {
+      box.uidNext = uid + 1;
+    }
+    String holder = box.byUid.get(uid);
+    Indexed other = holder == null || holder.equals(id) ? null : messages.get(holder);
+    if (other == null) {
+      box.byUid.put(uid, id);
+    } else if (other.version().newerThan(version)) {
+      renumber(id, "UID " + uid + " is also " + holder + "'s");
+    } else {
+      box.byUid.put(uid, id);
+      renumber(holder, "UID " + uid + " is also " + id + "'s");
+    }
+  }
+
+  /**
+   * Whether a message record from the watch was written by an instance of an earlier epoch after
+   * this one loaded: a write that instance made once this one had claimed alice's mail, which was
+   * refused but reached some replica anyway. Its UID may be below UIDs clients have already seen.
+   */
+  private boolean isOrphan(String id, StoredRecord record) {
+    if (epoch() == 0 || record.version().epoch() >= epoch() || messages.containsKey(id)) {
+      return false;
+    }
+    return !delivering.containsKey(id);
+  }
+
+  /**
+   * Gives a message a new UID, the next of its mailbox: two messages claimed one UID (both sides of
+   * a partition, or a superseded instance, handed it out), or one appeared below the UIDs clients
+   * have seen. The message is kept, and every UID stays unique and increasing.
+   */
+  private void renumber(String id, String why) {
+    Indexed m = messages.get(id);
+    if (m == null || epoch() == 0 || superseded()) {
+      return;
+    }
+    if (!loaded) {
+      renumberAfterLoad.putIfAbsent(id, why);
+      return;
+    }
+    if (!renumbering.add(id)) {
+      return;
+    }
+    Box box = boxes.get(m.box());
+    Box.byUidRemove(box, m.uid(), id);
+    long uid = box.uidNext++;
+    JsonObject record = m.value().copy().put("uid", uid);
+    log.info("{}: {}'s message {} in {} gets UID {}: {}", device, owner, id, box.name, uid, why);
+    Future.all(persistBox(box, uid + 1), vault.putRecord(owner, MESSAGE_PREFIX + id, record))
+        .onComplete(
+            ar -> {
+              renumbering.remove(id);
+              if (ar.succeeded()) {
+                indexIfNewer(id, record, ar.result().resultAt(1));
+              } else if (ar.cause() instanceof Vault.Fenced f) {
+                supersede(f);
+              } else {
+                log.warn(
+                    "{}: could not give {}'s message {} a new UID ({}); the next start does",
+                    device,
+                    owner,
+                    id,
+                    ar.cause().toString());
+              }
+            });
+  }
+
+  /** Whether {@code version} of a message is newer than what the index holds (or it holds none). */
+  private boolean newerThanIndexed(String id, Version version) {
+    Indexed current = messages.get(id);
+    return current == null || version.newerThan(current.version());
+  }
+
+  /** Indexes a write this instance made, unless a newer version arrived meanwhile. */
+  private void indexIfNewer(String id, JsonObject record, Version version) {
+    if (newerThanIndexed(id, version)) {
+      index(id, record, version);
+    }
+  }
+
+  private void unindex(String id) {
+    Indexed old = messages.remove(id);
+    if (old != null) {
+      Box box = boxes.get(old.box());
+      if (box != null && id.equals(box.byUid.get(old.uid()))) {
+        box.byUid.remove(old.uid());
+      }
+    }
+  }
+
+  private Future<Void> createStandardBoxes() {
+    List<Future<Void>> created = new ArrayList<>();
+    for (String name : Delivery.STANDARD_BOXES) {
+      Box box = boxes.get(name);
+      if (box == null) {
+        box = new Box(name, System.currentTimeMillis() / 1000, 1);
+        box.durableUidNext = 0;
+        boxes.put(name, box);
+      }
+      if (box.durableUidNext < box.uidNext || box.durableUidNext == 0) {
+        created.add(persistBox(box, box.uidNext));
+      }
+    }
+    return Future.all(created).mapEmpty();
+  }
+
+  // ------------------------------------------------------------------------------ requests
+
+  @Override
+  public Future<JsonObject> deliver(
+      String id, String object, long size, String boxName, List<String> flags, JsonObject summary) {
+    requireId(id);
+    Indexed existing = messages.get(id);
+    if (existing != null) {
+      return Future.succeededFuture(deliveredAnswer(existing.value(), true));
+    }
+    Future<JsonObject> inFlight = delivering.get(id);
+    if (inFlight != null) {
+      return inFlight.map(answer -> answer.copy().put("duplicate", true));
+    }
+    Box box = requireBox(boxName == null ? "INBOX" : boxName);
+    long uid = box.uidNext++;
+    JsonObject record =
+        (summary == null ? new JsonObject() : summary.copy())
+            .put("id", id)
+            .put("box", box.name)
+            .put("uid", uid)
+            .put("flags", flags(flags == null ? List.of() : flags))
+            .put("object", object)
+            .put("size", size)
+            .put("received", System.currentTimeMillis());
+    Future<JsonObject> stored =
+        Future.all(persistBox(box, uid + 1), vault.putRecord(owner, MESSAGE_PREFIX + id, record))
+            .map(
+                all -> {
+                  indexIfNewer(id, record, all.resultAt(1));
+                  return deliveredAnswer(messages.get(id).value(), false);
+                });
+    delivering.put(id, stored);
+    stored.onComplete(done -> delivering.remove(id));
+    return stored;
+  }
+
+  private static JsonObject deliveredAnswer(JsonObject record, boolean duplicate) {
+    return new JsonObject()
+        .put("id", record.getString("id"))
+        .put("box", record.getString("box"))
+        .put("uid", record.getLong("uid"))
+        .put("object", record.getString("object"))
+        .put("duplicate", duplicate);
+  }
+
+  /**
+   * Makes {@code box}'s next UID durable up to at least {@code needed}. Writes of the same mailbox
+   * are grouped: while one is in flight, later ones wait for it and then write the newest value
+   * once.
+   */
+  private Future<Void> persistBox(Box box, long needed) {
+    if (box.durableUidNext >= needed && box.durableUidNext > 0) {
+      return Future.succeededFuture();
+    }
+    if (box.writing != null) {
+      if (box.writingUidNext >= needed) {
+        return box.writing;
+      }
+      return box.writing.transform(ar -> persistBox(box, needed));
+    }
+    long value = Math.max(box.uidNext, needed);
+    Promise<Void> done = Promise.promise();
+    box.writing = done.future();
+    box.writingUidNext = value;
+    vault
+        .putRecord(
+            owner,
+            BOX_PREFIX + box.name,
+            new JsonObject()
+                .put("name", box.name)
+                .put("uidValidity", box.uidValidity)
+                .put("uidNext", value))
+        .onComplete(
+            ar -> {
+              box.writing = null;
+              if (ar.succeeded()) {
+                box.durableUidNext = Math.max(box.durableUidNext, value);
+                done.complete();
+              } else {
+                done.fail(ar.cause());
+              }
+            });
+    return done.future();
+  }
+
+  @Override
+  public Future<JsonObject> mailboxes() {
+    JsonArray list = new JsonArray();
+    for (Box box : boxes.values()) {
+      long unseen =
+          box.byUid.values().stream()
+              .map(messages::get)
+              .filter(m -> m != null && !hasFlag(m.value(), "seen"))
+              .count();
+      list.add(
+          new JsonObject()
+              .put("name", box.name)
+              .put("uidValidity", box.uidValidity)
+              .put("uidNext", box.uidNext)
+              .put("total", box.byUid.size())
+              .put("unseen", unseen));
+    }
+    return Future.succeededFuture(new JsonObject().put("mailboxes", list));
+  }
+
+  @Override
+  public Future<JsonObject> create(String name) {
+    if (name == null || !BOX_NAME.matcher(name).matches() || name.equalsIgnoreCase("inbox")) {
+      throw ServiceFailure.badRequest(
+          "a mailbox name is 1 to 64 letters, digits, spaces, '.', '_' or '-', starting with a"
+              + " letter or digit");
+    }
+    if (boxes.containsKey(name)) {
+      throw ServiceFailure.conflict("mailbox '" + name + "' already exists");
+    }
+    if (boxes.size() >= MAX_BOXES) {
+      throw ServiceFailure.badRequest("an owner has at most " + MAX_BOXES + " mailboxes");
+    }
+    Box box = new Box(name, System.currentTimeMillis() / 1000, 1);
+    box.durableUidNext = 0;
+    boxes.put(name, box);
+    return persistBox(box, 1)
+        .map(v -> new JsonObject().put("name", name).put("uidValidity", box.uidValidity))
+        .onFailure(
+            e -> {
+              if (box.byUid.isEmpty() && box.durableUidNext == 0) {
+                boxes.remove(name);
+              }
+            });
+  }
+
+  @Override
+  public Future<JsonObject> list(String boxName, Long cursor, int requestedLimit) {
+    Box box = requireBox(boxName);
+    int limit = limit(requestedLimit);
+    NavigableMap<Long, String> newestFirst =
+        cursor == null
+            ? box.byUid.descendingMap()
+            : box.byUid.headMap(cursor, false).descendingMap();
+    JsonArray page = new JsonArray();
+    Long last = null;
+    for (Map.Entry<Long, String> e : newestFirst.entrySet()) {
+      if (page.size() == limit) {
+        break;
+      }
+      Indexed m = messages.get(e.getValue());
+      if (m != null) {
+        page.add(summaryOf(m.value()));
+        last = e.getKey();
+      }
+    }
+    boolean more = last != null && box.byUid.lowerKey(last) != null;
+    return Future.succeededFuture(
+        new JsonObject()
+            .put("mailbox", box.name)
+            .put("uidValidity", box.uidValidity)
+            .put("total", box.byUid.size())
+            .put("messages", page)
+            .put("next", more ? String.valueOf(last) : null));
+  }
+
+  @Override
+  public Future<JsonObject> get(String id) {
+    return Future.succeededFuture(requireMessage(id).value().copy());
+  }
+
+  @Override
+  public Future<JsonObject> update(String id, JsonObject flagChanges, String target) {
+    Indexed m = requireMessage(id);
+    JsonObject record = m.value().copy();
+    if (flagChanges != null) {
+      List<String> flags = new ArrayList<>(stringList(record.getJsonArray("flags")));
+      for (String flag : flagChanges.fieldNames()) {
+        if (!FLAGS.contains(flag)) {
+          throw ServiceFailure.badRequest("unknown flag '" + flag + "'; flags are " + FLAGS);
+        }
+        Object on = flagChanges.getValue(flag);
+        if (!(on instanceof Boolean)) {
+          throw ServiceFailure.badRequest("flag '" + flag + "' must be true or false");
+        }
+        flags.remove(flag);
+        if ((Boolean) on) {
+          flags.add(flag);
+        }
+      }
+      record.put("flags", new JsonArray(flags.stream().sorted().toList()));
+    }
+    return write(record, target == null ? null : requireBox(target));
+  }
+
+  /** Writes a changed message, moving it to {@code to} (a new UID there) when given. */
+  private Future<JsonObject> write(JsonObject record, Box to) {
+    String id = record.getString("id");
+    Future<Void> boxWrite = Future.succeededFuture();
+    if (to != null && !to.name.equals(record.getString("box"))) {
+      long uid = to.uidNext++;
+      record.put("box", to.name).put("uid", uid);
+      boxWrite = persistBox(to, uid + 1);
+    }
+    return Future.all(boxWrite, vault.putRecord(owner, MESSAGE_PREFIX + id, record))
+        .map(
+            all -> {
+              indexIfNewer(id, record, all.resultAt(1));
+              return summaryOf(record);
+            });
+  }
+
+  @Override
+  public Future<JsonObject> delete(String id) {
+    Indexed m = requireMessage(id);
+    if ("Trash".equals(m.box())) {
+      return remove(id).map(v -> new JsonObject().put("id", id).put("expunged", true));
+    }
+    return write(m.value().copy(), boxes.get("Trash"))
+        .map(s -> new JsonObject().put("id", id).put("box", "Trash").put("expunged", false));
+  }
+
+  @Override
+  public Future<JsonObject> expunge(String boxName) {
+    Box box = requireBox(boxName);
+    boolean all = "Trash".equals(box.name);
+    List<Future<Void>> removed = new ArrayList<>();
+    for (String id : List.copyOf(box.byUid.values())) {
+      Indexed m = messages.get(id);
+      if (m != null && (all || hasFlag(m.value(), "deleted"))) {
+        removed.add(remove(id));
+      }
+    }
+    return Future.all(removed).map(v -> new JsonObject().put("expunged", removed.size()));
+  }
+
+  private Future<Void> remove(String id) {
+    return vault
+        .deleteRecord(owner, MESSAGE_PREFIX + id)
+        .map(
+            version -> {
+              if (newerThanIndexed(id, version)) {
+                unindex(id);
+              }
+              return null;
+            });
+  }
+
+  @Override
+  public Future<JsonObject> search(String query, String boxName, int requestedLimit) {
+    String q = query == null ? "" : query.trim();
+    if (q.isEmpty() || q.length() > MAX_QUERY_CHARS) {
+      throw ServiceFailure.badRequest("q must be 1 to " + MAX_QUERY_CHARS + " characters");
+    }
+    int limit = limit(requestedLimit);
+    Box only = boxName == null ? null : requireBox(boxName);
+    List<String[]> terms = new ArrayList<>();
+    for (String word : q.toLowerCase(Locale.ROOT).split("\\s+")) {
+      int colon = word.indexOf(':');
+      String field = colon > 0 ? word.substring(0, colon) : "";
+      if (!List.of("", "from", "to", "subject", "text").contains(field)) {
+        field = "";
+        colon = -1;
+      }
+      String value = colon > 0 ? word.substring(colon + 1) : word;
+      if (!value.isEmpty()) {
+        terms.add(new String[] {field, value});
+      }
+    }
+    List<JsonObject> hits = new ArrayList<>();
+    for (Indexed m : messages.values()) {
+      if (only != null && !only.name.equals(m.box())) {
+        continue;
+      }
+      if (terms.stream().allMatch(t -> matches(m.value(), t[0], t[1]))) {
+        hits.add(m.value());
+      }
+    }
+    hits.sort(NEWEST_FIRST);
+    JsonArray page = new JsonArray();
+    hits.stream().limit(limit).forEach(r -> page.add(summaryOf(r)));
+    return Future.succeededFuture(new JsonObject().put("total", hits.size()).put("messages", page));
+  }
+
+  private static boolean matches(JsonObject r, String field, String value) {
+    return switch (field) {
+      case "from" -> contains(r.getValue("from"), value);
+      case "to" -> contains(r.getValue("to"), value) || contains(r.getValue("cc"), value);
+      case "subject" -> contains(r.getValue("subject"), value);
+      case "text" -> contains(r.getValue("text"), value);
+      default ->
+          contains(r.getValue("from"), value)
+              || contains(r.getValue("to"), value)
+              || contains(r.getValue("cc"), value)
+              || contains(r.getValue("subject"), value)
+              || contains(r.getValue("text"), value);
+    };
+  }
+
+  private static boolean contains(Object field, String value) {
+    if (field == null) {
+      return false;
+    }
+    String text = field instanceof JsonArray a ? a.encode() : field.toString();
+    return text.toLowerCase(Locale.ROOT).contains(value);
+  }
+
+  @Override
+  public Future<JsonObject> thread(String thread) {
+    if (thread == null || thread.isEmpty() || thread.length() > 998) {
+      throw ServiceFailure.badRequest("a thread id is the Message-ID of its first message");
+    }
+    List<JsonObject> hits = new ArrayList<>();
+    for (Indexed m : messages.values()) {
+      if (thread.equals(m.value().getString("thread"))) {
+        hits.add(m.value());
+      }
+    }
+    hits.sort(NEWEST_FIRST.reversed());
+    JsonArray list = new JsonArray();
+    hits.forEach(r -> list.add(summaryOf(r)));
+    if (list.isEmpty()) {
+      throw ServiceFailure.notFound("no thread " + thread);
+    }
+    return Future.succeededFuture(new JsonObject().put("thread", thread).put("messages", list));
+  }
+
+  // ------------------------------------------------------------------------------ helpers
+
+  private static final Comparator<JsonObject> NEWEST_FIRST =
+      Comparator.comparingLong((JsonObject r) -> r.getLong("received", 0L))
+          .thenComparing(r -> r.getString("id"))
+          .reversed();
+
+  /** What lists show of a message: its record without the search text. */
+  static JsonObject summaryOf(JsonObject record) {
+    JsonObject summary = new JsonObject(new LinkedHashMap<>(record.getMap()));
+    summary.remove("text");
+    return summary;
+  }
+
+  private static boolean hasFlag(JsonObject record, String flag) {
+    JsonArray flags = record.getJsonArray("flags");
+    return flags != null && flags.contains(flag);
+  }
+
+  private static JsonArray flags(List<String> requested) {
+    List<String> flags = new ArrayList<>();
+    for (Object f : requested) {
+      if (f instanceof String s && FLAGS.contains(s) && !flags.contains(s)) {
+        flags.add(s);
+      }
+    }
+    return new JsonArray(flags.stream().sorted().toList());
+  }
+
+  private static List<String> stringList(JsonArray array) {
+    List<String> out = new ArrayList<>();
+    if (array != null) {
+      array.forEach(o -> out.add(String.valueOf(o)));
+    }
+    return out;
+  }
+
+  private static String requireId(String id) {
+    if (id == null || !ID.matcher(id).matches()) {
+      throw ServiceFailure.badRequest("a message id is 32 lowercase hex digits");
+    }
+    return id;
+  }
+
+  private Indexed requireMessage(String id) {
+    Indexed m = messages.get(requireId(id));
+    if (m == null) {
+      throw ServiceFailure.notFound("no message " + id);
+    }
+    return m;
+  }
+
+  private Box requireBox(String name) {
+    if (name == null) {
+      throw ServiceFailure.badRequest("a mailbox is needed");
+    }
+    Box box = boxes.get(name.equalsIgnoreCase("inbox") ? "INBOX" : name);
+    if (box == null) {
+      throw ServiceFailure.notFound("no mailbox '" + name + "'");
+    }
+    return box;
+  }
+
+  private static int limit(Integer requested) {
+    if (requested == null || requested < 1 || requested > MAX_LIST) {
+      throw ServiceFailure.badRequest("limit must be 1 to " + MAX_LIST);
+    }
+    return requested;
+  }
+}
