@@ -11,7 +11,7 @@ import java.util.ServiceLoader;
 
 /**
  * The modules' configuration sections on the class path, and every setting a device knows: its own
- * ({@link DeviceConfig.Key}) first, then each section's, in a stable order.
+ * first, then each section's, in a stable order.
  */
 public final class ConfigSections {
 
@@ -26,14 +26,14 @@ public final class ConfigSections {
   }
 
   /**
-   * Every setting by key: the device's own, then the sections'.
+   * Every setting by key: the device's own ({@code core}), then the sections'.
    *
    * @throws IllegalStateException when two declare one key
    */
-  public static Map<String, Setting> settings(List<ConfigSection<?>> sections) {
+  public static Map<String, Setting> settings(List<Setting> core, List<ConfigSection<?>> sections) {
     Map<String, Setting> all = new LinkedHashMap<>();
-    for (DeviceConfig.Key key : DeviceConfig.Key.values()) {
-      all.put(key.key, key.setting());
+    for (Setting setting : core) {
+      all.put(setting.key(), setting);
     }
     for (ConfigSection<?> section : sections) {
       for (Setting setting : section.settings()) {

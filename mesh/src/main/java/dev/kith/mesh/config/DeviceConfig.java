@@ -251,7 +251,7 @@ public record DeviceConfig(
       Map<String, String> env,
       java.util.function.Consumer<String> unknownEnv,
       List<ConfigSection<?>> sections) {
-    Map<String, Setting> known = ConfigSections.settings(sections);
+    Map<String, Setting> known = ConfigSections.settings(coreSettings(), sections);
     Map<String, Object> flags = parseFlags(args, known);
     Map<String, Object> fromEnv = new LinkedHashMap<>();
     for (Setting setting : known.values()) {
@@ -287,6 +287,11 @@ public record DeviceConfig(
     merged.putAll(fromEnv);
     merged.putAll(flags);
     return build(new Settings(merged), env, sections);
+  }
+
+  /** The device's own settings, as {@code kith --help} lists them first. */
+  public static List<Setting> coreSettings() {
+    return java.util.Arrays.stream(Key.values()).map(Key::setting).toList();
   }
 
   private static Object firstOf(Object... values) {

@@ -12,12 +12,13 @@ import java.util.function.Function;
  * cannot write what it owns without its epoch. Reads and objects pass through unchanged (objects
  * are immutable and named by their content, so a stale writer cannot harm them).
  */
-final class FencedVault implements Vault {
+public final class FencedVault implements Vault {
 
   private final Vault vault;
   private final Fence fence;
 
-  FencedVault(Vault vault, Fence fence) {
+  /** {@code vault}, with every record write under {@code fence}. */
+  public FencedVault(Vault vault, Fence fence) {
     this.vault = vault;
     this.fence = java.util.Objects.requireNonNull(fence, "fence");
   }

@@ -239,11 +239,11 @@ public final class LocalStore implements AutoCloseable {
                 + "PRIMARY KEY (owner, key)) WITHOUT ROWID");
         // Record buckets are ranges of hlc; purging tombstones is too.
         s.executeUpdate("CREATE INDEX IF NOT EXISTS records_by_hlc ON records (owner, hlc)");
-        // Version 2: the fencing epoch of each record, fences and promises (FenceSql).
+        // Version 2: the fencing epoch of each record, fences and promises (RecordSql).
         if (!hasColumn(s, "records", "epoch")) {
           s.executeUpdate("ALTER TABLE records ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0");
         }
-        FenceSql.createTables(s);
+        RecordSql.createTables(s);
         s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
       }
       return db;
@@ -547,7 +547,7 @@ public final class LocalStore implements AutoCloseable {
    */
   public boolean applyRecord(StoredRecord r) {
     Objects.requireNonNull(r, "record");
-    return inGroupCommit(db -> merge(db, r));
+    return inGroupCommit(db -> RecordSql.merge(db, r));
   }
 
   /**
@@ -562,7 +562,7 @@ public final class LocalStore implements AutoCloseable {
         db -> {
           int changed = 0;
           for (StoredRecord r : batch) {
-            if (merge(db, r)) {
+            if (RecordSql.merge(db, r)) {
               changed++;
             }
           }
@@ -570,35 +570,8 @@ public final class LocalStore implements AutoCloseable {
         });
   }
 
-  static boolean merge(Connection db, StoredRecord r) throws SQLException {
-    Optional<Version> current = currentVersion(db, r.owner(), r.key());
-    // Compared here, not in SQL: SQLite orders device names by UTF-8 bytes and Version by UTF-16.
-    if (current.isPresent() && !r.version().newerThan(current.get())) {
-      return false;
-    }
-    try (PreparedStatement upsert =
-        db.prepareStatement(
-            "INSERT INTO records (owner, key, epoch, hlc, device, value) VALUES (?, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (owner, key) DO UPDATE SET epoch = excluded.epoch,"
-                + " hlc = excluded.hlc, device = excluded.device, value = excluded.value")) {
-      upsert.setString(1, r.owner());
-      upsert.setString(2, r.key());
-      upsert.setLong(3, r.version().epoch());
-      upsert.setLong(4, r.version().hlc());
-      upsert.setString(5, r.version().device());
-      upsert.setString(6, r.value());
-      upsert.executeUpdate();
-    }
-    return true;
-  }
-
-  static Optional<Version> currentVersion(Connection db, String owner, String key)
-      throws SQLException {
-    return FenceSql.version(db, "records", owner, key);
-  }
-
   // ---------------------------------------------------------------------------------------------
-  // Fences and compare-and-set (the SQL is in FenceSql)
+  // Fences and compare-and-set (the SQL is in RecordSql)
 
   /**
    * Merges writes made under {@code fence}, in one group commit with the fence check: refused all
@@ -611,10 +584,10 @@ public final class LocalStore implements AutoCloseable {
     List<StoredRecord> batch = List.copyOf(records);
     return inGroupCommit(
         db -> {
-          FenceSql.pass(db, owner, fence);
+          RecordSql.pass(db, owner, fence);
           int changed = 0;
           for (StoredRecord r : batch) {
-            if (merge(db, r)) {
+            if (RecordSql.merge(db, r)) {
               changed++;
             }
           }
@@ -625,7 +598,7 @@ public final class LocalStore implements AutoCloseable {
   /** The highest epoch this replica has seen for each of the owner's scopes. */
   public Map<String, Long> fences(String owner) {
     VaultNames.requireOwner(owner);
-    return withDb(db -> FenceSql.all(db, owner));
+    return withDb(db -> RecordSql.all(db, owner));
   }
 
   /** Raises fences to what another replica has seen (anti-entropy); never lowers one. */
@@ -635,33 +608,33 @@ public final class LocalStore implements AutoCloseable {
     inGroupCommit(
         db -> {
           for (Map.Entry<String, Long> e : copy.entrySet()) {
-            FenceSql.raise(db, owner, e.getKey(), e.getValue());
+            RecordSql.raise(db, owner, e.getKey(), e.getValue());
           }
           return null;
         });
   }
 
-  /** Compare-and-set, phase 1 on this replica ({@link FenceSql#prepare}). */
-  FenceSql.Ballot prepare(String owner, String key, Version ballot, Fence fence) {
+  /** Compare-and-set, phase 1 on this replica ({@link RecordSql#prepare}). */
+  RecordSql.Ballot prepare(String owner, String key, Version ballot, Fence fence) {
     VaultNames.requireOwner(owner);
     VaultNames.requireKey(key);
     return inGroupCommit(
         db -> {
           if (fence != null) {
-            FenceSql.pass(db, owner, fence);
+            RecordSql.pass(db, owner, fence);
           }
-          return FenceSql.prepare(db, owner, key, ballot);
+          return RecordSql.prepare(db, owner, key, ballot);
         });
   }
 
-  /** Compare-and-set, phase 2 on this replica ({@link FenceSql#accept}). */
-  FenceSql.Ballot accept(StoredRecord proposal, Fence fence) {
+  /** Compare-and-set, phase 2 on this replica ({@link RecordSql#accept}). */
+  RecordSql.Ballot accept(StoredRecord proposal, Fence fence) {
     return inGroupCommit(
         db -> {
           if (fence != null) {
-            FenceSql.pass(db, proposal.owner(), fence);
+            RecordSql.pass(db, proposal.owner(), fence);
           }
-          return FenceSql.accept(db, proposal);
+          return RecordSql.accept(db, proposal);
         });
   }
 
@@ -677,7 +650,7 @@ public final class LocalStore implements AutoCloseable {
                       + " WHERE owner = ? AND key = ?")) {
             q.setString(1, owner);
             q.setString(2, key);
-            List<StoredRecord> found = readRecords(q);
+            List<StoredRecord> found = RecordSql.readRecords(q);
             return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
           }
         });
@@ -726,7 +699,7 @@ public final class LocalStore implements AutoCloseable {
               q.setString(i++, afterKey);
             }
             q.setInt(i, limit);
-            return readRecords(q);
+            return RecordSql.readRecords(q);
           }
         });
   }
@@ -797,7 +770,7 @@ public final class LocalStore implements AutoCloseable {
             q.setString(1, owner);
             q.setLong(2, from);
             q.setLong(3, to);
-            return readRecords(q);
+            return RecordSql.readRecords(q);
           }
         });
   }
@@ -837,7 +810,7 @@ public final class LocalStore implements AutoCloseable {
             q.setString(1, owner);
             q.setLong(2, beforeHlc);
             q.setInt(3, limit);
-            return readRecords(q);
+            return RecordSql.readRecords(q);
           }
         });
   }
@@ -1320,21 +1293,6 @@ public final class LocalStore implements AutoCloseable {
             return delete.executeUpdate() > 0;
           }
         });
-  }
-
-  static List<StoredRecord> readRecords(PreparedStatement q) throws SQLException {
-    List<StoredRecord> records = new ArrayList<>();
-    try (ResultSet rs = q.executeQuery()) {
-      while (rs.next()) {
-        records.add(
-            new StoredRecord(
-                rs.getString(1),
-                rs.getString(2),
-                new Version(rs.getLong(6), rs.getLong(3), rs.getString(4)),
-                rs.getString(5)));
-      }
-    }
-    return records;
   }
 
   /**

@@ -59,7 +59,6 @@ public final class MeshVault implements Vault {
   static final String CHANGES_ADDRESS = "kith.vault.changes";
 
   static final int MAX_KEY_CHARS = 512;
-  static final int MAX_RECORD_BYTES = 256 * 1024;
   static final int MAX_SCAN_LIMIT = 1000;
   private static final Pattern OWNER = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
   private static final Pattern ID = Pattern.compile("[0-9a-f]{64}");
@@ -456,7 +455,7 @@ public final class MeshVault implements Vault {
           throw new IllegalArgumentException("record " + r.key() + " belongs to " + r.owner());
         }
         checkKey(r.key());
-        if (r.value() != null && r.value().length() > MAX_RECORD_BYTES) {
+        if (r.value() != null && r.value().length() > StoredRecord.MAX_VALUE_BYTES) {
           throw new IllegalArgumentException("record " + r.key() + " is too large");
         }
       }
@@ -563,7 +562,7 @@ public final class MeshVault implements Vault {
     try {
       checkOwner(owner);
       checkKey(key);
-      checkValue(value);
+      StoredRecord.checkValue(value);
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
@@ -586,11 +585,9 @@ public final class MeshVault implements Vault {
         .onSuccess(v -> publish(List.of(record)));
   }
 
-  static void checkValue(String value) {
-    if (value != null && value.length() > MAX_RECORD_BYTES) {
-      throw new IllegalArgumentException(
-          "record value is larger than " + MAX_RECORD_BYTES + " bytes; store it as an object");
-    }
+  @Override
+  public Vault fenced(Fence fence) {
+    return new FencedVault(this, fence);
   }
 
   @Override

@@ -136,7 +136,7 @@ final class RecordPaxos {
                   }
                   encoded = value.encode();
                 }
-                MeshVault.checkValue(encoded);
+                StoredRecord.checkValue(encoded);
                 StoredRecord proposal = new StoredRecord(owner, key, ballot, encoded);
                 attempts.proposed.add(ballot);
                 return phase(
@@ -190,14 +190,14 @@ final class RecordPaxos {
    * ballots, with {@link Vault.Fenced} on the first fence refusal, and otherwise with {@link
    * ServiceUnavailable}.
    */
-  private Future<List<FenceSql.Ballot>> phase(
+  private Future<List<RecordSql.Ballot>> phase(
       String owner,
       List<String> reachable,
       int majority,
       String what,
-      Function<String, Future<FenceSql.Ballot>> send) {
-    Promise<List<FenceSql.Ballot>> done = Promise.promise();
-    List<FenceSql.Ballot> agreed = java.util.Collections.synchronizedList(new ArrayList<>());
+      Function<String, Future<RecordSql.Ballot>> send) {
+    Promise<List<RecordSql.Ballot>> done = Promise.promise();
+    List<RecordSql.Ballot> agreed = java.util.Collections.synchronizedList(new ArrayList<>());
     AtomicInteger refused = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
     List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -260,9 +260,9 @@ final class RecordPaxos {
     }
   }
 
-  private static StoredRecord newestAccepted(List<FenceSql.Ballot> promised) {
+  private static StoredRecord newestAccepted(List<RecordSql.Ballot> promised) {
     StoredRecord newest = null;
-    for (FenceSql.Ballot b : promised) {
+    for (RecordSql.Ballot b : promised) {
       StoredRecord r = b.accepted();
       if (r != null && (newest == null || r.newerThan(newest))) {
         newest = r;

@@ -164,7 +164,7 @@ final class ReplicaProtocol {
   }
 
   /** Compare-and-set, phase 1, on {@code to}. */
-  Future<FenceSql.Ballot> prepare(
+  Future<RecordSql.Ballot> prepare(
       String to, String owner, String key, Version ballot, Fence fence) {
     if (to.equals(device)) {
       return blocking(() -> observed(store.prepare(owner, key, ballot, fence)));
@@ -181,7 +181,7 @@ final class ReplicaProtocol {
   }
 
   /** Compare-and-set, phase 2, on {@code to}: the proposal's version is its ballot. */
-  Future<FenceSql.Ballot> accept(String to, StoredRecord proposal, Fence fence) {
+  Future<RecordSql.Ballot> accept(String to, StoredRecord proposal, Fence fence) {
     if (to.equals(device)) {
       return blocking(() -> observed(store.accept(proposal, fence)));
     }
@@ -213,27 +213,27 @@ final class ReplicaProtocol {
     return store.applyFenced(owner, fence, records);
   }
 
-  private FenceSql.Ballot observed(FenceSql.Ballot ballot) {
+  private RecordSql.Ballot observed(RecordSql.Ballot ballot) {
     if (ballot.seen() != null) {
       hlc.observe(ballot.seen().hlc());
     }
     return ballot;
   }
 
-  private FenceSql.Ballot ballot(JsonObject reply) {
+  private RecordSql.Ballot ballot(JsonObject reply) {
     Version seen =
         reply.getJsonObject("seen") == null ? null : Version.fromJson(reply.getJsonObject("seen"));
     if (seen != null) {
       hlc.observe(seen.hlc());
     }
     JsonObject accepted = reply.getJsonObject("accepted");
-    return new FenceSql.Ballot(
+    return new RecordSql.Ballot(
         reply.getBoolean("ok", false),
         seen,
         accepted == null ? null : StoredRecord.fromJson(accepted));
   }
 
-  private static JsonObject ballotJson(FenceSql.Ballot b) {
+  private static JsonObject ballotJson(RecordSql.Ballot b) {
     return new JsonObject()
         .put("ok", b.ok())
         .put("seen", b.seen() == null ? null : b.seen().toJson())

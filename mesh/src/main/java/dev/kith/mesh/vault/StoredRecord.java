@@ -12,6 +12,17 @@ import java.util.Objects;
  */
 public record StoredRecord(String owner, String key, Version version, String value) {
 
+  /** The largest value of a record, in characters of its JSON; larger data is an object. */
+  public static final int MAX_VALUE_BYTES = 256 * 1024;
+
+  /** Refuses a value that is larger than {@link #MAX_VALUE_BYTES}. */
+  static void checkValue(String value) {
+    if (value != null && value.length() > MAX_VALUE_BYTES) {
+      throw new IllegalArgumentException(
+          "record value is larger than " + MAX_VALUE_BYTES + " bytes; store it as an object");
+    }
+  }
+
   public StoredRecord {
     VaultNames.requireOwner(owner);
     VaultNames.requireKey(key);

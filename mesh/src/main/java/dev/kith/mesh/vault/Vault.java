@@ -100,9 +100,7 @@ public interface Vault {
   }
 
   /** This vault as an instance placed under {@code fence} sees it: every record write is fenced. */
-  default Vault fenced(Fence fence) {
-    return new FencedVault(this, fence);
-  }
+  Vault fenced(Fence fence);
 
   /** The newest value of a record, or {@code null} when it does not exist or was deleted. */
   Future<StoredRecord> getRecord(String owner, String key);

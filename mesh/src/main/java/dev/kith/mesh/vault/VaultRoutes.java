@@ -80,7 +80,7 @@ public final class VaultRoutes implements RouteModule {
         .handler(routes::importRecords);
     Access.owner(router.get("/api/vault/:owner/records/:key"), "owner").handler(routes::getRecord);
     Access.owner(router.put("/api/vault/:owner/records/:key"), "owner")
-        .handler(BodyHandler.create(false).setBodyLimit(MeshVault.MAX_RECORD_BYTES + 1024))
+        .handler(BodyHandler.create(false).setBodyLimit(StoredRecord.MAX_VALUE_BYTES + 1024))
         .handler(routes::putRecord);
     Access.owner(router.delete("/api/vault/:owner/records/:key"), "owner")
         .handler(routes::deleteRecord);

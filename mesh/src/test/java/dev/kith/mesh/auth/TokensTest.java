@@ -117,6 +117,12 @@ class TokensTest {
     final Map<String, StoredRecord> records = new ConcurrentHashMap<>();
     final AtomicInteger failReads = new AtomicInteger();
     final AtomicInteger reads = new AtomicInteger();
+
+    @Override
+    public Vault fenced(dev.kith.mesh.vault.Fence fence) {
+      return new dev.kith.mesh.vault.FencedVault(this, fence);
+    }
+
     private final AtomicInteger clock = new AtomicInteger();
 
     @Override

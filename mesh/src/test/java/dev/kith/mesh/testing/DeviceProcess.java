@@ -375,6 +375,7 @@ public final class DeviceProcess implements AutoCloseable {
     /** The settings of the modules on the test's class path, which its devices share. */
     private static final java.util.Set<String> INSTALLED_SETTINGS =
         dev.kith.mesh.config.ConfigSections.settings(
+                dev.kith.mesh.config.DeviceConfig.coreSettings(),
                 dev.kith.mesh.config.ConfigSections.installed())
             .keySet();
 

@@ -99,12 +99,12 @@ class FenceTest {
   void promisesAndAccepts() {
     Version b1 = new Version(0, T0 + 1, "a");
     Version b2 = new Version(0, T0 + 2, "b");
-    FenceSql.Ballot first = store.prepare(ALICE, "counter", b1, null);
+    RecordSql.Ballot first = store.prepare(ALICE, "counter", b1, null);
     assertThat(first.ok()).isTrue();
     assertThat(first.accepted()).isNull();
     // A higher ballot's promise makes the lower one's acceptance fail.
     assertThat(store.prepare(ALICE, "counter", b2, null).ok()).isTrue();
-    FenceSql.Ballot late = store.accept(record("counter", 0, T0 + 1, "a", 1), null);
+    RecordSql.Ballot late = store.accept(record("counter", 0, T0 + 1, "a", 1), null);
     assertThat(late.ok()).isFalse();
     assertThat(late.seen()).isEqualTo(b2);
     assertThat(store.getRecord(ALICE, "counter")).isEmpty();
@@ -113,7 +113,7 @@ class FenceTest {
     assertThat(store.accept(chosen, null).ok()).isTrue();
     assertThat(store.accept(chosen, null).ok()).isTrue();
     assertThat(store.prepare(ALICE, "counter", b1, null).ok()).isFalse();
-    FenceSql.Ballot next = store.prepare(ALICE, "counter", new Version(0, T0 + 3, "a"), null);
+    RecordSql.Ballot next = store.prepare(ALICE, "counter", new Version(0, T0 + 3, "a"), null);
     assertThat(next.ok()).isTrue();
     assertThat(next.accepted()).isEqualTo(chosen);
     // A fenced phase from a superseded epoch is refused outright.

@@ -5,14 +5,19 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The SQL of a replica's fences and of its part in compare-and-set, run by {@link LocalStore}
+ * The SQL of a replica's records, fences and its part in compare-and-set, run by {@link LocalStore}
  * inside its transactions.
+ *
+ * <p>{@code records} holds each key's newest version: a record merges in only when its version is
+ * newer than the one held ({@link #merge}), so replicas that saw the same writes in any order
+ * agree.
  *
  * <p>{@code fences} holds, per owner and scope, the highest epoch this replica has seen a fenced
  * write or claim for: a fenced write below it is refused, one above it raises it, in the same
@@ -23,9 +28,9 @@ import java.util.TreeMap;
  * and the value accepted under it is stored as the record with that version, so anti- entropy and
  * read repair, which keep the newest version, agree with what Paxos chose.
  */
-final class FenceSql {
+final class RecordSql {
 
-  private FenceSql() {}
+  private RecordSql() {}
 
   /** What a replica answered to a prepare or an accept. */
   record Ballot(boolean ok, Version seen, StoredRecord accepted) {}
@@ -150,7 +155,7 @@ final class FenceSql {
   static Ballot accept(Connection db, StoredRecord proposal) throws SQLException {
     Version ballot = proposal.version();
     Optional<Version> promised = promised(db, proposal.owner(), proposal.key());
-    Optional<Version> accepted = LocalStore.currentVersion(db, proposal.owner(), proposal.key());
+    Optional<Version> accepted = currentVersion(db, proposal.owner(), proposal.key());
     if (accepted.isPresent() && accepted.get().equals(ballot)) {
       return new Ballot(true, ballot, null);
     }
@@ -159,7 +164,7 @@ final class FenceSql {
     if (promisedHigher || acceptedHigher) {
       return new Ballot(false, newest(promised.orElse(null), accepted.orElse(null)), null);
     }
-    LocalStore.merge(db, proposal);
+    merge(db, proposal);
     return new Ballot(true, ballot, null);
   }
 
@@ -170,7 +175,7 @@ final class FenceSql {
                 + " WHERE owner = ? AND key = ?")) {
       q.setString(1, owner);
       q.setString(2, key);
-      List<StoredRecord> found = LocalStore.readRecords(q);
+      List<StoredRecord> found = readRecords(q);
       return found.isEmpty() ? null : found.get(0);
     }
   }
@@ -183,5 +188,49 @@ final class FenceSql {
       return a;
     }
     return a.newerThan(b) ? a : b;
+  }
+
+  // ---- records
+
+  static boolean merge(Connection db, StoredRecord r) throws SQLException {
+    Optional<Version> current = currentVersion(db, r.owner(), r.key());
+    // Compared here, not in SQL: SQLite orders device names by UTF-8 bytes and Version by UTF-16.
+    if (current.isPresent() && !r.version().newerThan(current.get())) {
+      return false;
+    }
+    try (PreparedStatement upsert =
+        db.prepareStatement(
+            "INSERT INTO records (owner, key, epoch, hlc, device, value) VALUES (?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (owner, key) DO UPDATE SET epoch = excluded.epoch,"
+                + " hlc = excluded.hlc, device = excluded.device, value = excluded.value")) {
+      upsert.setString(1, r.owner());
+      upsert.setString(2, r.key());
+      upsert.setLong(3, r.version().epoch());
+      upsert.setLong(4, r.version().hlc());
+      upsert.setString(5, r.version().device());
+      upsert.setString(6, r.value());
+      upsert.executeUpdate();
+    }
+    return true;
+  }
+
+  static Optional<Version> currentVersion(Connection db, String owner, String key)
+      throws SQLException {
+    return version(db, "records", owner, key);
+  }
+
+  static List<StoredRecord> readRecords(PreparedStatement q) throws SQLException {
+    List<StoredRecord> records = new ArrayList<>();
+    try (ResultSet rs = q.executeQuery()) {
+      while (rs.next()) {
+        records.add(
+            new StoredRecord(
+                rs.getString(1),
+                rs.getString(2),
+                new Version(rs.getLong(6), rs.getLong(3), rs.getString(4)),
+                rs.getString(5)));
+      }
+    }
+    return records;
   }
 }
