@@ -318,6 +318,52 @@ class DeviceTest {
   }
 
   @Test
+  @DisplayName("serves the OpenAPI document of every route, with who may call it and its body")
+  void openApiDocument() throws Exception {
+    HttpResponse<String> response =
+        CLIENT.send(
+            HttpRequest.newBuilder(uri("/api/openapi.json")).timeout(Duration.ofSeconds(5)).build(),
+            HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonObject doc = new JsonObject(response.body());
+    assertThat(doc.getString("openapi")).isEqualTo("3.1.0");
+    JsonObject paths = doc.getJsonObject("paths");
+    JsonObject login = paths.getJsonObject("/api/auth/login").getJsonObject("post");
+    assertThat(login.containsKey("security")).isFalse();
+    JsonObject schema =
+        login
+            .getJsonObject("requestBody")
+            .getJsonObject("content")
+            .getJsonObject("application/json")
+            .getJsonObject("schema");
+    assertThat(schema.getJsonArray("required").getList()).contains("owner", "password");
+    JsonObject put = paths.getJsonObject("/api/vault/{owner}/records/{key}").getJsonObject("put");
+    assertThat(put.getString("x-kith-access")).isEqualTo("owner:owner");
+    assertThat(put.getJsonArray("security")).isNotEmpty();
+    assertThat(put.getJsonArray("parameters").size()).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName(
+      "refuses a body that does not fit its route's schema with a 400 that says what to send")
+  void bodySchema() throws Exception {
+    HttpResponse<String> missing =
+        send("POST", "/api/auth/login", new JsonObject().put("owner", "alice").encode());
+    assertError(missing, 400, "bad-request");
+    assertThat(error(missing).getString("message")).contains("password");
+
+    HttpResponse<String> wrongType =
+        send("POST", "/api/auth/login", "{\"owner\":\"alice\",\"password\":7}");
+    assertError(wrongType, 400, "bad-request");
+    assertThat(error(wrongType).getString("message")).contains("/password");
+
+    HttpResponse<String> array = send("POST", "/api/auth/login", "[1,2]");
+    assertError(array, 400, "bad-request");
+    assertThat(send("GET", "/health", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   @DisplayName("answers a request with oversized headers with a JSON error")
   void oversizedHeaders() throws Exception {
     HttpRequest request =

@@ -5,6 +5,7 @@ import dev.kith.mesh.spi.ServiceContext;
 import dev.kith.mesh.spi.ServiceUnavailable;
 import dev.kith.mesh.spi.web.Access;
 import dev.kith.mesh.spi.web.ErrorWriter;
+import dev.kith.mesh.spi.web.OpenApi;
 import dev.kith.mesh.spi.web.Principal;
 import dev.kith.mesh.spi.web.Replies;
 import dev.kith.mesh.spi.web.RouteModule;
@@ -63,6 +64,7 @@ public final class Edge extends VerticleBase {
   private final HttpServerOptions serverOptions;
   private HttpServer server;
   private Router router;
+  private JsonObject openApi;
 
   /**
    * @param rawBodies route modules that read request bodies themselves (vault uploads, with their
@@ -108,6 +110,7 @@ public final class Edge extends VerticleBase {
     Access.anyone(router.get("/ready")).handler(this::ready);
     Access.anyone(router.get("/metrics")).handler(PrometheusScrapingHandler.create(metrics));
     Access.admin(router.get("/api/mesh/routes")).handler(this::listRoutes);
+    Access.anyone(router.get("/api/openapi.json")).handler(this::openApi);
     for (KithService service : services) {
       Router serviceRouter = Router.router(vertx);
       service.routes(serviceRouter, serviceContext);
@@ -238,6 +241,20 @@ public final class Edge extends VerticleBase {
   /** Every route with who may call it: what the authorization test walks. */
   private void listRoutes(io.vertx.ext.web.RoutingContext ctx) {
     sendJson(ctx, 200, new JsonArray(Access.describe(router, "")));
+  }
+
+  /** The API's OpenAPI document, made from the routes as they are mounted. */
+  private void openApi(RoutingContext ctx) {
+    if (openApi == null) {
+      openApi =
+          OpenApi.document(
+              router,
+              "Kith",
+              Edge.class.getPackage().getImplementationVersion() == null
+                  ? "dev"
+                  : Edge.class.getPackage().getImplementationVersion());
+    }
+    sendJson(ctx, 200, openApi);
   }
 
   /** The port the edge listens on. */

@@ -165,7 +165,10 @@ public final class Access {
     }
   }
 
-  /** Every route as {@code {"method","path","access"}}, sub-routers expanded. */
+  /**
+   * Every route as {@code {"method","path","access"}}, sub-routers expanded, with {@code "body"},
+   * the JSON Schema of its body, when it checks one ({@link JsonBody}).
+   */
   public static List<JsonObject> describe(Router router, String mountedAt) {
     List<JsonObject> out = new ArrayList<>();
     for (Route route : router.getRoutes()) {
@@ -187,8 +190,14 @@ public final class Access {
           route.methods() == null || route.methods().isEmpty()
               ? List.of("*")
               : route.methods().stream().map(HttpMethod::name).sorted().toList();
+      JsonObject body = route.getMetadata(JsonBody.SCHEMA_METADATA);
       for (String method : methods) {
-        out.add(new JsonObject().put("method", method).put("path", shown).put("access", access));
+        JsonObject described =
+            new JsonObject().put("method", method).put("path", shown).put("access", access);
+        if (body != null) {
+          described.put("body", body);
+        }
+        out.add(described);
       }
     }
     return out;
