@@ -10,6 +10,9 @@ import dev.kith.mesh.auth.MeshOwners;
 import dev.kith.mesh.auth.Passwords;
 import dev.kith.mesh.auth.Tokens;
 import dev.kith.mesh.cluster.HazelcastSetup;
+import dev.kith.mesh.cluster.JoinPlan;
+import dev.kith.mesh.cluster.KnownPeers;
+import dev.kith.mesh.cluster.PeerKeeper;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.config.HomeModes;
 import dev.kith.mesh.edge.Edge;
@@ -95,6 +98,7 @@ public final class Device {
   private volatile Owners owners;
   private final Promise<Void> vaultOpen = Promise.promise();
   private volatile Revocations revocations;
+  private volatile PeerKeeper peers;
   private volatile TrustService trustService;
   private volatile BusGuard busGuard;
   private final Promise<Void> removed = Promise.promise();
@@ -164,18 +168,28 @@ public final class Device {
                   + " cannot be used: "
                   + e.getMessage()));
     }
+    JoinPlan plan;
+    try {
+      plan = JoinPlan.of(config);
+    } catch (ConfigException e) {
+      return Future.failedFuture(e);
+    }
     log.info(
-        "starting device {} (Kith {}) in mesh '{}', home {}, joining {}",
+        "starting device {} (Kith {}) in mesh '{}', home {}, {}",
         config.name(),
         version(),
         config.mesh(),
         config.home(),
-        config.join().isEmpty() ? "nobody (a mesh of one)" : config.join());
+        plan.describe(config));
+    if (plan.binding().warning() != null) {
+      log.warn("{}: {}", config.name(), plan.binding().warning());
+    }
 
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     metrics.config().meterFilter(MeshMetrics.httpResponseTimeBuckets());
     HazelcastClusterManager clusterManager =
-        new HazelcastClusterManager(HazelcastSetup.build(config, trust.clusterName()));
+        new HazelcastClusterManager(
+            HazelcastSetup.build(config, trust.clusterName(), plan.members(), plan.binding()));
     // TLS both ways, with the mesh CA as the only trust: a process without a device certificate of
     // this mesh can neither send nor receive. trustAll must be off explicitly (Vert.x 5 trusts
     // every server otherwise), and the key and trust options are PEM ones, which the event bus
@@ -188,9 +202,7 @@ public final class Device {
             .setTrustAll(false)
             .setKeyCertOptions(trust.keyCertOptions())
             .setTrustOptions(trust.trustOptions());
-    if (config.publicHost() != null) {
-      bus.setHost("0.0.0.0").setClusterPublicHost(config.publicHost());
-    }
+    plan.configure(bus, config);
     VertxOptions options =
         new VertxOptions()
             .setEventBusOptions(bus)
@@ -205,12 +217,22 @@ public final class Device {
         .recover(e -> Future.failedFuture(explainStartFailure(config, e)))
         .compose(
             vertx -> {
+              HazelcastInstance hz = clusterManager.getHazelcastInstance();
+              int size = hz.getCluster().getMembers().size();
               log.info(
                   "joined mesh '{}' in {} ms with {} device(s)",
                   config.mesh(),
                   (System.nanoTime() - started) / 1_000_000,
-                  clusterManager.getHazelcastInstance().getCluster().getMembers().size());
-              HazelcastInstance hz = clusterManager.getHazelcastInstance();
+                  size);
+              if (size == 1 && plan.expectsPeers(config)) {
+                log.warn(
+                    "{} is alone: none of {} answered. It keeps looking every 10 s. Check that"
+                        + " they run, and that their cluster port listens on an address this"
+                        + " machine reaches (their --public-host or --bind-host; a device started"
+                        + " without either listens on loopback only)",
+                    config.name(),
+                    plan.members());
+              }
               Device device =
                   new Device(
                       config,
@@ -271,6 +293,7 @@ public final class Device {
         new MeshContext(
             vertx, config, hz, registry, services, metrics, context, vaultOpen.future());
     revocations = new Revocations(vertx, hz, trust.folder(), config.name());
+    peers = new PeerKeeper(vertx, config.home(), config.name());
     revocations.onRevoked(r -> deviceRemoved(hz, r));
     busGuard = new BusGuard(vertx, config.name());
     trustService =
@@ -501,7 +524,7 @@ public final class Device {
   /** HTTP, or HTTPS with the configured certificate or this device's mesh certificate. */
   private HttpServerOptions edgeOptions() {
     DeviceConfig.Security security = config.security();
-    HttpServerOptions options = new HttpServerOptions();
+    HttpServerOptions options = new HttpServerOptions().setHost(config.bind().httpHostOrAll());
     if (!security.https()) {
       return options;
     }
@@ -525,15 +548,17 @@ public final class Device {
     List<String> hosts = config.publicHost() == null ? List.of() : List.of(config.publicHost());
     if (!MeshTrust.exists(config.home()) && config.security().joinToken() != null) {
       try {
-        MeshTrust enrolled =
+        Enrollment.Enrolled enrolled =
             Enrollment.enroll(
                 config.home(), config.name(), hosts, config.security().joinToken().value());
+        KnownPeers.remember(config.home(), enrolled.peers());
         log.info(
-            "{} enrolled in mesh '{}' (id {})",
+            "{} enrolled in mesh '{}' (id {}); its devices listen at {}",
             config.name(),
-            enrolled.meshName(),
-            enrolled.meshId());
-        return checkNotRemoved(enrolled);
+            enrolled.trust().meshName(),
+            enrolled.trust().meshId(),
+            enrolled.peers());
+        return checkNotRemoved(enrolled.trust());
       } catch (Enrollment.Refused e) {
         throw new ConfigException("token", e.getMessage());
       } catch (InterruptedException e) {
@@ -740,6 +765,10 @@ public final class Device {
         .onSuccess(this::restoreOwnEntry)
         .onSuccess(
             devices ->
+                peers.seen(
+                    devices, revocations.all().stream().map(r -> r.getString("device")).toList()))
+        .onSuccess(
+            devices ->
                 devices.forEach(d -> removedNames.remove(String.valueOf(d.getString("name")))))
         .onFailure(e -> log.warn("cannot read the device registry: {}", e.toString()));
   }
@@ -856,6 +885,10 @@ public final class Device {
 
   private static Throwable explainStartFailure(DeviceConfig config, Throwable e) {
     String text = String.valueOf(e.getMessage());
+    if (text.contains("Cannot assign requested address")) {
+      return new ConfigException(
+          "bind-host", "the cluster port cannot listen there (" + text + "); see --bind-host");
+    }
     if (text.contains("bind") || text.contains("Address already in use")) {
       return new ConfigException(
           "cluster-port", config.clusterPort() + " could not be bound: " + text);

@@ -7,16 +7,21 @@ import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.RingbufferConfig;
 import dev.kith.mesh.config.DeviceConfig;
+import java.util.List;
 
 /**
  * The Hazelcast configuration of a device, built in code from its {@link DeviceConfig}.
  *
  * <p>Nothing leaves the mesh unless asked: phone-home, auto-detection and multicast are off, and a
- * device joins only the addresses in {@code join} (none: it is a mesh of one). Failure detection is
- * tuned from Hazelcast's defaults (5 s heartbeats, 60 s timeout, 5 s wait before joining) to 1 s, 5
- * s and 0 s, so a fresh device joins in about 2 s and a silent one is dropped in seconds.
- * Split-brain merging runs every 10 s instead of every 2 minutes. The structures Vert.x's own
- * cluster file declares are declared here with the same settings.
+ * device joins only the addresses it is given: {@code join} and the peers it knows ({@link
+ * KnownPeers}). TCP-IP join is on even with no address to join, because Hazelcast refuses a join
+ * request whose joiner differs from its own ({@code Incompatible joiners}): a device started alone
+ * must still take in a device that enrolls later. The cluster port listens only on the {@link
+ * ClusterBinding}'s address unless that is every interface. Failure detection is tuned from
+ * Hazelcast's defaults (5 s heartbeats, 60 s timeout, 5 s wait before joining) to 1 s, 5 s and 0 s,
+ * so a fresh device joins in about 2 s and a silent one is dropped in seconds. Split-brain merging
+ * runs every 10 s instead of every 2 minutes. The structures Vert.x's own cluster file declares are
+ * declared here with the same settings.
  */
 public final class HazelcastSetup {
 
@@ -30,6 +35,15 @@ public final class HazelcastSetup {
    *     different meshes never form one cluster, even under the same mesh name
    */
   public static Config build(DeviceConfig device, String clusterName) {
+    return build(device, clusterName, device.join(), ClusterBinding.choose(device, device.join()));
+  }
+
+  /**
+   * @param members the {@code HOST:PORT} addresses to join: the configured ones and known peers
+   * @param binding the address the cluster port listens on
+   */
+  public static Config build(
+      DeviceConfig device, String clusterName, List<String> members, ClusterBinding binding) {
     // Hazelcast reads these before any Config exists; set them for the whole process too.
     System.setProperty("hazelcast.phone.home.enabled", "false");
     System.setProperty("hazelcast.logging.type", "slf4j");
@@ -59,12 +73,19 @@ public final class HazelcastSetup {
     if (device.publicHost() != null) {
       network.setPublicAddress(device.publicHost() + ":" + device.clusterPort());
     }
+    if (binding.specific()) {
+      // Listen on that one address only, not on every interface (Hazelcast's default). The
+      // property, unlike interface matching, takes any local address (127.0.0.2 too).
+      config.setProperty("hazelcast.socket.bind.any", "false");
+      config.setProperty("hazelcast.local.localAddress", binding.host());
+    }
     JoinConfig join = network.getJoin();
     join.getAutoDetectionConfig().setEnabled(false);
     join.getMulticastConfig().setEnabled(device.multicast());
-    join.getTcpIpConfig().setEnabled(!device.join().isEmpty());
+    // Hazelcast allows one joiner: with multicast asked for, TCP-IP stays off.
+    join.getTcpIpConfig().setEnabled(!device.multicast());
     join.getTcpIpConfig().setConnectionTimeoutSeconds(2);
-    device.join().forEach(join.getTcpIpConfig()::addMember);
+    members.forEach(join.getTcpIpConfig()::addMember);
 
     // The same structures as Vert.x's default-cluster.xml.
     config.addMultiMapConfig(

@@ -40,6 +40,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param waitBeforeJoinSeconds how long a new member waits for others before it joins
  * @param maxBodyBytes the largest HTTP request body the edge reads
  * @param storageQuotaBytes storage this device offers to the mesh; 0 means its free disk
+ * @param bind the addresses the device's ports listen on
  */
 public record DeviceConfig(
     String name,
@@ -60,6 +61,7 @@ public record DeviceConfig(
     long storageQuotaBytes,
     Vault vault,
     Security security,
+    Bind bind,
     Map<Class<?>, Object> sections) {
 
   /** A secret setting: it never shows in a log line or in {@code toString}. */
@@ -89,6 +91,24 @@ public record DeviceConfig(
       boolean https,
       Path httpsCert,
       Path httpsKey) {}
+
+  /**
+   * The addresses the device's ports listen on; see {@code cluster.ClusterBinding} for the
+   * defaults.
+   *
+   * @param host {@code bind-host}: the cluster and event-bus ports' address (and the other ports'
+   *     unless they have their own), or {@code null} for the default (the public host; loopback for
+   *     a mesh of one; else the address that reaches the devices to join)
+   * @param httpHost {@code http-bind-host}: the HTTP edge's address, or {@code null} for {@code
+   *     host}, else every interface
+   */
+  public record Bind(String host, String httpHost) {
+
+    /** The HTTP edge's address: its own, else {@code bind-host}, else every interface. */
+    public String httpHostOrAll() {
+      return httpHost != null ? httpHost : host != null ? host : "0.0.0.0";
+    }
+  }
 
   /** A join token: a secret, so it never shows in a log line or in {@code toString}. */
   public record JoinToken(String value) {
@@ -129,6 +149,11 @@ public record DeviceConfig(
     JOIN("join", "", "HOST:PORT[,HOST:PORT...] of devices to join"),
     MESH("mesh", "kith", "mesh name; devices join only their own mesh"),
     PUBLIC_HOST("public-host", null, "address other devices use to reach this one"),
+    BIND_HOST(
+        "bind-host",
+        null,
+        "address the cluster and event-bus ports (and others without their own) listen on"),
+    HTTP_BIND_HOST("http-bind-host", null, "address the HTTP edge listens on (default all)"),
     MULTICAST("multicast", "false", "find devices by multicast on the local network"),
     CONFIG("config", null, "YAML configuration file (default HOME/config.yaml)"),
     FAILOVER("failover", null, "failover order: DEVICE,DEVICE... (or per owner in the file)"),
@@ -441,6 +466,7 @@ public record DeviceConfig(
         v.longValue(Key.STORAGE_QUOTA_BYTES.key, 0, Long.MAX_VALUE),
         vault(v),
         security(v),
+        bind(v),
         parsed);
   }
 
@@ -465,6 +491,18 @@ public record DeviceConfig(
         https,
         cert,
         key);
+  }
+
+  private static Bind bind(Settings v) {
+    String[] hosts = new String[2];
+    String[] keys = {Key.BIND_HOST.key, Key.HTTP_BIND_HOST.key};
+    for (int i = 0; i < keys.length; i++) {
+      hosts[i] = v.optional(keys[i]);
+      if (hosts[i] != null && !Settings.HOST.matcher(hosts[i]).matches()) {
+        throw new ConfigException(keys[i], "'" + hosts[i] + "' is not a host name or IP");
+      }
+    }
+    return new Bind(hosts[0], hosts[1]);
   }
 
   private static Vault vault(Settings v) {

@@ -14,7 +14,9 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
@@ -44,12 +46,20 @@ public final class Enrollment {
   }
 
   /**
+   * What an enrollment gives: the trust files, installed, and where the mesh's devices listen.
+   *
+   * @param peers device name to cluster {@code HOST:PORT}: the devices alive when the token was
+   *     made and when it was spent, for this device to join
+   */
+  public record Enrolled(MeshTrust trust, Map<String, String> peers) {}
+
+  /**
    * Enrolls {@code device} with {@code token} and installs its trust files in {@code home}.
    *
    * @throws Refused when the mesh refuses the token, or answers with another CA
    * @throws IOException when the inviting device cannot be reached within {@link #PATIENCE}
    */
-  public static MeshTrust enroll(Path home, String device, List<String> hosts, String token)
+  public static Enrolled enroll(Path home, String device, List<String> hosts, String token)
       throws Refused, IOException, InterruptedException {
     JsonObject claims;
     try {
@@ -103,10 +113,48 @@ public final class Enrollment {
         }
         throw new Refused("the mesh refused this device: " + message);
       }
-      return install(home, device, claims, key, new JsonObject(response.body()));
+      JsonObject answer = new JsonObject(response.body());
+      MeshTrust trust = install(home, device, claims, key, answer);
+      Map<String, String> peers = new LinkedHashMap<>();
+      addPeers(peers, claims.getJsonObject("peers"));
+      addPeers(peers, answer.getValue("peers") instanceof JsonObject p ? p : null);
+      peers.remove(device);
+      return new Enrolled(trust, peers);
     }
     throw new IOException(
-        "cannot reach " + url + " within " + PATIENCE.toSeconds() + " s: " + last, last);
+        "cannot reach "
+            + url
+            + " within "
+            + PATIENCE.toSeconds()
+            + " s ("
+            + last
+            + ")"
+            + (isLoopback(URI.create(url).getHost())
+                ? "; the token names a loopback address, so it works only on the inviting device's"
+                    + " machine: start that device with --public-host ADDRESS (an address this"
+                    + " machine reaches) and invite again"
+                : "; is the inviting device running, and is its HTTP port reachable from here?"),
+        last);
+  }
+
+  /** Adds the well-formed entries of a {@code peers} object (name to {@code HOST:PORT}). */
+  private static void addPeers(Map<String, String> peers, JsonObject named) {
+    if (named == null) {
+      return;
+    }
+    named.fieldNames().stream()
+        .limit(Invites.MAX_PEERS)
+        .filter(name -> named.getValue(name) instanceof String)
+        .filter(name -> dev.kith.mesh.cluster.KnownPeers.isHostAndPort(named.getString(name)))
+        .forEach(name -> peers.put(name, named.getString(name)));
+  }
+
+  private static boolean isLoopback(String host) {
+    if (host == null) {
+      return false;
+    }
+    String h = host.replaceAll("^\\[|\\]$", "");
+    return h.equals("localhost") || h.startsWith("127.") || h.equals("::1");
   }
 
   /** What an enrolling device signs to prove it holds its key. */

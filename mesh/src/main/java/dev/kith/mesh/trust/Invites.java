@@ -11,9 +11,11 @@ import java.util.HexFormat;
  * <p>The claims say which mesh ({@code mesh}, {@code id}), which CA the new device must find at the
  * other end ({@code ca}, its SHA-256 fingerprint: the enrolling device checks the answer against
  * it, so nobody in between can hand it another CA), where to enroll ({@code url}), the invitation's
- * id ({@code n}) and when it expires ({@code exp}, epoch seconds). Only the CA's device can check
- * the signature and spend the token, and it spends each id once: it records spent ids in {@code
- * HOME/trust/invites-spent.json} before it answers.
+ * id ({@code n}), when it expires ({@code exp}, epoch seconds), and where the mesh's devices that
+ * were alive then listen ({@code peers}: device name to cluster {@code HOST:PORT}, so the new
+ * device needs no {@code --join}). Only the CA's device can check the signature and spend the
+ * token, and it spends each id once: it records spent ids in {@code HOME/trust/invites-spent.json}
+ * before it answers.
  */
 public final class Invites {
 
@@ -21,8 +23,24 @@ public final class Invites {
 
   private Invites() {}
 
+  /** The most peers a token names. */
+  public static final int MAX_PEERS = 8;
+
   /** A new token, signed with the CA key of {@code trust}. */
   public static String create(MeshTrust trust, String enrollUrl, long ttlSeconds) {
+    return create(trust, enrollUrl, ttlSeconds, new JsonObject());
+  }
+
+  /**
+   * A new token, signed with the CA key of {@code trust}, naming {@code peers} (device name to
+   * cluster {@code HOST:PORT}, at most {@link #MAX_PEERS}): where the new device joins the mesh.
+   */
+  public static String create(
+      MeshTrust trust, String enrollUrl, long ttlSeconds, JsonObject peers) {
+    JsonObject named = new JsonObject();
+    peers.fieldNames().stream()
+        .limit(MAX_PEERS)
+        .forEach(name -> named.put(name, String.valueOf(peers.getValue(name))));
     JsonObject claims =
         new JsonObject()
             .put("mesh", trust.meshName())
@@ -30,7 +48,8 @@ public final class Invites {
             .put("ca", trust.caFingerprint())
             .put("url", enrollUrl)
             .put("n", HexFormat.of().formatHex(MeshTrust.randomBytes(16)))
-            .put("exp", System.currentTimeMillis() / 1000 + ttlSeconds);
+            .put("exp", System.currentTimeMillis() / 1000 + ttlSeconds)
+            .put("peers", named);
     String body = b64(claims.encode().getBytes(StandardCharsets.UTF_8));
     return PREFIX + body + "." + b64(trust.signWithCa(body.getBytes(StandardCharsets.US_ASCII)));
   }
@@ -58,7 +77,8 @@ public final class Invites {
           throw new IllegalArgumentException("not a join token");
         }
       }
-      if (!(claims.getValue("exp") instanceof Number)) {
+      if (!(claims.getValue("exp") instanceof Number)
+          || (claims.containsKey("peers") && !(claims.getValue("peers") instanceof JsonObject))) {
         throw new IllegalArgumentException("not a join token");
       }
       return claims;

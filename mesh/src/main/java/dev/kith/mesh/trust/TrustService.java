@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * Device trust over HTTP: invitations, enrollment and removal.
  *
  * <pre>
- * POST   /api/mesh/invites         admin   {"ttlMinutes":60} in, {"token","expiresAt"} out
- * POST   /api/mesh/enroll          anyone  a join token, the device's name, public key and proof
+ * POST   /api/mesh/invites         admin   {"ttlMinutes":60} in, {"token","expiresAt","peers"} out
+ * POST   /api/mesh/enroll          anyone  a join token, the device's name, public key and proof;
+ *                                          answers the certificate and the mesh's live "peers"
  * DELETE /api/mesh/devices/{name}  admin   revokes the device's certificate, mesh-wide
  * GET    /api/mesh/revocations     admin   the removed devices
  * </pre>
@@ -125,11 +126,16 @@ public final class TrustService implements RouteModule {
       ctx.fail(400, new IllegalArgumentException("ttlMinutes must be 1 to " + MAX_INVITE_MINUTES));
       return;
     }
-    askCa(
-            new JsonObject()
-                .put("action", "invite")
-                .put("url", selfUrl.get())
-                .put("ttlSeconds", minutes * 60))
+    livePeers()
+        .compose(
+            peers ->
+                askCa(
+                        new JsonObject()
+                            .put("action", "invite")
+                            .put("url", selfUrl.get())
+                            .put("ttlSeconds", minutes * 60)
+                            .put("peers", peers))
+                    .map(answer -> answer.put("peers", peers)))
         .onSuccess(
             answer -> {
               log.info(
@@ -144,7 +150,9 @@ public final class TrustService implements RouteModule {
 
   private void enroll(RoutingContext ctx) {
     JsonObject body = JsonBody.of(ctx);
+    // The new device learns where the mesh's devices listen, so it needs no --join.
     askCa(body.copy().put("action", "enroll"))
+        .compose(answer -> livePeers().map(peers -> answer.put("peers", peers)))
         .onSuccess(answer -> Replies.json(ctx, 200, answer))
         .onFailure(e -> fail(ctx, e));
   }
@@ -191,6 +199,29 @@ public final class TrustService implements RouteModule {
     Replies.json(ctx, 200, new JsonArray(revocations.all()));
   }
 
+  /**
+   * The cluster addresses of the devices alive now, this one first: where a new device joins. At
+   * most {@link Invites#MAX_PEERS}, so a join token stays small.
+   */
+  private Future<JsonObject> livePeers() {
+    return registry
+        .list()
+        .map(
+            devices -> {
+              JsonObject peers = new JsonObject();
+              devices.stream()
+                  .filter(d -> "alive".equals(d.getString("state")))
+                  .filter(d -> d.getString("clusterAddress") != null)
+                  .sorted(
+                      java.util.Comparator.comparing(
+                          (JsonObject d) -> !device.equals(d.getString("name"))))
+                  .limit(Invites.MAX_PEERS)
+                  .forEach(d -> peers.put(d.getString("name"), d.getString("clusterAddress")));
+              return peers;
+            })
+        .recover(e -> Future.succeededFuture(new JsonObject()));
+  }
+
   private Future<JsonObject> askCa(JsonObject request) {
     return vertx
         .eventBus()
@@ -206,7 +237,12 @@ public final class TrustService implements RouteModule {
                 switch (String.valueOf(request.getString("action"))) {
                   case "invite" -> {
                     long ttl = request.getLong("ttlSeconds", DEFAULT_INVITE_MINUTES * 60);
-                    String token = Invites.create(trust, request.getString("url"), ttl);
+                    String token =
+                        Invites.create(
+                            trust,
+                            request.getString("url"),
+                            ttl,
+                            request.getJsonObject("peers", new JsonObject()));
                     yield new JsonObject()
                         .put("token", token)
                         .put("expiresAt", System.currentTimeMillis() / 1000 + ttl);
