@@ -42,7 +42,9 @@ final class BackupCommand {
 
   private BackupCommand() {}
 
-  /** {@code kith export --owner OWNER --out FILE [--url URL]} */
+  /**
+   * {@code kith export [--owner OWNER] --out FILE [--url URL]}: the logged-in owner's by default.
+   */
   static int export(List<String> args) {
     Options o;
     try {
@@ -158,7 +160,10 @@ final class BackupCommand {
     return Main.EXIT_OK;
   }
 
-  /** {@code kith import FILE [--owner OWNER] [--url URL]} */
+  /**
+   * {@code kith import FILE [--owner OWNER] [--url URL]}: into the logged-in owner's vault, else
+   * the file's owner's.
+   */
   static int importFile(List<String> args) {
     Options o;
     try {
@@ -300,17 +305,17 @@ final class BackupCommand {
         .build();
   }
 
-  /** The options both commands take; {@code file} is --out for export, the argument for import. */
-  /** The credentials sent: {@code KITH_ACCESS_TOKEN}, an access token of the vault's owner. */
-  private static CliAuth auth = CliAuth.from(new java.util.ArrayList<>());
+  /** The credentials sent: a login session of the vault's owner, or {@code KITH_ACCESS_TOKEN}. */
+  private static CliAuth auth;
 
+  /** The options both commands take; {@code file} is --out for export, the argument for import. */
   private record Options(String owner, String file, String url) {
     static Options parse(List<String> given, boolean export) {
       List<String> args = new java.util.ArrayList<>(given);
       auth = CliAuth.from(args);
       String owner = null;
       String file = null;
-      String url = System.getenv().getOrDefault("KITH_URL", "http://localhost:8080");
+      String url = auth.defaultUrl();
       for (int i = 0; i < args.size(); i++) {
         String a = args.get(i);
         switch (a) {
@@ -330,8 +335,13 @@ final class BackupCommand {
           }
         }
       }
+      if (owner == null && auth.session() != null) {
+        // The logged-in owner's own vault, unless told otherwise.
+        owner = auth.session().owner();
+      }
       if (export && owner == null) {
-        throw new IllegalArgumentException("--owner OWNER is required");
+        throw new IllegalArgumentException(
+            "--owner OWNER is required, or log in as the owner first (kith login OWNER)");
       }
       if (file == null) {
         throw new IllegalArgumentException(

@@ -19,7 +19,8 @@ import sun.misc.Signal;
 /**
  * The {@code kith} command: {@code run} (the default) starts a device, {@code status} shows the
  * mesh, {@code health-check} probes a device for container health checks, {@code export} and {@code
- * import} back up and restore an owner's vault.
+ * import} back up and restore an owner's vault, {@code login}, {@code logout}, {@code passwd},
+ * {@code token} and {@code owner} manage sessions and accounts.
  *
  * <p>Exit codes: 0 after a clean stop (Ctrl-C or SIGTERM), 2 for a usage or configuration error, a
  * refused join token or a device name already in use, 3 when the device was removed from its mesh,
@@ -73,6 +74,11 @@ public final class Main {
           case "health-check" -> StatusCommand.healthCheck(rest);
           case "export" -> BackupCommand.export(rest);
           case "import" -> BackupCommand.importFile(rest);
+          case "login" -> LoginCommand.login(rest);
+          case "logout" -> LoginCommand.logout(rest);
+          case "passwd" -> LoginCommand.passwd(rest);
+          case "token" -> LoginCommand.token(rest);
+          case "owner" -> OwnerCommand.owner(rest);
           case "help" -> help();
           case "version" -> {
             System.out.println("kith " + Device.version());
@@ -190,23 +196,29 @@ public final class Main {
         .append("  kith [run] [options]          start this device (the default)\n")
         .append("  kith init [--owner OWNER] [--ca-home DIR] [options]\n")
         .append(
-            "                                create a mesh in the home (or a certificate from\n")
-        .append(
-            "                                DIR's CA) and the first owner (password on stdin)\n")
+            "                                create a mesh in an empty home (or a certificate\n")
+        .append("                                from DIR's CA), with --owner its first owner\n")
+        .append("  kith login OWNER [--url URL]  log in; keeps the session in the home (0600)\n")
+        .append("  kith logout                   end the session, mesh-wide\n")
+        .append("  kith passwd                   change the logged-in owner's password\n")
+        .append("  kith token                    print an access token of the session\n")
+        .append("  kith owner add NAME [--admin] | list | remove NAME\n")
+        .append("                                the mesh's owners (administrators)\n")
         .append("  kith invite [--url URL] [--ttl-minutes N]\n")
         .append("                                print a single-use join token (administrators)\n")
         .append("  kith remove-device NAME [--url URL]\n")
         .append("                                revoke a device's certificate, mesh-wide\n")
         .append("  kith status [--url URL]       show the mesh's devices and services\n")
         .append("  kith health-check [--url URL] exit 0 if the device answers /health\n")
-        .append("  kith export --owner OWNER --out FILE [--url URL]\n")
-        .append("                                copy an owner's vault into a file\n")
+        .append("  kith export [--owner OWNER] --out FILE [--url URL]\n")
+        .append("                                copy an owner's vault (yours) into a file\n")
         .append("  kith import FILE [--owner OWNER] [--url URL]\n")
         .append(
             "                                restore a vault from such a file (safe to repeat)\n")
         .append("  kith --help | --version\n\n")
-        .append("client commands send KITH_ACCESS_TOKEN if set, else the operator token of\n")
-        .append("--home DIR (default ~/.kith), which only that home's device accepts.\n\n")
+        .append("client commands send KITH_ACCESS_TOKEN if set, else the session of kith login\n")
+        .append("in --home DIR (default ~/.kith), else that home's operator token, which only\n")
+        .append("its own device accepts. Passwords are read from the terminal or stdin.\n\n")
         .append("options (each also KITH_<NAME> in the environment and <name> in the file):\n");
     for (DeviceConfig.Key key : DeviceConfig.Key.values()) {
       helpLine(text, key.setting());

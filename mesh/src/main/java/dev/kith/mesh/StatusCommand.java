@@ -14,8 +14,8 @@ import java.util.function.Function;
 
 /**
  * {@code kith status} and {@code kith health-check}: small HTTP clients of a running device. The
- * device's address comes from {@code --url}, else {@code KITH_URL}, else {@code
- * http://localhost:8080}.
+ * device's address comes from {@code --url}, else {@code KITH_URL}, else (for status) the device of
+ * the login session, else {@code http://localhost:8080}.
  */
 final class StatusCommand {
 
@@ -31,7 +31,7 @@ final class StatusCommand {
     try {
       List<String> rest = new ArrayList<>(args);
       auth = CliAuth.from(rest);
-      url = url(rest);
+      url = url(rest, auth.defaultUrl());
     } catch (IllegalArgumentException e) {
       System.err.println("kith: " + e.getMessage());
       return Main.EXIT_USAGE;
@@ -163,7 +163,7 @@ final class StatusCommand {
 
   static int healthCheck(List<String> args) {
     try {
-      String url = url(args);
+      String url = url(args, System.getenv().getOrDefault("KITH_URL", CliAuth.DEFAULT_URL));
       return get(url.endsWith("/health") ? url : url + "/health").statusCode() == 200
           ? Main.EXIT_OK
           : Main.EXIT_FAILURE;
@@ -178,8 +178,7 @@ final class StatusCommand {
     }
   }
 
-  private static String url(List<String> args) {
-    String url = System.getenv().getOrDefault("KITH_URL", "http://localhost:8080");
+  private static String url(List<String> args, String url) {
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       if (arg.equals("--url") && i + 1 < args.size()) {
@@ -210,8 +209,8 @@ final class StatusCommand {
               + response.statusCode()
               + " from "
               + url
-              + ": run this on the device's machine (--home DIR finds its operator token) or set"
-              + " KITH_ACCESS_TOKEN to an access token");
+              + ": log in (kith login OWNER), run this on the device's machine (--home DIR finds"
+              + " its operator token), or set KITH_ACCESS_TOKEN to an access token");
     }
     if (response.statusCode() != 200 && !url.endsWith("/health")) {
       throw new IOException("HTTP " + response.statusCode() + " from " + url);

@@ -1,34 +1,33 @@
 package dev.kith.mesh;
 
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * {@code kith invite} and {@code kith remove-device}: administrator commands against a running
- * device ({@code --url}, else {@code KITH_URL}, else {@code http://localhost:8080}), with the
- * credentials of {@link CliAuth} (run them on the device's machine, or set {@code
- * KITH_ACCESS_TOKEN} to an administrator's access token).
+ * device ({@code --url}, else {@code KITH_URL}, else the device of the login session, else {@code
+ * http://localhost:8080}), with the credentials of {@link CliAuth}: an administrator's login
+ * session, or the operator token on the device's machine.
  */
 final class TrustCommand {
-
-  private static final Duration TIMEOUT = Duration.ofSeconds(15);
 
   private TrustCommand() {}
 
   /** Prints a single-use join token. */
   static int invite(List<String> given) {
     List<String> args = new ArrayList<>(given);
-    CliAuth auth = CliAuth.from(args);
-    String url = System.getenv().getOrDefault("KITH_URL", "http://localhost:8080");
+    CliAuth auth;
+    try {
+      auth = CliAuth.from(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("kith: invite: " + e.getMessage());
+      return Main.EXIT_USAGE;
+    }
+    String url = auth.defaultUrl();
     long minutes = 60;
     for (int i = 0; i < args.size(); i++) {
       switch (args.get(i)) {
@@ -44,31 +43,54 @@ final class TrustCommand {
       }
     }
     HttpResponse<String> r =
-        send(
-            auth,
-            "POST",
-            url + "/api/mesh/invites",
-            new JsonObject().put("ttlMinutes", minutes).encode());
+        CliHttp.send(
+            auth, "POST", url + "/api/mesh/invites", new JsonObject().put("ttlMinutes", minutes));
     if (r == null) {
       return Main.EXIT_FAILURE;
     }
     if (r.statusCode() != 201) {
-      return refused(r);
+      return CliHttp.refused(r);
     }
     JsonObject answer = new JsonObject(r.body());
     System.out.println(answer.getString("token"));
     System.err.println(
         "kith: the token above lets one device join, within "
             + minutes
-            + " minutes: java -jar kith.jar --name NAME.OWNER --join HOST:PORT --token TOKEN");
+            + " minutes: java -jar kith.jar --name NAME.OWNER --token TOKEN");
+    String note = loopbackNote(answer.getJsonObject("peers", new JsonObject()));
+    if (note != null) {
+      System.err.println(note);
+    }
     return Main.EXIT_OK;
+  }
+
+  /**
+   * Advice when every device of the mesh listens for other devices on loopback only: the token then
+   * works only for a device on the same machine.
+   */
+  static String loopbackNote(JsonObject peers) {
+    if (peers.isEmpty()
+        || !peers.stream().allMatch(e -> String.valueOf(e.getValue()).startsWith("127."))) {
+      return null;
+    }
+    return "kith: note: the mesh's devices listen for other devices on loopback only ("
+        + String.join(", ", peers.stream().map(e -> String.valueOf(e.getValue())).toList())
+        + "), so this token works only for a device on this machine. To add a device on another"
+        + " machine, restart them with --public-host ADDRESS (an address that machine reaches)"
+        + " and invite again.";
   }
 
   /** Removes a device: its certificate is revoked mesh-wide. */
   static int removeDevice(List<String> given) {
     List<String> args = new ArrayList<>(given);
-    CliAuth auth = CliAuth.from(args);
-    String url = System.getenv().getOrDefault("KITH_URL", "http://localhost:8080");
+    CliAuth auth;
+    try {
+      auth = CliAuth.from(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("kith: remove-device: " + e.getMessage());
+      return Main.EXIT_USAGE;
+    }
+    String url = auth.defaultUrl();
     String name = null;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
@@ -86,7 +108,7 @@ final class TrustCommand {
       return Main.EXIT_USAGE;
     }
     HttpResponse<String> r =
-        send(
+        CliHttp.send(
             auth,
             "DELETE",
             url + "/api/mesh/devices/" + URLEncoder.encode(name, StandardCharsets.UTF_8),
@@ -95,48 +117,10 @@ final class TrustCommand {
       return Main.EXIT_FAILURE;
     }
     if (r.statusCode() != 200) {
-      return refused(r);
+      return CliHttp.refused(r);
     }
     System.out.println("kith: " + name + " is removed; every device refuses it from now on");
     return Main.EXIT_OK;
-  }
-
-  private static int refused(HttpResponse<String> r) {
-    String message;
-    try {
-      message = new JsonObject(r.body()).getString("message");
-    } catch (RuntimeException e) {
-      message = r.body();
-    }
-    System.err.println("kith: HTTP " + r.statusCode() + ": " + message);
-    return r.statusCode() == 401 || r.statusCode() == 403 ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
-  }
-
-  private static HttpResponse<String> send(CliAuth auth, String method, String url, String body) {
-    try {
-      HttpRequest.Builder request =
-          HttpRequest.newBuilder(URI.create(url))
-              .timeout(TIMEOUT)
-              .method(
-                  method,
-                  body == null
-                      ? HttpRequest.BodyPublishers.noBody()
-                      : HttpRequest.BodyPublishers.ofString(body));
-      if (body != null) {
-        request.header("Content-Type", "application/json");
-      }
-      return HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(5))
-          .build()
-          .send(auth.apply(request).build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException | IllegalArgumentException e) {
-      System.err.println("kith: cannot reach " + url + ": " + e.getMessage());
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    }
   }
 
   private static String value(List<String> args, int i) {
