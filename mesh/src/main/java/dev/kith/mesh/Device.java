@@ -5,6 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.kith.mesh.auth.Accounts;
 import dev.kith.mesh.auth.AuthRoutes;
 import dev.kith.mesh.auth.AuthService;
+import dev.kith.mesh.auth.FirstOwnerHint;
 import dev.kith.mesh.auth.LoginLimiter;
 import dev.kith.mesh.auth.MeshOwners;
 import dev.kith.mesh.auth.Passwords;
@@ -16,6 +17,7 @@ import dev.kith.mesh.cluster.PeerKeeper;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.config.HomeModes;
 import dev.kith.mesh.edge.Edge;
+import dev.kith.mesh.edge.FrontPage;
 import dev.kith.mesh.metrics.MeshMetrics;
 import dev.kith.mesh.registry.DeviceInfo;
 import dev.kith.mesh.registry.DeviceRegistry;
@@ -343,6 +345,7 @@ public final class Device {
               ready = true;
               log.info(
                   "device {} is ready: {} on port {}", config.name(), self.httpUrl(), httpPort);
+              FirstOwnerHint.logIfNoOwner(auth, config.name(), config.home(), self.httpUrl());
             });
   }
 
@@ -354,6 +357,7 @@ public final class Device {
     modules.add(new AuthRoutes(auth, config.name()));
     modules.add(trustService);
     modules.add(new DeviceRoutes(devices, this::describeDevice, () -> placedInstances()));
+    modules.add(new FrontPage(config.name()));
     extensions.forEach(extension -> modules.add(extension::routes));
     return new Edge(
         config.httpPort(),

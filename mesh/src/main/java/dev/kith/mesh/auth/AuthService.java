@@ -62,6 +62,7 @@ public final class AuthService {
   private final String operatorToken;
   private final Map<String, Long> revoked = new ConcurrentHashMap<>();
   private final io.vertx.core.Promise<Void> published = io.vertx.core.Promise.promise();
+  private final io.vertx.core.Promise<Void> ownerFileChecked = io.vertx.core.Promise.promise();
   private volatile boolean stopped;
 
   public AuthService(
@@ -322,9 +323,18 @@ public final class AuthService {
   }
 
   /**
-   * Takes in the owner that {@code kith init --owner} wrote into this home, if that owner does not
-   * exist yet, then deletes the file. Checked every {@value #OWNER_FILE_CHECK_MILLIS} ms, so it
-   * works while the device runs.
+   * Completes once this device has looked for an owner that {@code kith init} left in its home (and
+   * taken it in, if it could): from then on, no owner in the mesh means there is none yet.
+   */
+  public Future<Void> ownerFileChecked() {
+    return ownerFileChecked.future();
+  }
+
+  /**
+   * Takes in the first owner that {@code kith init --owner} wrote into this home, only while the
+   * mesh has no owner at all (the file is the first administrator of a new mesh, never a way to add
+   * one to a mesh), then deletes the file. Checked every {@value #OWNER_FILE_CHECK_MILLIS} ms, so
+   * it works while the device runs.
    */
   private void checkOwnerFile() {
     if (stopped) {
@@ -345,12 +355,14 @@ public final class AuthService {
               String owner = pending.getString("owner");
               return published
                   .future()
-                  .compose(p -> accounts.owner(owner))
+                  .compose(p -> accounts.owners())
                   .compose(
                       existing -> {
-                        if (existing != null) {
+                        if (!existing.isEmpty()) {
                           log.warn(
-                              "{}: owner {} already exists in the mesh; {} was not applied",
+                              "{}: the mesh has owners already, so {} ({} from kith init) was not"
+                                  + " created; an administrator adds owners with: kith owner add"
+                                  + " NAME",
                               device,
                               owner,
                               file.getFileName());
@@ -371,7 +383,13 @@ public final class AuthService {
                   .mapEmpty();
             })
         .onFailure(e -> log.warn("{} could not take in {}: {}", device, file, e.toString()))
-        .onComplete(r -> vertx.setTimer(OWNER_FILE_CHECK_MILLIS, t -> checkOwnerFile()));
+        .onComplete(
+            r -> {
+              if (r.succeeded()) {
+                ownerFileChecked.tryComplete();
+              }
+              vertx.setTimer(OWNER_FILE_CHECK_MILLIS, t -> checkOwnerFile());
+            });
   }
 
   /** Where {@code kith init --owner} leaves the first owner for the device to take in. */
