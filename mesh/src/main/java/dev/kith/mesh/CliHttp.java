@@ -22,7 +22,18 @@ final class CliHttp {
           .connectTimeout(Duration.ofSeconds(5))
           .build();
 
+  /** Whether the last call failed because the credentials could not be had. */
+  private static volatile boolean credentialsFailed;
+
   private CliHttp() {}
+
+  /**
+   * The exit code after {@link #send} answered {@code null}: 2 when the session has ended (log in
+   * again), 1 when the device could not be reached.
+   */
+  static int failure() {
+    return credentialsFailed ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
+  }
 
   /**
    * Sends {@code method url} with {@code body} (JSON, or none) and the credentials of {@code auth}
@@ -47,6 +58,7 @@ final class CliHttp {
       }
       return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (CliSession.Ended e) {
+      credentialsFailed = true;
       System.err.println("kith: " + e.getMessage());
       return null;
     } catch (IOException | IllegalArgumentException e) {

@@ -55,7 +55,7 @@ final class LoginCommand {
             o.url + "/api/auth/login",
             new JsonObject().put("owner", owner).put("password", password));
     if (r == null) {
-      return Main.EXIT_FAILURE;
+      return CliHttp.failure();
     }
     if (r.statusCode() != 200) {
       return CliHttp.refused(r);
@@ -153,7 +153,7 @@ final class LoginCommand {
                 + "/password",
             new JsonObject().put("currentPassword", current).put("newPassword", next));
     if (r == null) {
-      return Main.EXIT_FAILURE;
+      return CliHttp.failure();
     }
     if (r.statusCode() != 200) {
       return CliHttp.refused(r);

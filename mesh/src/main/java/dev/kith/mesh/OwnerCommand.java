@@ -84,7 +84,7 @@ final class OwnerCommand {
     }
     HttpResponse<String> r = CliHttp.send(auth, "POST", url + "/api/auth/owners", body);
     if (r == null) {
-      return Main.EXIT_FAILURE;
+      return CliHttp.failure();
     }
     if (r.statusCode() != 201) {
       return CliHttp.refused(r);
@@ -110,7 +110,7 @@ final class OwnerCommand {
   private static int list(CliAuth auth, String url) {
     HttpResponse<String> r = CliHttp.send(auth, "GET", url + "/api/auth/owners", null);
     if (r == null) {
-      return Main.EXIT_FAILURE;
+      return CliHttp.failure();
     }
     if (r.statusCode() != 200) {
       return CliHttp.refused(r);
@@ -135,7 +135,7 @@ final class OwnerCommand {
             url + "/api/auth/owners/" + URLEncoder.encode(name, StandardCharsets.UTF_8),
             null);
     if (r == null) {
-      return Main.EXIT_FAILURE;
+      return CliHttp.failure();
     }
     if (r.statusCode() != 200) {
       return CliHttp.refused(r);

@@ -46,7 +46,7 @@ final class TrustCommand {
         CliHttp.send(
             auth, "POST", url + "/api/mesh/invites", new JsonObject().put("ttlMinutes", minutes));
     if (r == null) {
-      return Main.EXIT_FAILURE;
+      return CliHttp.failure();
     }
     if (r.statusCode() != 201) {
       return CliHttp.refused(r);
@@ -114,7 +114,7 @@ final class TrustCommand {
             url + "/api/mesh/devices/" + URLEncoder.encode(name, StandardCharsets.UTF_8),
             null);
     if (r == null) {
-      return Main.EXIT_FAILURE;
+      return CliHttp.failure();
     }
     if (r.statusCode() != 200) {
       return CliHttp.refused(r);
