@@ -54,6 +54,9 @@ class GrowTest {
             KithCli.classpath()
                 .run("invite", "--url", first.httpUrl(), "--home", first.home().toString());
         assertThat(invite.code()).as(invite.output()).isZero();
+        // Every device listens for others on loopback only: the token works on this machine only,
+        // and kith invite says so, with what to do for another machine.
+        assertThat(invite.stderr()).contains("works only for a device on this machine");
         String token = invite.stdout().trim();
         DeviceProcess.Builder next =
             DeviceProcess.builder("d" + i + ".alice")
