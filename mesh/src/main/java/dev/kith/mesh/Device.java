@@ -228,10 +228,11 @@ public final class Device {
                   size);
               if (size == 1 && plan.expectsPeers(config)) {
                 log.warn(
-                    "{} is alone: none of {} answered. It keeps looking every 10 s. Check that"
-                        + " they run, and that their cluster port listens on an address this"
-                        + " machine reaches (their --public-host or --bind-host; a device started"
-                        + " without either listens on loopback only)",
+                    "{} is alone: none of {} answered yet. It keeps looking every 10 s and"
+                        + " joins them when they answer. If they run, check that their cluster"
+                        + " port listens on an address this machine reaches (their --public-host"
+                        + " or --bind-host; a device started with neither and nobody to join"
+                        + " listens on loopback only)",
                     config.name(),
                     plan.members());
               }
