@@ -28,7 +28,8 @@ public record JoinPlan(List<String> members, ClusterBinding binding) {
    * The plan for {@code config}, once its home holds its trust files (and, after an enrollment, the
    * peers the mesh named).
    *
-   * @throws dev.kith.mesh.spi.config.ConfigException when {@code bind-host} is not usable
+   * @throws dev.kith.mesh.spi.config.ConfigException when {@code bind-host} or {@code
+   *     http-bind-host} is not an address of this machine
    */
   public static JoinPlan of(DeviceConfig config) {
     Map<String, String> known;
@@ -43,6 +44,14 @@ public record JoinPlan(List<String> members, ClusterBinding binding) {
       known = Map.of();
     }
     known.remove(config.name());
+    String httpHost = config.bind().httpHost();
+    if (httpHost != null
+        && !ClusterBinding.isWildcard(httpHost)
+        && ClusterBinding.localAddress(httpHost) == null) {
+      throw new dev.kith.mesh.spi.config.ConfigException(
+          DeviceConfig.Key.HTTP_BIND_HOST.key,
+          httpHost + " is not an address of this machine; give one of its own addresses");
+    }
     List<String> members = KnownPeers.joinList(config.join(), known);
     return new JoinPlan(members, ClusterBinding.choose(config, members));
   }
