@@ -79,6 +79,9 @@ class ClusterBindingTest {
                 .bind()
                 .httpHostOrAll())
         .isEqualTo("0.0.0.0");
+    assertThatThrownBy(() -> JoinPlan.of(config("--http-bind-host", "192.0.2.77")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("http-bind-host");
   }
 
   @Test
