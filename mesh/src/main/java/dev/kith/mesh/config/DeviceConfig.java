@@ -149,10 +149,7 @@ public record DeviceConfig(
     JOIN("join", "", "HOST:PORT[,HOST:PORT...] of devices to join"),
     MESH("mesh", "kith", "mesh name; devices join only their own mesh"),
     PUBLIC_HOST("public-host", null, "address other devices use to reach this one"),
-    BIND_HOST(
-        "bind-host",
-        null,
-        "address the cluster and event-bus ports (and others without their own) listen on"),
+    BIND_HOST("bind-host", null, "address the cluster and bus ports (and HTTP) listen on"),
     HTTP_BIND_HOST("http-bind-host", null, "address the HTTP edge listens on (default all)"),
     MULTICAST("multicast", "false", "find devices by multicast on the local network"),
     CONFIG("config", null, "YAML configuration file (default HOME/config.yaml)"),
