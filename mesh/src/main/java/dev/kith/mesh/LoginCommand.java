@@ -105,6 +105,10 @@ final class LoginCommand {
       System.out.println("kith: " + session.owner() + " is logged out; the session has ended");
       return Main.EXIT_OK;
     }
+    if (r == null && CliHttp.failure() == Main.EXIT_USAGE) {
+      System.out.println("kith: " + session.owner() + "'s session had ended already");
+      return Main.EXIT_OK;
+    }
     System.out.println(
         "kith: "
             + session.owner()
