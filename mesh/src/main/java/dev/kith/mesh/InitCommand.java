@@ -48,14 +48,14 @@ final class InitCommand {
         case "--owner" -> {
           if (i + 1 >= args.size()) {
             System.err.println("kith: --owner needs a name");
-            return Main.EXIT_USAGE;
+            return ExitCode.USAGE;
           }
           owner = args.get(++i);
         }
         case "--ca-home" -> {
           if (i + 1 >= args.size()) {
             System.err.println("kith: --ca-home needs a folder");
-            return Main.EXIT_USAGE;
+            return ExitCode.USAGE;
           }
           caHome = Path.of(args.get(++i)).toAbsolutePath();
         }
@@ -66,7 +66,7 @@ final class InitCommand {
                   + "  creates a new mesh in the home (or, with --ca-home, a certificate from that"
                   + " home's CA),\n  and with --owner the first owner: its password is read from"
                   + " standard input;\n  with none, a one-time setup token is printed.");
-          return Main.EXIT_OK;
+          return ExitCode.OK;
         }
         default -> rest.add(a);
       }
@@ -79,7 +79,7 @@ final class InitCommand {
       }
     } catch (ConfigException | IllegalArgumentException e) {
       System.err.println("kith: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     try {
       MeshTrust trust;
@@ -114,10 +114,10 @@ final class InitCommand {
       if (owner != null) {
         return firstOwner(config.home(), owner);
       }
-      return Main.EXIT_OK;
+      return ExitCode.OK;
     } catch (IOException | RuntimeException e) {
       System.err.println("kith: init failed: " + e.getMessage());
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
   }
 
@@ -136,7 +136,7 @@ final class InitCommand {
         Passwords.requireAcceptable(password);
       } catch (IllegalArgumentException e) {
         System.err.println("kith: " + e.getMessage());
-        return Main.EXIT_USAGE;
+        return ExitCode.USAGE;
       }
       pending.put("hash", Passwords.hashNow(password));
     }
@@ -160,7 +160,7 @@ final class InitCommand {
               + owner
               + "\",\"setupToken\":\"...\",\"password\":\"...\"}' http://localhost:8080/api/auth/setup");
     }
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 
   /** One line from the terminal (not echoed) or from standard input; {@code null} for none. */

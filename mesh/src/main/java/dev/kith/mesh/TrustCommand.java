@@ -39,7 +39,7 @@ final class TrustCommand {
               "kith: "
                   + args.get(i)
                   + ": unknown option (kith invite [--url URL] [--ttl-minutes N] [--home DIR])");
-          return Main.EXIT_USAGE;
+          return ExitCode.USAGE;
         }
       }
     }
@@ -50,7 +50,7 @@ final class TrustCommand {
             url + "/api/mesh/invites",
             new JsonObject().put("ttlMinutes", minutes).encode());
     if (r == null) {
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
     if (r.statusCode() != 201) {
       return refused(r);
@@ -61,7 +61,7 @@ final class TrustCommand {
         "kith: the token above lets one device join, within "
             + minutes
             + " minutes: java -jar kith.jar --name NAME.OWNER --join HOST:PORT --token TOKEN");
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 
   /** Removes a device: its certificate is revoked mesh-wide. */
@@ -78,12 +78,12 @@ final class TrustCommand {
         name = a;
       } else {
         System.err.println("kith: " + a + ": unknown option (kith remove-device NAME [--url URL])");
-        return Main.EXIT_USAGE;
+        return ExitCode.USAGE;
       }
     }
     if (name == null) {
       System.err.println("kith: remove-device needs the device's name");
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     HttpResponse<String> r =
         send(
@@ -92,13 +92,13 @@ final class TrustCommand {
             url + "/api/mesh/devices/" + URLEncoder.encode(name, StandardCharsets.UTF_8),
             null);
     if (r == null) {
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
     if (r.statusCode() != 200) {
       return refused(r);
     }
     System.out.println("kith: " + name + " is removed; every device refuses it from now on");
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 
   private static int refused(HttpResponse<String> r) {
@@ -109,7 +109,7 @@ final class TrustCommand {
       message = r.body();
     }
     System.err.println("kith: HTTP " + r.statusCode() + ": " + message);
-    return r.statusCode() == 401 || r.statusCode() == 403 ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
+    return r.statusCode() == 401 || r.statusCode() == 403 ? ExitCode.USAGE : ExitCode.FAILURE;
   }
 
   private static HttpResponse<String> send(CliAuth auth, String method, String url, String body) {
