@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -43,6 +44,7 @@ class MailMeshTest {
     // The owners exist before any mail is sent to them.
     MailTesting.token(mesh.device(0), "alice");
     MailTesting.token(mesh.device(0), "bob");
+    MailTesting.token(mesh.device(0), "carol");
   }
 
   @AfterAll
@@ -82,6 +84,77 @@ class MailMeshTest {
       }
     }
     return null;
+  }
+
+  @Test
+  @DisplayName(
+      "Mailboxes are renamed and deleted with IMAP's meaning: UIDs kept under a new UIDVALIDITY,"
+          + " INBOX's messages moved out, standard mailboxes kept, through any device")
+  void mailboxesAreRenamedAndDeleted() {
+    awaitMail();
+    // carol has an account and no device, and nothing else in this class touches her mail.
+    DeviceProcess d0 = mesh.device(0);
+    DeviceProcess d1 = mesh.device(1);
+    Eventually.eventually(
+        Duration.ofSeconds(60),
+        () -> assertThat(call(d0, "carol", "GET", "/mailboxes", null).status()).isEqualTo(200));
+    String first = newId();
+    String second = newId();
+    assertThat(send(smtpPort(d0), "x@elsewhere.test", "carol@" + DOMAIN, "one", "1", first))
+        .isEqualTo(250);
+    assertThat(send(smtpPort(d0), "x@elsewhere.test", "carol@" + DOMAIN, "two", "2", second))
+        .isEqualTo(250);
+    Eventually.eventually(
+        Duration.ofSeconds(20),
+        () -> assertThat(messages(d0, "carol", "INBOX").size()).isEqualTo(2));
+
+    // INBOX renamed: its messages move to a new mailbox, and INBOX stays, empty.
+    Http.Response renamed =
+        call(d0, "carol", "PATCH", "/mailboxes/INBOX", "{\"name\":\"Projects\"}");
+    assertThat(renamed.status()).as("%s", renamed).isEqualTo(200);
+    assertThat(renamed.json().getInteger("moved")).isEqualTo(2);
+    assertThat(messages(d1, "carol", "INBOX")).isEmpty();
+    JsonArray projects = messages(d1, "carol", "Projects");
+    assertThat(projects.size()).isEqualTo(2);
+    long projectsValidity = renamed.json().getLong("uidValidity");
+
+    // Another mailbox renamed: the same messages with the same UIDs, under a new UIDVALIDITY.
+    Http.Response again = call(d1, "carol", "PATCH", "/mailboxes/Projects", "{\"name\":\"Work\"}");
+    assertThat(again.status()).as("%s", again).isEqualTo(200);
+    assertThat(again.json().getLong("uidValidity")).isGreaterThan(projectsValidity);
+    JsonArray work = messages(d0, "carol", "Work");
+    assertThat(uids(work)).isEqualTo(uids(projects));
+    assertThat(call(d0, "carol", "GET", "/mailboxes/Projects/messages", null).status())
+        .isEqualTo(404);
+
+    // Refusals: a name in use, a standard mailbox, an unknown one, a bad name.
+    assertThat(call(d0, "carol", "PATCH", "/mailboxes/Work", "{\"name\":\"Trash\"}").status())
+        .isEqualTo(409);
+    assertThat(call(d0, "carol", "PATCH", "/mailboxes/Sent", "{\"name\":\"Sent2\"}").status())
+        .isEqualTo(400);
+    assertThat(call(d0, "carol", "DELETE", "/mailboxes/INBOX", null).status()).isEqualTo(400);
+    assertThat(call(d0, "carol", "DELETE", "/mailboxes/Trash", null).status()).isEqualTo(400);
+    assertThat(call(d0, "carol", "DELETE", "/mailboxes/Nope", null).status()).isEqualTo(404);
+    assertThat(call(d0, "carol", "PATCH", "/mailboxes/Work", "{\"name\":\"a/b\"}").status())
+        .isEqualTo(400);
+
+    // Deleted with its messages; made again, it is a new mailbox with a later UIDVALIDITY.
+    Http.Response deleted = call(d1, "carol", "DELETE", "/mailboxes/Work", null);
+    assertThat(deleted.status()).as("%s", deleted).isEqualTo(200);
+    assertThat(deleted.json().getInteger("expunged")).isEqualTo(2);
+    assertThat(call(d0, "carol", "GET", "/mailboxes/Work/messages", null).status()).isEqualTo(404);
+    Http.Response made = call(d0, "carol", "POST", "/mailboxes", "{\"name\":\"Work\"}");
+    assertThat(made.status()).as("%s", made).isEqualTo(201);
+    assertThat(made.json().getLong("uidValidity"))
+        .isGreaterThan(again.json().getLong("uidValidity"));
+    assertThat(messages(d1, "carol", "Work")).isEmpty();
+  }
+
+  private static List<Long> uids(JsonArray list) {
+    List<Long> uids = new ArrayList<>();
+    list.forEach(m -> uids.add(((JsonObject) m).getLong("uid")));
+    uids.sort(null);
+    return uids;
   }
 
   @Test

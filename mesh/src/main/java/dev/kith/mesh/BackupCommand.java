@@ -51,7 +51,7 @@ final class BackupCommand {
       o = Options.parse(args, true);
     } catch (IllegalArgumentException e) {
       System.err.println("kith: export: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     Path out = Path.of(o.file);
     Path partial = out.resolveSibling(out.getFileName() + ".partial");
@@ -144,10 +144,10 @@ final class BackupCommand {
               + " (nothing was written to "
               + out
               + ")");
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     } finally {
       try {
         Files.deleteIfExists(partial);
@@ -157,7 +157,7 @@ final class BackupCommand {
     }
     System.out.printf(
         "exported %d objects and %d records of %s's vault to %s%n", objects, records, o.owner, out);
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 
   /**
@@ -170,7 +170,7 @@ final class BackupCommand {
       o = Options.parse(args, false);
     } catch (IllegalArgumentException e) {
       System.err.println("kith: import: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     HttpClient client = client();
     int objects = 0;
@@ -224,7 +224,7 @@ final class BackupCommand {
       System.out.printf(
           "imported %d objects and %d records into %s's vault (newer versions already there were kept)%n",
           objects, records, owner);
-      return Main.EXIT_OK;
+      return ExitCode.OK;
     } catch (IOException | RuntimeException e) {
       System.err.println(
           "kith: import of "
@@ -236,10 +236,10 @@ final class BackupCommand {
               + " records: "
               + e.getMessage()
               + "; importing again is safe");
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
   }
 

@@ -32,7 +32,7 @@ final class CliHttp {
    * again), 1 when the device could not be reached.
    */
   static int failure() {
-    return credentialsFailed ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
+    return credentialsFailed ? ExitCode.USAGE : ExitCode.FAILURE;
   }
 
   /**
@@ -91,6 +91,6 @@ final class CliHttp {
           "kith: log in first (kith login OWNER), run this on the device's machine with --home"
               + " DIR, or set KITH_ACCESS_TOKEN");
     }
-    return r.statusCode() == 401 || r.statusCode() == 403 ? Main.EXIT_USAGE : Main.EXIT_FAILURE;
+    return r.statusCode() == 401 || r.statusCode() == 403 ? ExitCode.USAGE : ExitCode.FAILURE;
   }
 }

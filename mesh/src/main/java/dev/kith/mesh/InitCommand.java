@@ -49,14 +49,14 @@ final class InitCommand {
         case "--owner" -> {
           if (i + 1 >= args.size()) {
             System.err.println("kith: --owner needs a name");
-            return Main.EXIT_USAGE;
+            return ExitCode.USAGE;
           }
           owner = args.get(++i);
         }
         case "--ca-home" -> {
           if (i + 1 >= args.size()) {
             System.err.println("kith: --ca-home needs a folder");
-            return Main.EXIT_USAGE;
+            return ExitCode.USAGE;
           }
           caHome = Path.of(args.get(++i)).toAbsolutePath();
         }
@@ -68,7 +68,7 @@ final class InitCommand {
                   + " that home's CA),\n  and with --owner the new mesh's first owner: its password"
                   + " is read from standard input;\n  with none, a one-time setup token is printed."
                   + " Owners of an existing mesh:\n  kith owner add NAME.");
-          return Main.EXIT_OK;
+          return ExitCode.OK;
         }
         default -> rest.add(a);
       }
@@ -81,13 +81,13 @@ final class InitCommand {
       }
     } catch (ConfigException | IllegalArgumentException e) {
       System.err.println("kith: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     if (owner != null && caHome != null) {
       System.err.println(
           "kith: --owner makes the first owner of a new mesh, and --ca-home joins an existing"
               + " one; an administrator adds owners to it: kith owner add NAME");
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     try {
       if (MeshTrust.exists(config.home())) {
@@ -96,7 +96,7 @@ final class InitCommand {
       // The password first: a refused one leaves the home as it was, so init can run again.
       FirstOwner first = owner == null ? null : FirstOwner.read(owner);
       if (first == null && owner != null) {
-        return Main.EXIT_USAGE;
+        return ExitCode.USAGE;
       }
       List<String> hosts = config.publicHost() == null ? List.of() : List.of(config.publicHost());
       MeshTrust trust =
@@ -115,10 +115,10 @@ final class InitCommand {
       if (first != null) {
         first.write(config.home());
       }
-      return Main.EXIT_OK;
+      return ExitCode.OK;
     } catch (IOException | RuntimeException e) {
       System.err.println("kith: init failed: " + e.getMessage());
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
   }
 
@@ -139,7 +139,7 @@ final class InitCommand {
             + " ADMIN, or on this device's machine with --home "
             + config.home()
             + ")");
-    return Main.EXIT_USAGE;
+    return ExitCode.USAGE;
   }
 
   /**

@@ -30,23 +30,23 @@ final class LoginCommand {
       o = Options.parse(args, auth, "kith login [OWNER] [--url URL] [--home DIR]");
     } catch (IllegalArgumentException e) {
       System.err.println("kith: login: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     String owner = o.name != null ? o.name : auth.session() != null ? auth.session().owner() : null;
     if (owner == null) {
       System.err.println("kith: login: whose? kith login OWNER");
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     String password;
     try {
       password = PasswordPrompt.standard().read("password of " + owner + ": ");
     } catch (IOException e) {
       System.err.println("kith: login: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     if (password == null) {
       System.err.println("kith: login: no password given");
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     HttpResponse<String> r =
         CliHttp.send(
@@ -64,7 +64,7 @@ final class LoginCommand {
       CliSession.keep(auth.home(), o.url, new JsonObject(r.body()));
     } catch (IOException e) {
       System.err.println("kith: login: cannot keep the session: " + e.getMessage());
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
     System.out.println(
         "kith: logged in as "
@@ -74,7 +74,7 @@ final class LoginCommand {
             + "; the session is kept in "
             + CliSession.file(auth.home())
             + " (kith logout ends it)");
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 
   /** {@code kith logout [--home DIR]}: ends the session mesh-wide and forgets it. */
@@ -87,34 +87,34 @@ final class LoginCommand {
       o = Options.parse(args, auth, "kith logout [--url URL] [--home DIR]");
     } catch (IllegalArgumentException e) {
       System.err.println("kith: logout: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     CliSession session = auth.session();
     if (session == null) {
       System.out.println("kith: nobody is logged in with " + auth.home());
-      return Main.EXIT_OK;
+      return ExitCode.OK;
     }
     HttpResponse<String> r = CliHttp.send(auth, "POST", o.url + "/api/auth/logout", null);
     try {
       CliSession.forget(auth.home());
     } catch (IOException e) {
       System.err.println("kith: logout: cannot delete the session file: " + e.getMessage());
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
     if (r != null && r.statusCode() == 200) {
       System.out.println("kith: " + session.owner() + " is logged out; the session has ended");
-      return Main.EXIT_OK;
+      return ExitCode.OK;
     }
-    if (r == null && CliHttp.failure() == Main.EXIT_USAGE) {
+    if (r == null && CliHttp.failure() == ExitCode.USAGE) {
       System.out.println("kith: " + session.owner() + "'s session had ended already");
-      return Main.EXIT_OK;
+      return ExitCode.OK;
     }
     System.out.println(
         "kith: "
             + session.owner()
             + "'s session is forgotten here"
             + (r == null ? ", but the mesh could not be told; it ends within 30 days unused" : ""));
-    return r == null ? Main.EXIT_FAILURE : Main.EXIT_OK;
+    return r == null ? ExitCode.FAILURE : ExitCode.OK;
   }
 
   /** {@code kith passwd}: the current password, then the new one, from the terminal or stdin. */
@@ -127,11 +127,11 @@ final class LoginCommand {
       o = Options.parse(args, auth, "kith passwd [--url URL] [--home DIR]");
     } catch (IllegalArgumentException e) {
       System.err.println("kith: passwd: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     String owner = whoAmI(auth, o.url);
     if (owner == null) {
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     String current;
     String next;
@@ -141,11 +141,11 @@ final class LoginCommand {
       next = prompt.readNew("new password: ");
     } catch (IOException e) {
       System.err.println("kith: passwd: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     if (current == null || next == null) {
       System.err.println("kith: passwd: the current and the new password are both needed");
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     HttpResponse<String> r =
         CliHttp.send(
@@ -168,7 +168,7 @@ final class LoginCommand {
             + "'s password is changed; "
             + CliHttp.json(r).getInteger("sessionsEnded", 0)
             + " other session(s) ended");
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 
   /** {@code kith token}: prints an access token of the session, for other HTTP clients. */
@@ -181,24 +181,24 @@ final class LoginCommand {
       o = Options.parse(args, auth, "kith token [--home DIR]");
     } catch (IllegalArgumentException e) {
       System.err.println("kith: token: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     if (auth.session() == null) {
       System.err.println("kith: token: nobody is logged in with " + auth.home() + " (kith login)");
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     try {
       System.out.println(auth.session().accessToken(o.url));
-      return Main.EXIT_OK;
+      return ExitCode.OK;
     } catch (CliSession.Ended e) {
       System.err.println("kith: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     } catch (IOException e) {
       System.err.println("kith: token: " + e.getMessage());
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
   }
 

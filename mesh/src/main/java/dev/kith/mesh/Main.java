@@ -28,13 +28,6 @@ import sun.misc.Signal;
  */
 public final class Main {
 
-  static final int EXIT_OK = 0;
-  static final int EXIT_FAILURE = 1;
-  static final int EXIT_USAGE = 2;
-
-  /** The device learned that it was removed from its mesh, and stopped. */
-  static final int EXIT_REMOVED = 3;
-
   /** A clean stop that takes longer than this is cut short. */
   private static final long STOP_DEADLINE_MILLIS = 4_000;
 
@@ -49,7 +42,7 @@ public final class Main {
       // Cluster threads would keep a half-started device alive with no edge: exit instead.
       log.error("kith failed: {}", e.toString(), e);
       System.err.println("kith: failed: " + e);
-      Runtime.getRuntime().halt(EXIT_FAILURE);
+      Runtime.getRuntime().halt(ExitCode.FAILURE);
     }
   }
 
@@ -82,14 +75,14 @@ public final class Main {
           case "help" -> help();
           case "version" -> {
             System.out.println("kith " + Device.version());
-            yield EXIT_OK;
+            yield ExitCode.OK;
           }
           default -> {
             System.err.println("kith: " + command + ": unknown command (see kith --help)");
-            yield EXIT_USAGE;
+            yield ExitCode.USAGE;
           }
         };
-    if (code != EXIT_OK || !command.equals("run")) {
+    if (code != ExitCode.OK || !command.equals("run")) {
       System.exit(code);
     }
   }
@@ -107,7 +100,7 @@ public final class Main {
               unknown -> log.warn("ignoring environment variable {}: not a Kith setting", unknown));
     } catch (ConfigException e) {
       System.err.println("kith: " + e.getMessage());
-      return EXIT_USAGE;
+      return ExitCode.USAGE;
     }
 
     Device device;
@@ -117,7 +110,7 @@ public final class Main {
       Throwable cause = e.getCause();
       if (cause instanceof ConfigException || cause instanceof DeviceRegistry.NameInUseException) {
         System.err.println("kith: " + cause.getMessage());
-        return EXIT_USAGE;
+        return ExitCode.USAGE;
       }
       log.error(
           "device {} failed to start; check the log above, the ports and {}",
@@ -125,10 +118,10 @@ public final class Main {
           config.home(),
           cause);
       System.err.println("kith: " + config.name() + " failed to start: " + cause);
-      return EXIT_FAILURE;
+      return ExitCode.FAILURE;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
     stopOnSignal(device);
     device
@@ -145,12 +138,12 @@ public final class Main {
                         } catch (InterruptedException e) {
                           Thread.currentThread().interrupt();
                         }
-                        Runtime.getRuntime().halt(EXIT_REMOVED);
+                        Runtime.getRuntime().halt(ExitCode.REMOVED);
                       },
                       "kith-removed");
               stopper.start();
             });
-    return EXIT_OK;
+    return ExitCode.OK;
   }
 
   /** Ctrl-C and SIGTERM leave the mesh cleanly and exit 0. */
@@ -178,7 +171,7 @@ public final class Main {
                     } catch (InterruptedException e) {
                       Thread.currentThread().interrupt();
                     }
-                    Runtime.getRuntime().halt(EXIT_OK);
+                    Runtime.getRuntime().halt(ExitCode.OK);
                   },
                   "kith-stop");
           stopper.start();
@@ -229,7 +222,7 @@ public final class Main {
       section.settings().forEach(setting -> helpLine(text, setting));
     }
     System.out.print(text);
-    return EXIT_OK;
+    return ExitCode.OK;
   }
 
   private static void helpLine(StringBuilder text, Setting setting) {

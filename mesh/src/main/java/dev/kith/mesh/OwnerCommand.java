@@ -27,7 +27,7 @@ final class OwnerCommand {
     List<String> args = new ArrayList<>(given);
     if (args.isEmpty()) {
       System.err.println("kith: owner: " + USAGE);
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     String action = args.remove(0);
     CliAuth auth;
@@ -54,7 +54,7 @@ final class OwnerCommand {
       }
     } catch (IllegalArgumentException e) {
       System.err.println("kith: owner: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     url = url.replaceAll("/+$", "");
     return switch (action) {
@@ -63,7 +63,7 @@ final class OwnerCommand {
       case "remove" -> remove(auth, url, name);
       default -> {
         System.err.println("kith: owner " + action + ": unknown (" + USAGE + ")");
-        yield Main.EXIT_USAGE;
+        yield ExitCode.USAGE;
       }
     };
   }
@@ -76,7 +76,7 @@ final class OwnerCommand {
               .readNew("password for " + name + " (empty for a one-time setup token): ");
     } catch (IOException e) {
       System.err.println("kith: owner add: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     JsonObject body = new JsonObject().put("owner", name).put("admin", admin);
     if (password != null) {
@@ -104,7 +104,7 @@ final class OwnerCommand {
               + name
               + "\",\"setupToken\":\"...\",\"password\":\"...\"}");
     }
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 
   private static int list(CliAuth auth, String url) {
@@ -124,7 +124,7 @@ final class OwnerCommand {
           owner.getBoolean("admin", false) ? "yes" : "no",
           owner.getBoolean("pendingSetup", false) ? "waits for its setup token" : "set");
     }
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 
   private static int remove(CliAuth auth, String url, String name) {
@@ -141,6 +141,6 @@ final class OwnerCommand {
       return CliHttp.refused(r);
     }
     System.out.println("kith: removed owner " + name + "; their sessions have ended");
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 }

@@ -34,7 +34,7 @@ final class StatusCommand {
       url = url(rest, auth.defaultUrl());
     } catch (IllegalArgumentException e) {
       System.err.println("kith: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     try {
       JsonArray devices = new JsonArray(get(url + "/api/mesh/devices").body());
@@ -92,7 +92,7 @@ final class StatusCommand {
                             ? Math.round(n.doubleValue() * 1000) + " ms"
                             : "-")));
       }
-      return Main.EXIT_OK;
+      return ExitCode.OK;
     } catch (IOException | RuntimeException e) {
       System.err.println(
           "kith: cannot read the mesh from "
@@ -100,10 +100,10 @@ final class StatusCommand {
               + " ("
               + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
               + "); is a device running there? Start one with: java -jar kith.jar");
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
   }
 
@@ -165,16 +165,16 @@ final class StatusCommand {
     try {
       String url = url(args, System.getenv().getOrDefault("KITH_URL", CliAuth.DEFAULT_URL));
       return get(url.endsWith("/health") ? url : url + "/health").statusCode() == 200
-          ? Main.EXIT_OK
-          : Main.EXIT_FAILURE;
+          ? ExitCode.OK
+          : ExitCode.FAILURE;
     } catch (IllegalArgumentException e) {
       System.err.println("kith: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     } catch (IOException e) {
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Main.EXIT_FAILURE;
+      return ExitCode.FAILURE;
     }
   }
 

@@ -25,7 +25,7 @@ final class TrustCommand {
       auth = CliAuth.from(args);
     } catch (IllegalArgumentException e) {
       System.err.println("kith: invite: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     String url = auth.defaultUrl();
     long minutes = 60;
@@ -38,7 +38,7 @@ final class TrustCommand {
               "kith: "
                   + args.get(i)
                   + ": unknown option (kith invite [--url URL] [--ttl-minutes N] [--home DIR])");
-          return Main.EXIT_USAGE;
+          return ExitCode.USAGE;
         }
       }
     }
@@ -61,7 +61,7 @@ final class TrustCommand {
     if (note != null) {
       System.err.println(note);
     }
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 
   /**
@@ -88,7 +88,7 @@ final class TrustCommand {
       auth = CliAuth.from(args);
     } catch (IllegalArgumentException e) {
       System.err.println("kith: remove-device: " + e.getMessage());
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     String url = auth.defaultUrl();
     String name = null;
@@ -100,12 +100,12 @@ final class TrustCommand {
         name = a;
       } else {
         System.err.println("kith: " + a + ": unknown option (kith remove-device NAME [--url URL])");
-        return Main.EXIT_USAGE;
+        return ExitCode.USAGE;
       }
     }
     if (name == null) {
       System.err.println("kith: remove-device needs the device's name");
-      return Main.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
     HttpResponse<String> r =
         CliHttp.send(
@@ -120,7 +120,7 @@ final class TrustCommand {
       return CliHttp.refused(r);
     }
     System.out.println("kith: " + name + " is removed; every device refuses it from now on");
-    return Main.EXIT_OK;
+    return ExitCode.OK;
   }
 
   private static String value(List<String> args, int i) {

@@ -189,8 +189,9 @@ public final class PlacementController {
   }
 
   /**
-   * Reads which owners have accounts: an owner without a device of their own still gets the
-   * services that may run anywhere trusted (a family member's mailbox on the family's devices).
+   * Reads which owners have accounts: per-owner services run for them, and only for them. An owner
+   * without a device of their own still gets the services that may run anywhere trusted (a family
+   * member's mailbox on the family's devices); a device's name names no owner by itself.
    */
   private void refreshAccountOwners() {
     if (!isActive()) {
@@ -367,8 +368,9 @@ public final class PlacementController {
       Map<String, List<String>> failover,
       Map<InstanceKey, Long> floors,
       BooleanSupplier decides) {
+    // Per-owner services run for owners with an account: a device named after a user who has
+    // none (root's laptop before anyone ran kith owner add) runs no mailbox for nobody.
     Set<String> owners = new TreeSet<>(accountOwners);
-    devices.forEach(d -> owners.add(d.owner()));
     Map<InstanceKey, Assignment> current = new LinkedHashMap<>();
     long maxEpoch = 0;
     for (long floor : floors.values()) {

@@ -41,6 +41,21 @@ public interface Mailboxes {
   Future<JsonObject> create(String name);
 
   /**
+   * Deletes a mailbox and the messages in it: {@code {name, deleted: true, expunged}}. The standard
+   * mailboxes (INBOX, Sent, Drafts, Trash, Archive) can be emptied but not deleted (400). A mailbox
+   * made again under the same name gets a new UIDVALIDITY, as IMAP requires.
+   */
+  Future<JsonObject> deleteMailbox(String name);
+
+  /**
+   * Renames a mailbox, with its messages and their UIDs, under a new UIDVALIDITY: {@code {name,
+   * uidValidity, moved}}. Renaming INBOX moves its messages into a new mailbox and leaves INBOX
+   * empty, as IMAP's RENAME does; the other standard mailboxes cannot be renamed (400); a name in
+   * use is 409.
+   */
+  Future<JsonObject> renameMailbox(String name, String newName);
+
+  /**
    * A page of a mailbox, newest first: {@code {mailbox, uidValidity, total, messages, next}}.
    *
    * @param cursor the {@code next} of the page before, or null for the first page

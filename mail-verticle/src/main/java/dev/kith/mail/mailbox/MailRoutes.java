@@ -73,6 +73,17 @@ final class MailRoutes {
     Access.ownData(router.get("/mailboxes"))
         .handler(ctx -> Replies.answer(ctx, 200, mailboxes(ctx).mailboxes()));
     JsonBody.on(Access.ownData(router.post("/mailboxes")), NEW_MAILBOX).handler(this::create);
+    Access.ownData(router.delete("/mailboxes/:box"))
+        .handler(
+            ctx -> Replies.answer(ctx, 200, mailboxes(ctx).deleteMailbox(ctx.pathParam("box"))));
+    JsonBody.on(Access.ownData(router.patch("/mailboxes/:box")), NEW_MAILBOX)
+        .handler(
+            ctx ->
+                Replies.answer(
+                    ctx,
+                    200,
+                    mailboxes(ctx)
+                        .renameMailbox(ctx.pathParam("box"), JsonBody.of(ctx).getString("name"))));
     Access.ownData(router.post("/mailboxes/:box/expunge"))
         .handler(ctx -> Replies.answer(ctx, 200, mailboxes(ctx).expunge(ctx.pathParam("box"))));
     Access.ownData(router.get("/mailboxes/:box/messages")).handler(this::list);

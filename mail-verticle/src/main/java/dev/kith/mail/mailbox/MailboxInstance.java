@@ -70,6 +70,14 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
   private final Map<String, Indexed> messages = new HashMap<>();
   private final Map<String, Future<JsonObject>> delivering = new HashMap<>();
 
+  /**
+   * The last UIDVALIDITY of each deleted mailbox: one made again under its name gets a later one.
+   */
+  private final Map<String, Long> retired = new HashMap<>();
+
+  /** How many vault writes a mailbox-wide change (delete, rename) has in flight at once. */
+  private static final int BATCH = 50;
+
   /** A mailbox: its UIDs, and how far its next UID is durable. */
   private static final class Box {
     final String name;
@@ -176,6 +184,17 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
   private void loadBox(StoredRecord record) {
     JsonObject value = new JsonObject(record.value());
     String name = record.key().substring(BOX_PREFIX.length());
+    if (value.getBoolean("deleted", false)) {
+      retired.merge(name, value.getLong("uidValidity", 0L), Math::max);
+      Box gone = boxes.get(name);
+      if (gone != null && gone.byUid.isEmpty()) {
+        boxes.remove(name);
+      }
+      return;
+    }
+    if (value.getLong("uidValidity", 1L) <= retired.getOrDefault(name, 0L)) {
+      return; // a late copy of a mailbox deleted since; one made again has a later UIDVALIDITY
+    }
     Box box = boxes.get(name);
     long uidNext = value.getLong("uidNext", 1L);
     if (box == null) {
@@ -326,7 +345,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     for (String name : Delivery.STANDARD_BOXES) {
       Box box = boxes.get(name);
       if (box == null) {
-        box = new Box(name, System.currentTimeMillis() / 1000, 1);
+        box = new Box(name, newUidValidity(name), 1);
         box.durableUidNext = 0;
         boxes.put(name, box);
       }
@@ -445,18 +464,11 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
 
   @Override
   public Future<JsonObject> create(String name) {
-    if (name == null || !BOX_NAME.matcher(name).matches() || name.equalsIgnoreCase("inbox")) {
-      throw ServiceFailure.badRequest(
-          "a mailbox name is 1 to 64 letters, digits, spaces, '.', '_' or '-', starting with a"
-              + " letter or digit");
-    }
-    if (boxes.containsKey(name)) {
-      throw ServiceFailure.conflict("mailbox '" + name + "' already exists");
-    }
+    requireNewName(name);
     if (boxes.size() >= MAX_BOXES) {
       throw ServiceFailure.badRequest("an owner has at most " + MAX_BOXES + " mailboxes");
     }
-    Box box = new Box(name, System.currentTimeMillis() / 1000, 1);
+    Box box = new Box(name, newUidValidity(name), 1);
     box.durableUidNext = 0;
     boxes.put(name, box);
     return persistBox(box, 1)
@@ -467,6 +479,144 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
                 boxes.remove(name);
               }
             });
+  }
+
+  /** A name for a new mailbox: valid, not INBOX, not in use. */
+  private void requireNewName(String name) {
+    if (name == null || !BOX_NAME.matcher(name).matches() || name.equalsIgnoreCase("inbox")) {
+      throw ServiceFailure.badRequest(
+          "a mailbox name is 1 to 64 letters, digits, spaces, '.', '_' or '-', starting with a"
+              + " letter or digit");
+    }
+    if (boxes.containsKey(name)) {
+      throw ServiceFailure.conflict("mailbox '" + name + "' already exists");
+    }
+  }
+
+  /**
+   * The UIDVALIDITY of a mailbox made now: the time in seconds, and later than any earlier mailbox
+   * of that name had (IMAP: a client must never see the same UIDVALIDITY for other messages).
+   */
+  private long newUidValidity(String name) {
+    return Math.max(System.currentTimeMillis() / 1000, retired.getOrDefault(name, 0L) + 1);
+  }
+
+  @Override
+  public Future<JsonObject> deleteMailbox(String name) {
+    Box box = requireBox(name);
+    if (Delivery.STANDARD_BOXES.contains(box.name)) {
+      throw ServiceFailure.badRequest(
+          "'" + box.name + "' is a standard mailbox: it can be emptied (expunge), not deleted");
+    }
+    // Gone at once for every request; its messages go first, then its record, so that a failure
+    // part way leaves a mailbox with fewer messages, never messages without a mailbox.
+    boxes.remove(box.name);
+    List<String> ids = List.copyOf(box.byUid.values());
+    return inBatches(ids, this::remove)
+        .compose(v -> retire(box))
+        .map(
+            v ->
+                new JsonObject()
+                    .put("name", box.name)
+                    .put("deleted", true)
+                    .put("expunged", ids.size()))
+        .onFailure(e -> restore(box));
+  }
+
+  @Override
+  public Future<JsonObject> renameMailbox(String name, String newName) {
+    Box from = requireBox(name);
+    requireNewName(newName);
+    if (Delivery.STANDARD_BOXES.contains(from.name) && !from.name.equals("INBOX")) {
+      throw ServiceFailure.badRequest(
+          "'" + from.name + "' is a standard mailbox: it keeps its name");
+    }
+    boolean inbox = from.name.equals("INBOX");
+    // A new UIDVALIDITY, so no client mistakes the renamed mailbox for one it knew by that name.
+    long validity = Math.max(newUidValidity(newName), from.uidValidity + 1);
+    Box to = new Box(newName, validity, inbox ? 1 : from.uidNext);
+    to.durableUidNext = 0;
+    boxes.put(newName, to);
+    if (!inbox) {
+      boxes.remove(from.name);
+    }
+    List<String> ids = List.copyOf(from.byUid.values());
+    return persistBox(to, to.uidNext)
+        .compose(v -> inBatches(ids, id -> moveForRename(id, to, inbox)))
+        .compose(v -> inbox ? Future.<Void>succeededFuture() : retire(from))
+        .map(
+            v ->
+                new JsonObject()
+                    .put("name", newName)
+                    .put("uidValidity", to.uidValidity)
+                    .put("moved", ids.size()))
+        .onFailure(
+            e -> {
+              if (!inbox) {
+                restore(from);
+              }
+            });
+  }
+
+  /** Puts a message in the renamed mailbox: with its UID, or the next UID for INBOX's messages. */
+  private Future<Void> moveForRename(String id, Box to, boolean newUid) {
+    Indexed m = messages.get(id);
+    if (m == null) {
+      return Future.succeededFuture();
+    }
+    if (newUid) {
+      return write(m.value().copy(), to).mapEmpty();
+    }
+    JsonObject record = m.value().copy().put("box", to.name);
+    return vault
+        .putRecord(owner, MESSAGE_PREFIX + id, record)
+        .map(
+            version -> {
+              indexIfNewer(id, record, version);
+              return null;
+            });
+  }
+
+  /** Marks a mailbox deleted in the vault, keeping its UIDVALIDITY for a later one of its name. */
+  private Future<Void> retire(Box box) {
+    retired.merge(box.name, box.uidValidity, Math::max);
+    return vault
+        .putRecord(
+            owner,
+            BOX_PREFIX + box.name,
+            new JsonObject()
+                .put("name", box.name)
+                .put("uidValidity", box.uidValidity)
+                .put("uidNext", box.uidNext)
+                .put("deleted", true))
+        .mapEmpty();
+  }
+
+  /** A mailbox-wide change failed part way: the mailbox stays, with the messages it still has. */
+  private void restore(Box box) {
+    box.byUid.values().removeIf(id -> !box.name.equals(boxOf(id)));
+    boxes.putIfAbsent(box.name, box);
+  }
+
+  private String boxOf(String id) {
+    Indexed m = messages.get(id);
+    return m == null ? null : m.box();
+  }
+
+  /**
+   * Runs {@code each} over {@code items}, {@value #BATCH} at a time, failing at the first failure.
+   */
+  private <T> Future<Void> inBatches(
+      List<T> items, java.util.function.Function<T, Future<?>> each) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < items.size(); from += BATCH) {
+      List<T> batch = items.subList(from, Math.min(items.size(), from + BATCH));
+      chain =
+          chain.compose(
+              v ->
+                  Future.all(batch.stream().map(each).map(f -> (Future<?>) f).toList()).mapEmpty());
+    }
+    return chain;
   }
 
   @Override
