@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  *
  * @param domains the mesh's mail domains; each owner's address is {@code owner@domain}
  * @param smtpPort the SMTP port of every device, or 0 for no SMTP edge
+ * @param smtpBindHost the address the SMTP edge listens on
  * @param maxMessageBytes the largest message the SMTP edge accepts
  * @param maxRecipients the most recipients of one message
  * @param maxConnections the most SMTP connections a device serves at once
@@ -33,6 +34,7 @@ import java.util.regex.Pattern;
 public record MailConfig(
     List<String> domains,
     int smtpPort,
+    String smtpBindHost,
     long maxMessageBytes,
     int maxRecipients,
     int maxConnections,
@@ -68,6 +70,7 @@ public record MailConfig(
 
     static final String MAIL_DOMAIN = "mail-domain";
     static final String SMTP_PORT = "smtp-port";
+    static final String SMTP_BIND_HOST = "smtp-bind-host";
     static final String SMTP_MAX_MESSAGE_BYTES = "smtp-max-message-bytes";
     static final String SMTP_MAX_RECIPIENTS = "smtp-max-recipients";
     static final String SMTP_MAX_CONNECTIONS = "smtp-max-connections";
@@ -101,6 +104,7 @@ public record MailConfig(
           Setting.repeatable(
               MAIL_DOMAIN, "localhost", "mail domain of the mesh (repeatable): OWNER@DOMAIN"),
           Setting.of(SMTP_PORT, "2525", "SMTP port (25 in deployments; 0 turns SMTP off)"),
+          Setting.of(SMTP_BIND_HOST, "0.0.0.0", "address the SMTP edge listens on"),
           Setting.of(SMTP_MAX_MESSAGE_BYTES, "26214400", "largest message SMTP takes"),
           Setting.of(SMTP_MAX_RECIPIENTS, "100", "most recipients of one message"),
           Setting.of(SMTP_MAX_CONNECTIONS, "200", "most SMTP connections at once"),
@@ -127,6 +131,7 @@ public record MailConfig(
       return new MailConfig(
           domains(v),
           v.port(SMTP_PORT, 0),
+          bindHost(v),
           v.longValue(SMTP_MAX_MESSAGE_BYTES, 1024, 1L << 30),
           v.integer(SMTP_MAX_RECIPIENTS, 1, 10_000),
           v.integer(SMTP_MAX_CONNECTIONS, 1, 100_000),
@@ -139,6 +144,16 @@ public record MailConfig(
           tls,
           v.longValue(MAIL_RETRY_MILLIS, 10, 86_400_000),
           v.integer(MAIL_EXPIRY_HOURS, 1, 24 * 60));
+    }
+
+    private static String bindHost(Settings v) {
+      String host = v.string(SMTP_BIND_HOST);
+      if (!Settings.HOST.matcher(host).matches()
+          || !(host.contains(":") || host.matches("[0-9.]+"))) {
+        throw new ConfigException(
+            SMTP_BIND_HOST, "'" + host + "' is not an IP address to listen on");
+      }
+      return host;
     }
 
     private static List<String> domains(Settings v) {

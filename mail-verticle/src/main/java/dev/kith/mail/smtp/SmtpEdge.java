@@ -105,6 +105,7 @@ final class SmtpEdge {
     String hostName = mail.primaryDomain();
     SMTPServer.Builder builder =
         SMTPServer.port(mail.smtpPort())
+            .bindAddress(java.net.InetAddress.getByName(mail.smtpBindHost()))
             .hostName(hostName)
             .softwareName("Kith")
             .backlog(BACKLOG)
@@ -130,8 +131,9 @@ final class SmtpEdge {
     server.start();
     int port = server.getPortAllocated();
     log.info(
-        "{} takes SMTP on port {} (at most {} connections, {} bytes per message, STARTTLS {})",
+        "{} takes SMTP on {}:{} (at most {} connections, {} bytes per message, STARTTLS {})",
         device,
+        mail.smtpBindHost(),
         port,
         mail.maxConnections(),
         mail.maxMessageBytes(),
