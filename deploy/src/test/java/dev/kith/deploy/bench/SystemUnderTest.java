@@ -1,5 +1,6 @@
 package dev.kith.deploy.bench;
 
+import dev.kith.mesh.testing.Credentials;
 import dev.kith.mesh.testing.Http;
 import dev.kith.mesh.testing.MeshApi;
 import io.vertx.core.json.JsonObject;
@@ -24,6 +25,9 @@ public enum SystemUnderTest {
     public String host(Testbed bed) {
       for (int i = 0; i < bed.size(); i++) {
         try {
+          // Per-owner services run for owners with an account: the harness makes alice's (with
+          // the device's operator token) the first time it asks on her behalf.
+          Credentials.authorization(java.net.URI.create(bed.httpUrl(i) + PROBE_PATH));
           for (Object entry : Http.getJsonArray(bed.httpUrl(i) + "/api/mesh/services")) {
             JsonObject service = (JsonObject) entry;
             if ("probe".equals(service.getString("service"))
