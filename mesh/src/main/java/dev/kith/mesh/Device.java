@@ -86,6 +86,7 @@ public final class Device {
   private static final long REGISTRY_REFRESH_MILLIS = 1000;
   private static final long GUARD_PERIOD_MILLIS = 1000;
   private static final long PING_TIMEOUT_MILLIS = 2000;
+  private static final int CORES = Runtime.getRuntime().availableProcessors();
 
   private final DeviceConfig config;
   private final Vertx vertx;
@@ -207,6 +208,9 @@ public final class Device {
     plan.configure(bus, config);
     VertxOptions options =
         new VertxOptions()
+            // One event loop per core (Vert.x's default is two): a phone or a Pi pays for every
+            // thread, and the loops never block.
+            .setEventLoopPoolSize(Math.max(2, CORES))
             .setEventBusOptions(bus)
             .setMetricsOptions(
                 new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));

@@ -62,6 +62,11 @@ public final class HazelcastSetup {
     config.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
     config.setProperty("hazelcast.graceful.shutdown.max.wait", "3");
     config.setProperty("hazelcast.jmx", "false");
+    // A mesh is a handful of devices: one I/O thread each way and two event threads are plenty
+    // (the defaults, three and five, are for server clusters), and idle threads cost a small
+    // device memory.
+    config.setProperty("hazelcast.io.thread.count", "1");
+    config.setProperty("hazelcast.event.thread.count", "2");
     // Hazelcast's own metrics feed only its management tools, which a mesh does not run; their
     // collection walks every partition and, while the partition table is repaired after a member
     // left, waits and warns for each replica without an owner (hundreds of lines a minute).
