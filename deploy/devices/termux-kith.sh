@@ -19,7 +19,9 @@ port="$(sed -n 's/^http-port:[[:space:]]*//p' "${config}" | head -n 1)"
 port="${port:-8080}"
 
 # A small heap and a quick JIT: a phone has little memory to spare and a battery to save.
-java_opts=(-Xmx192m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:+ExitOnOutOfMemoryError)
+java_opts=(-Xms32m -Xmx192m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m
+  -Xss512k -XX:+ExitOnOutOfMemoryError)
+export MALLOC_ARENA_MAX=2
 
 # Android suspends the CPU of an idle phone; the other devices would declare this one dead.
 termux-wake-lock
