@@ -136,11 +136,18 @@ public abstract class ServiceInstance extends VerticleBase {
                     ? Future.succeededFuture()
                     : vault().claim(claimed, fence))
         .compose(v -> open())
-        .compose(v -> bindAll());
+        .compose(v -> bindAll())
+        // A start that failed is not stopped by Vert.x: release what prepare and open took.
+        .recover(e -> release().transform(released -> Future.failedFuture(e)));
   }
 
   @Override
   public final Future<?> stop() {
+    return release();
+  }
+
+  /** The consumers first, then what the instance holds. */
+  private Future<Void> release() {
     List<Future<Void>> stopped = new ArrayList<>();
     consumers.forEach(c -> stopped.add(c.unregister()));
     return Future.join(stopped).transform(v -> close());
