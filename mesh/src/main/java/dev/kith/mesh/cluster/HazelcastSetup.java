@@ -66,6 +66,10 @@ public final class HazelcastSetup {
     // (the defaults, three and five, are for server clusters), and idle threads cost a small
     // device memory.
     config.setProperty("hazelcast.io.thread.count", "1");
+    // 23 partitions instead of 271: a mesh has a handful of devices and small maps, and every
+    // join, death and merge moves every partition. Three devices forming a mesh took 17 % less
+    // CPU and 1.5 s less (docs/benchmarks.md). Every device of a mesh must use the same count.
+    config.setProperty("hazelcast.partition.count", "23");
     config.setProperty("hazelcast.event.thread.count", "2");
     // Hazelcast's own metrics feed only its management tools, which a mesh does not run; their
     // collection walks every partition and, while the partition table is repaired after a member
