@@ -121,6 +121,11 @@ public final class LocalStore implements AutoCloseable {
       new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final ReentrantLock[] objectLocks = new ReentrantLock[OBJECT_LOCK_STRIPES];
   private final AtomicLong corruptions = new AtomicLong();
+
+  /** Objects whose copy was found corrupt or missing, until a put writes good bytes again. */
+  private final Set<String> awaitingRepair = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private final AtomicLong repairs = new AtomicLong();
   private boolean closed;
 
   /** Counts of what one owner keeps here. {@code records} counts live values, not tombstones. */
@@ -278,6 +283,14 @@ public final class LocalStore implements AutoCloseable {
     return corruptions.get();
   }
 
+  /**
+   * Corrupt or missing copies written again with good bytes since this store was opened, whoever
+   * brought them: a read's repair from another replica, a replicated write or anti-entropy.
+   */
+  public long repairsDone() {
+    return repairs.get();
+  }
+
   public Path directory() {
     return dir;
   }
@@ -320,6 +333,9 @@ public final class LocalStore implements AutoCloseable {
       }
       if (state != FileState.INTACT) {
         writeDurably(file, bytes);
+        if (awaitingRepair.remove(owner + "/" + id)) {
+          repairs.incrementAndGet();
+        }
       }
       if (row.isEmpty()) {
         ObjectInfo info =
@@ -1018,6 +1034,7 @@ public final class LocalStore implements AutoCloseable {
   }
 
   private void quarantine(String owner, String id, Path file) throws IOException {
+    awaitingRepair.add(owner + "/" + id);
     Path target = quarantineDir.resolve(owner + "-" + id + "-" + System.nanoTime());
     try {
       Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
@@ -1032,6 +1049,7 @@ public final class LocalStore implements AutoCloseable {
     try {
       if (!Files.exists(file) && deleteIndexRow(owner, id)) {
         corruptions.incrementAndGet();
+        awaitingRepair.add(owner + "/" + id);
         log.warn("Vault {}: object {}/{} was indexed but its file is gone", dir, owner, id);
       }
     } finally {

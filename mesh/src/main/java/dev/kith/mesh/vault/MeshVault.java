@@ -4,6 +4,7 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.spi.ServiceUnavailable;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -81,7 +82,6 @@ public final class MeshVault implements Vault {
   private final ReplicaProtocol protocol;
   private final RecordPaxos paxos;
   private final MeterRegistry metrics;
-  private final Counter repairs;
   private final Counter transfers;
   private final Timer replicationLag;
   private final Map<String, Long> lastAntiEntropyMillis = new ConcurrentHashMap<>();
@@ -110,10 +110,9 @@ public final class MeshVault implements Vault {
     this.protocol =
         new ReplicaProtocol(vertx, device, store, workers, hlc, this::repair, this::publish);
     this.paxos = new RecordPaxos(vertx, device, hlc, protocol, this::isAlive);
-    this.repairs =
-        Counter.builder("kith.vault.repairs")
-            .description("Corrupt or missing object copies replaced with good bytes from a replica")
-            .register(metrics);
+    FunctionCounter.builder("kith.vault.repairs", store, LocalStore::repairsDone)
+        .description("Corrupt or missing object copies replaced with good bytes from a replica")
+        .register(metrics);
     this.transfers =
         Counter.builder("kith.vault.antientropy.transfers")
             .description("Objects and records that anti-entropy pulled from another replica")
@@ -181,7 +180,10 @@ public final class MeshVault implements Vault {
                   .eventBus()
                   .<String>localConsumer(
                       dev.kith.mesh.spi.ServiceContext.DEVICE_LOST_ADDRESS,
-                      m -> lostAtMillis.put(m.body(), System.currentTimeMillis()));
+                      m -> {
+                        lostAtMillis.put(m.body(), System.currentTimeMillis());
+                        protocol.deviceLost(m.body());
+                      });
               refreshStats();
               log.info(
                   "vault on {} is open: {} replicas per owner, writes need {}",
@@ -209,7 +211,11 @@ public final class MeshVault implements Vault {
   /** The devices the mesh knows, each with its state and capacity; called about once a second. */
   public void devicesSeen(List<JsonObject> known) {
     int aliveBefore = (int) replicaSets.aliveDeviceCount();
+    List<String> wereAlive =
+        known.stream().map(d -> d.getString("name")).filter(replicaSets::isAlive).toList();
     replicaSets.devicesSeen(known);
+    // Calls waiting on a device that has just left the cluster will get no answer: end them.
+    wereAlive.stream().filter(d -> !replicaSets.isAlive(d)).forEach(protocol::deviceLost);
     // A lost device the registry no longer lists alive needs no override; one listed alive again
     // after that has come back.
     lostAtMillis.keySet().removeIf(d -> !replicaSets.isAlive(d));
@@ -380,7 +386,6 @@ public final class MeshVault implements Vault {
                                 owner, id, good.info().mediaType(), good.bytes().getBytes()))
                     .map(
                         stored -> {
-                          repairs.increment();
                           log.info(
                               "vault object {} of {} repaired on {} from another replica",
                               id,

@@ -1,7 +1,9 @@
 package dev.kith.mesh.vault;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -15,7 +17,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +57,7 @@ final class ReplicaProtocol {
   private final BiFunction<String, String, Future<byte[]>> repair;
   private final java.util.function.Consumer<List<StoredRecord>> applied;
   private MessageConsumer<Object> consumer;
+  private final Map<String, Set<InFlight>> inFlight = new ConcurrentHashMap<>();
 
   /**
    * @param repair fetches good bytes of (owner, id) from another replica and stores them here
@@ -101,7 +106,7 @@ final class ReplicaProtocol {
             .addHeader("owner", owner)
             .addHeader("id", id)
             .addHeader("type", mediaType);
-    return vertx.eventBus().request(address(to), Buffer.buffer(bytes), options).mapEmpty();
+    return request(to, Buffer.buffer(bytes), options).mapEmpty();
   }
 
   /** Bytes of an object, or {@code null} when {@code from} does not hold it. */
@@ -116,9 +121,7 @@ final class ReplicaProtocol {
             .put("id", id)
             .put("offset", offset)
             .put("length", length);
-    return vertx
-        .eventBus()
-        .<Buffer>request(address(from), body, options("get-object"))
+    return this.<Buffer>request(from, body, options("get-object"))
         .map(
             reply -> {
               MultiMap h = reply.headers();
@@ -141,7 +144,7 @@ final class ReplicaProtocol {
     JsonArray list = new JsonArray();
     records.forEach(r -> list.add(r.toJson()));
     JsonObject body = new JsonObject().put("owner", owner).put("records", list);
-    return vertx.eventBus().request(address(to), body, options("apply-records")).mapEmpty();
+    return request(to, body, options("apply-records")).mapEmpty();
   }
 
   /**
@@ -156,9 +159,7 @@ final class ReplicaProtocol {
     records.forEach(r -> list.add(r.toJson()));
     JsonObject body =
         new JsonObject().put("owner", owner).put("records", list).put("fence", fenceJson(fence));
-    return vertx
-        .eventBus()
-        .request(address(to), body, options("apply-fenced"))
+    return request(to, body, options("apply-fenced"))
         .recover(e -> Future.failedFuture(fencedOr(e, owner, fence)))
         .mapEmpty();
   }
@@ -617,8 +618,56 @@ final class ReplicaProtocol {
   }
 
   private <T> Future<T> call(String to, String op, JsonObject body) {
-    return vertx.eventBus().<T>request(address(to), body, options(op)).map(Message::body);
+    return this.<T>request(to, body, options(op)).map(Message::body);
   }
+
+  /**
+   * Sends a call to another device's store, and keeps it in flight until it is answered, so that
+   * {@link #deviceLost} can end it early.
+   */
+  private <T> Future<Message<T>> request(String to, Object body, DeliveryOptions options) {
+    Context context = vertx.getOrCreateContext();
+    Promise<Message<T>> answer = Promise.promise();
+    InFlight call = new InFlight(context, answer);
+    Set<InFlight> calls = inFlight.computeIfAbsent(to, d -> ConcurrentHashMap.newKeySet());
+    calls.add(call);
+    vertx
+        .eventBus()
+        .<T>request(address(to), body, options)
+        .onComplete(
+            ar -> {
+              calls.remove(call);
+              if (ar.succeeded()) {
+                answer.tryComplete(ar.result());
+              } else {
+                answer.tryFail(ar.cause());
+              }
+            });
+    return answer.future();
+  }
+
+  /**
+   * Ends every call in flight to {@code lost}, which the failure detector has just declared lost,
+   * as a timeout would, instead of letting each wait out its {@link #CALL_TIMEOUT_MILLIS}: a
+   * request that needed a hung device's answer gets its error (or its quorum from the others) in
+   * the seconds that detection takes. As with a timeout, a write may or may not have been applied.
+   */
+  void deviceLost(String lost) {
+    Set<InFlight> calls = inFlight.remove(lost);
+    if (calls == null || calls.isEmpty()) {
+      return;
+    }
+    log.info(
+        "{}: ending {} vault call(s) to {}, which was declared lost", device, calls.size(), lost);
+    ReplyException failure =
+        new ReplyException(
+            ReplyFailure.TIMEOUT,
+            "no answer from " + lost + ", which was declared lost while the call waited");
+    calls.forEach(call -> call.context().runOnContext(v -> call.answer().tryFail(failure)));
+  }
+
+  /** A call to another device's store, with the context that made it. */
+  private record InFlight(Context context, Promise<?> answer) {}
 
   private static DeliveryOptions options(String op) {
     return new DeliveryOptions().addHeader("op", op).setSendTimeout(CALL_TIMEOUT_MILLIS);

@@ -50,7 +50,12 @@ class TokenCheckTest {
     try (LocalMesh mesh =
         LocalMesh.options()
             .devices(2)
-            .each(d -> d.flag("vault-replicas", "2").flag("vault-write-quorum", "1"))
+            .each(
+                d ->
+                    d.flag("vault-replicas", "2")
+                        .flag("vault-write-quorum", "1")
+                        // No health module here: the cluster's own timeout declares d1 lost.
+                        .flag("no-heartbeat-timeout-seconds", "4"))
             .start()) {
       DeviceProcess d1 = mesh.device(0).awaitReady(START);
       DeviceProcess d2 = mesh.device(1).awaitReady(START);
@@ -76,13 +81,16 @@ class TokenCheckTest {
       } finally {
         signal(d1, "CONT");
       }
+      Duration waited = Duration.ofNanos(System.nanoTime() - askedAt);
       System.out.printf(
           "[kith-test] with d1 hung, d2 answered %d in %d ms: %s%n",
-          hung.statusCode(), (System.nanoTime() - askedAt) / 1_000_000, hung.body());
+          hung.statusCode(), waited.toMillis(), hung.body());
 
-      // Verdict: retry, not "log in again".
+      // Verdict: retry, not "log in again", as soon as d1 is declared lost (4 s of silence here),
+      // not after the vault call's own 15 s timeout.
       assertThat(hung.statusCode()).as(hung.body()).isEqualTo(503);
       assertThat(hung.headers().firstValue("Retry-After")).isPresent();
+      assertThat(waited).isLessThan(Duration.ofSeconds(12));
 
       // Recovery: the same token works through d2 once the vault answers.
       Duration recovered =

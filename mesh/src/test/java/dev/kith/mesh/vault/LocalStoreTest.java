@@ -197,6 +197,7 @@ class LocalStoreTest {
       assertThat(store.hasObject(ALICE, id)).isTrue();
       assertThat(store.readObject(ALICE, id)).isEqualTo(content);
       assertThat(store.corruptionsDetected()).isEqualTo(1);
+      assertThat(store.repairsDone()).isEqualTo(1);
     }
 
     @Test
@@ -222,6 +223,9 @@ class LocalStoreTest {
       assertThat(objectFile(ALICE, id)).hasBinaryContent(content);
       assertThat(store.readObject(ALICE, id)).isEqualTo(content);
       assertThat(store.corruptionsDetected()).isEqualTo(1);
+      assertThat(store.repairsDone()).isEqualTo(1);
+      store.putObject(ALICE, "text/plain", content);
+      assertThat(store.repairsDone()).as("an intact copy is no repair").isEqualTo(1);
     }
 
     @Test
