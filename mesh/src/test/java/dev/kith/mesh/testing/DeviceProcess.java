@@ -383,7 +383,7 @@ public final class DeviceProcess implements AutoCloseable {
     private final Map<String, String> flags = new LinkedHashMap<>();
     private final List<String> extraArgs = new ArrayList<>();
     private final Map<String, String> env = new LinkedHashMap<>();
-    private Launcher launcher = Launcher.classpath();
+    private Launcher launcher;
     private int httpPort = FreePorts.next();
     private int clusterPort = FreePorts.next();
     private String mesh = "test-" + UUID.randomUUID().toString().substring(0, 8);
@@ -520,7 +520,8 @@ public final class DeviceProcess implements AutoCloseable {
     public DeviceProcess start() {
       try {
         prepare();
-        List<String> command = new ArrayList<>(launcher.command());
+        List<String> command =
+            new ArrayList<>((launcher == null ? Launcher.classpath() : launcher).command());
         command.add("run");
         flags.forEach(
             (key, value) -> {

@@ -9,8 +9,8 @@ import java.util.List;
  * The command prefix that starts one device JVM, before the {@code run} command and its flags.
  * {@link #classpath()} runs {@code dev.kith.mesh.Main} from the test JVM's own class path, which is
  * what module tests want; {@link #jar(Path)} runs the assembled {@code kith.jar}, which is what the
- * deploy module's integration tests want. Both use a small heap and a fast-starting JIT, because
- * several devices share two cores.
+ * deploy module's integration tests want. Both use a small heap, a fast-starting JIT and a shared
+ * class archive ({@link SharedClasses}), because several devices share two cores.
  */
 public final class Launcher {
 
@@ -47,12 +47,15 @@ public final class Launcher {
 
   /** Runs {@link #MAIN_CLASS} with the current JVM's {@code java} and class path. */
   public static Launcher classpath() {
-    List<String> command = new ArrayList<>();
-    command.add(javaExecutable());
-    command.addAll(SMALL_JVM);
-    command.addAll(HAZELCAST_OPENS);
+    List<String> jvm = new ArrayList<>();
+    jvm.add(javaExecutable());
+    jvm.addAll(SMALL_JVM);
+    jvm.addAll(HAZELCAST_OPENS);
+    SharedClasses.Plan plan = SharedClasses.plan(jvm, System.getProperty("java.class.path"), null);
+    List<String> command = new ArrayList<>(jvm);
+    command.addAll(plan.options());
     command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    command.add(plan.classpath());
     command.add(MAIN_CLASS);
     return new Launcher(command);
   }
@@ -62,9 +65,11 @@ public final class Launcher {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalArgumentException("No such jar: " + jar.toAbsolutePath());
     }
-    List<String> command = new ArrayList<>();
-    command.add(javaExecutable());
-    command.addAll(SMALL_JVM);
+    List<String> jvm = new ArrayList<>();
+    jvm.add(javaExecutable());
+    jvm.addAll(SMALL_JVM);
+    List<String> command = new ArrayList<>(jvm);
+    command.addAll(SharedClasses.plan(jvm, null, jar).options());
     command.add("-jar");
     command.add(jar.toAbsolutePath().toString());
     return new Launcher(command);
