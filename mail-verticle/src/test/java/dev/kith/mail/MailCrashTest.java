@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The crash acceptance test of mail: 1,000 messages go to alice through the devices that do not run
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * her INBOX exactly once, and every message that got 451 (or a dropped connection) is sent again by
  * the client until it gets 250, and then is there too.
  */
+@Isolated("kills a device under load")
 @ExtendWith(DeviceLogs.class)
 @Timeout(600)
 class MailCrashTest {

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The hang acceptance test of mail: five devices, three SMTP clients sending to alice through all
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * writes are fenced: every message that got 250 is in the INBOX exactly once, UIDs are unique, and
  * one mailbox instance runs afterwards.
  */
+@Isolated("hangs a device under load")
 @ExtendWith(DeviceLogs.class)
 @Timeout(900)
 class MailHangTest {

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Mail end to end on three real device processes: a message sent over SMTP through any device is
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * API (flags, moves, Trash, expunge, search, threads, sending between owners) works from any
  * device.
  */
+@Isolated("times reads through every device")
 @ExtendWith(DeviceLogs.class)
 @Timeout(300)
 class MailMeshTest {

@@ -44,7 +44,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The SMTP edge of a real device process, over real sockets on loopback: the protocol, its limits
  * and what the device does when they are broken. The device runs with small limits (2 MiB messages,
- * 5 recipients, 50 connections, 10 s idle, a 15 s login lockout) so that breaking them is cheap.
+ * 5 recipients, 50 connections, 5 s idle, a 10 s login lockout) so that breaking them is cheap.
  */
 @DisplayName("The SMTP edge")
 @ExtendWith(DeviceLogs.class)
@@ -53,8 +53,8 @@ class SmtpEdgeTest {
   private static final long MAX_BYTES = 2 * 1024 * 1024;
   private static final int MAX_RECIPIENTS = 5;
   private static final int MAX_CONNECTIONS = 50;
-  private static final int IDLE_SECONDS = 10;
-  private static final int LOCKOUT_SECONDS = 15;
+  private static final int IDLE_SECONDS = 5;
+  private static final int LOCKOUT_SECONDS = 10;
 
   private static LocalMesh mesh;
   private static DeviceProcess device;

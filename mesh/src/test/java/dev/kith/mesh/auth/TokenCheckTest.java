@@ -19,6 +19,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A device that checks an access token signed by another device reads the signer's key from the
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@code Retry-After}, never 401, which tells the user's client to log in again. As soon as the
  * vault answers, the same token works.
  */
+@Isolated("times the answer to a hang")
 @ExtendWith(DeviceLogs.class)
 @Timeout(180)
 class TokenCheckTest {

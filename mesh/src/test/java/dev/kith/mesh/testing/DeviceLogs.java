@@ -17,16 +17,23 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * log that the test produced: process output files and the container logs that {@link
  * ContainerMesh} saves before it stops a container. Logs stay on disk under {@code
  * target/kith-devices}. Register it with {@code @ExtendWith(DeviceLogs.class)}; devices register
- * their logs themselves. Tests in one JVM run one at a time, so one static list is enough.
+ * their logs themselves. Two test classes may run at once (on their own threads), so each thread
+ * keeps its own list; a thread that the test starts inherits it.
  */
 public final class DeviceLogs implements BeforeEachCallback, TestWatcher {
 
   private static final int TAIL_LINES = 40;
-  private static final Map<String, Path> LOGS = new LinkedHashMap<>();
+  private static final InheritableThreadLocal<Map<String, Path>> LOGS =
+      new InheritableThreadLocal<>() {
+        @Override
+        protected Map<String, Path> initialValue() {
+          return java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+        }
+      };
 
   /** Remembers {@code file} as the log of {@code label} for the current test. */
-  public static synchronized void register(String label, Path file) {
-    LOGS.put(label, file);
+  public static void register(String label, Path file) {
+    LOGS.get().put(label, file);
   }
 
   /** The root folder for device homes and logs: {@code target/kith-devices} in a Maven module. */
@@ -48,16 +55,15 @@ public final class DeviceLogs implements BeforeEachCallback, TestWatcher {
 
   @Override
   public void beforeEach(ExtensionContext context) {
-    synchronized (DeviceLogs.class) {
-      LOGS.clear();
-    }
+    LOGS.get().clear();
   }
 
   @Override
   public void testFailed(ExtensionContext context, Throwable cause) {
     List<Map.Entry<String, Path>> logs;
-    synchronized (DeviceLogs.class) {
-      logs = new ArrayList<>(LOGS.entrySet());
+    Map<String, Path> registered = LOGS.get();
+    synchronized (registered) {
+      logs = new ArrayList<>(registered.entrySet());
     }
     StringBuilder out = new StringBuilder();
     out.append("\n=== ").append(context.getDisplayName()).append(" failed; device logs ===\n");

@@ -10,15 +10,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 
 /**
  * A class-data-sharing archive (the JDK's dynamic CDS) of the classes that a device loads, made
- * once per test JVM by one training device, so that the device and CLI JVMs that tests start map
- * those classes instead of loading about 7,000 of them from jars: on two cores a three-device mesh
- * formed in 9-10 s instead of 11-13 s, with a quarter less CPU.
+ * once per test JVM by one training device in the background, so that the device and CLI JVMs that
+ * tests start map those classes instead of loading about 7,000 of them from jars: on two cores a
+ * three-device mesh formed in 9-10 s instead of 11-13 s, with a quarter less CPU.
  *
  * <p>The archive must be made and used with the same JVM options and the same class path (or one
  * that extends it), and the class path may hold only jars: folders such as {@code target/classes}
@@ -31,24 +32,39 @@ final class SharedClasses {
   /** What a launcher runs: the class path to use and the archive option (or none). */
   record Plan(List<String> options, String classpath) {}
 
-  private static final Map<String, Plan> PLANS = new HashMap<>();
+  private static final Map<String, CompletableFuture<Plan>> PLANS = new HashMap<>();
   private static final Duration TRAINING_DEADLINE = Duration.ofSeconds(90);
 
   private SharedClasses() {}
 
   /**
    * The archive option and class path for device JVMs that run {@code prefix} (the JVM's options)
-   * with {@code classpath} (or with {@code jar}, when {@code classpath} is null).
+   * with {@code classpath} (or with {@code jar}, when {@code classpath} is null). The first call
+   * starts the training in the background and, like every call until the archive is ready, gets the
+   * plain class path: the test goes on meanwhile, and the training mostly uses the CPU that its
+   * waits leave idle.
    */
   static synchronized Plan plan(List<String> prefix, String classpath, Path jar) {
+    Plan plain = new Plan(List.of(), classpath);
+    if (!Boolean.parseBoolean(System.getProperty("kith.test.cds", "true"))) {
+      return plain;
+    }
     String key = classpath != null ? classpath : jar.toAbsolutePath().toString();
-    return PLANS.computeIfAbsent(key, k -> train(prefix, classpath, jar));
+    CompletableFuture<Plan> training =
+        PLANS.computeIfAbsent(
+            key,
+            k -> {
+              CompletableFuture<Plan> done = new CompletableFuture<>();
+              Thread trainer =
+                  new Thread(() -> done.complete(train(prefix, classpath, jar)), "kith-cds");
+              trainer.setDaemon(true);
+              trainer.start();
+              return done;
+            });
+    return training.getNow(plain);
   }
 
   private static Plan train(List<String> prefix, String classpath, Path jar) {
-    if (!Boolean.parseBoolean(System.getProperty("kith.test.cds", "true"))) {
-      return new Plan(List.of(), classpath);
-    }
     try {
       Path dir = Path.of("target", "kith-cds", "jvm-" + ProcessHandle.current().pid());
       Files.createDirectories(dir);

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Compare-and-set across three real device processes: writers on every device increment one counter
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * two writers are ever told they moved the counter from the same value, so no increment is lost and
  * no value is handed out twice.
  */
+@Isolated("a load test: it takes both cores")
 @ExtendWith(DeviceLogs.class)
 @Timeout(300)
 class VaultCompareAndSetTest {
