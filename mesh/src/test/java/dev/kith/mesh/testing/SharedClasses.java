@@ -24,8 +24,9 @@ import java.util.stream.Stream;
  * <p>The archive must be made and used with the same JVM options and the same class path (or one
  * that extends it), and the class path may hold only jars: folders such as {@code target/classes}
  * are packed into jars first. Nothing here can fail a test: if the training device does not start
- * or leaves no archive, devices start without one, as they did before. {@code
- * -Dkith.test.cds=false} turns it off.
+ * or leaves no archive, devices start without one, as they did before. A module turns it on with
+ * {@code -Dkith.test.cds=true} (its pom's {@code kith.testCds}): mesh and mail, which start dozens
+ * of device and CLI JVMs; in a module with a dozen, the training costs what it saves.
  */
 final class SharedClasses {
 
@@ -46,7 +47,7 @@ final class SharedClasses {
    */
   static synchronized Plan plan(List<String> prefix, String classpath, Path jar) {
     Plan plain = new Plan(List.of(), classpath);
-    if (!Boolean.parseBoolean(System.getProperty("kith.test.cds", "true"))) {
+    if (!Boolean.parseBoolean(System.getProperty("kith.test.cds", "false"))) {
       return plain;
     }
     String key = classpath != null ? classpath : jar.toAbsolutePath().toString();
