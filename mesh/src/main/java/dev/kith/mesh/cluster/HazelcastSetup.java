@@ -62,10 +62,10 @@ public final class HazelcastSetup {
     config.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
     config.setProperty("hazelcast.graceful.shutdown.max.wait", "3");
     config.setProperty("hazelcast.jmx", "false");
-    // A mesh is a handful of devices: one I/O thread each way and two event threads are plenty
-    // (the defaults, three and five, are for server clusters), and idle threads cost a small
-    // device memory.
-    config.setProperty("hazelcast.io.thread.count", "1");
+    // Two event threads are plenty for a handful of devices (the default, five, is for server
+    // clusters). The I/O threads stay at Hazelcast's three each way: with one, the output thread
+    // spun on the full socket of a hung device (SIGSTOP, docker pause) and sent no heartbeats to
+    // the healthy ones, which then dropped each other (GossipMeshTest, FailoverBenchmarkIT).
     // 23 partitions instead of 271: a mesh has a handful of devices and small maps, and every
     // join, death and merge moves every partition. Three devices forming a mesh took 17 % less
     // CPU and 1.5 s less (docs/benchmarks.md). Every device of a mesh must use the same count.
