@@ -54,13 +54,7 @@ class GossipMeshTest {
 
   @BeforeAll
   void startMesh() {
-    // The cluster's own heartbeat timeout at 5 s instead of 15 s: the hang below is held until
-    // the cluster has dropped the hung device too.
-    mesh =
-        LocalMesh.options()
-            .devices(3)
-            .each(d -> d.flag("power", "mains").flag("no-heartbeat-timeout-seconds", "5"))
-            .start();
+    mesh = LocalMesh.options().devices(3).each(device -> device.flag("power", "mains")).start();
     d1 = mesh.device("d1.alice");
     d2 = mesh.device("d2.alice");
     d3 = mesh.device("d3.alice");
@@ -290,8 +284,8 @@ class GossipMeshTest {
             .containsEntry("d2.alice", "alive");
       }
 
-      // Hold the hang until the cluster has dropped d3 as well (its heartbeat timeout, 5 s here),
-      // so the recovery below is a real rejoin.
+      // Hold the hang until the cluster has dropped d3 as well (health reports it to the cluster
+      // once gossip declares it dead), so the recovery below is a real rejoin.
       eventually(
           Duration.ofSeconds(20),
           () -> assertThat(metric(d1, "kith_devices{state=\"dead\"}")).isEqualTo(1.0));
