@@ -291,6 +291,10 @@ public final class LocalStore implements AutoCloseable {
     return repairs.get();
   }
 
+  private static String repairKey(String owner, String id) {
+    return owner + "/" + id;
+  }
+
   public Path directory() {
     return dir;
   }
@@ -333,7 +337,7 @@ public final class LocalStore implements AutoCloseable {
       }
       if (state != FileState.INTACT) {
         writeDurably(file, bytes);
-        if (awaitingRepair.remove(owner + "/" + id)) {
+        if (awaitingRepair.remove(repairKey(owner, id))) {
           repairs.incrementAndGet();
         }
       }
@@ -1034,7 +1038,7 @@ public final class LocalStore implements AutoCloseable {
   }
 
   private void quarantine(String owner, String id, Path file) throws IOException {
-    awaitingRepair.add(owner + "/" + id);
+    awaitingRepair.add(repairKey(owner, id));
     Path target = quarantineDir.resolve(owner + "-" + id + "-" + System.nanoTime());
     try {
       Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
@@ -1049,7 +1053,7 @@ public final class LocalStore implements AutoCloseable {
     try {
       if (!Files.exists(file) && deleteIndexRow(owner, id)) {
         corruptions.incrementAndGet();
-        awaitingRepair.add(owner + "/" + id);
+        awaitingRepair.add(repairKey(owner, id));
         log.warn("Vault {}: object {}/{} was indexed but its file is gone", dir, owner, id);
       }
     } finally {

@@ -111,7 +111,7 @@ public final class MeshVault implements Vault {
         new ReplicaProtocol(vertx, device, store, workers, hlc, this::repair, this::publish);
     this.paxos = new RecordPaxos(vertx, device, hlc, protocol, this::isAlive);
     FunctionCounter.builder("kith.vault.repairs", store, LocalStore::repairsDone)
-        .description("Corrupt or missing object copies replaced with good bytes from a replica")
+        .description("Corrupt or missing object copies written again with good bytes")
         .register(metrics);
     this.transfers =
         Counter.builder("kith.vault.antientropy.transfers")
@@ -210,16 +210,15 @@ public final class MeshVault implements Vault {
 
   /** The devices the mesh knows, each with its state and capacity; called about once a second. */
   public void devicesSeen(List<JsonObject> known) {
-    int aliveBefore = (int) replicaSets.aliveDeviceCount();
-    List<String> wereAlive =
-        known.stream().map(d -> d.getString("name")).filter(replicaSets::isAlive).toList();
+    Set<String> aliveBefore = replicaSets.aliveDevices();
     replicaSets.devicesSeen(known);
+    Set<String> aliveNow = replicaSets.aliveDevices();
     // Calls waiting on a device that has just left the cluster will get no answer: end them.
-    wereAlive.stream().filter(d -> !replicaSets.isAlive(d)).forEach(protocol::deviceLost);
+    aliveBefore.stream().filter(d -> !aliveNow.contains(d)).forEach(protocol::deviceLost);
     // A lost device the registry no longer lists alive needs no override; one listed alive again
     // after that has come back.
     lostAtMillis.keySet().removeIf(d -> !replicaSets.isAlive(d));
-    if (replicaSets.aliveDeviceCount() > aliveBefore && aliveBefore > 0) {
+    if (aliveNow.size() > aliveBefore.size() && !aliveBefore.isEmpty()) {
       // A device joined or came back: compare contents soon, after it has settled.
       vertx.setTimer(1_000, t -> runAntiEntropy("a device joined"));
     }

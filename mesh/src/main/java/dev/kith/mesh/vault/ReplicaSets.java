@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -141,7 +142,19 @@ final class ReplicaSets {
   }
 
   long aliveDeviceCount() {
-    return devices.values().stream().filter(d -> "alive".equals(d.getString("state"))).count();
+    return aliveDevices().size();
+  }
+
+  /** The names of the devices that the registry lists alive. */
+  Set<String> aliveDevices() {
+    Set<String> alive = new HashSet<>();
+    devices.forEach(
+        (name, d) -> {
+          if ("alive".equals(d.getString("state"))) {
+            alive.add(name);
+          }
+        });
+    return alive;
   }
 
   /** The owner's set from this device's copy, or {@code null} when none is known here. */
