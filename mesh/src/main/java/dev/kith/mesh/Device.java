@@ -27,7 +27,6 @@ import dev.kith.mesh.spi.InstanceContext;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.MeshContext;
 import dev.kith.mesh.spi.MeshExtension;
-import dev.kith.mesh.spi.Owners;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
 import dev.kith.mesh.spi.config.ConfigException;
@@ -98,7 +97,7 @@ public final class Device {
   private final java.security.KeyPair tokenKey;
   private final String operatorToken;
   private volatile AuthService auth;
-  private volatile Owners owners;
+  private volatile MeshOwners owners;
   private final Promise<Void> vaultOpen = Promise.promise();
   private volatile Revocations revocations;
   private volatile PeerKeeper peers;
@@ -468,6 +467,7 @@ public final class Device {
             operatorToken);
     // SMTP AUTH (and later IMAP and XMPP) get the same check, and so the same lockout, from here.
     owners = new MeshOwners(accounts, auth.passwordCheck());
+    owners.start(vertx, config.name());
     return auth.start();
   }
 
@@ -822,6 +822,9 @@ public final class Device {
                                   "extension {} did not stop: {}",
                                   extension.name(),
                                   e.toString())));
+    }
+    if (owners != null) {
+      owners.stop();
     }
     if (auth != null) {
       auth.stop();

@@ -56,6 +56,9 @@ public final class Accounts {
     return owner;
   }
 
+  /** The key prefix of the accounts' records. */
+  static final String OWNERS_PREFIX = "owners/";
+
   public Future<JsonObject> owner(String owner) {
     return get("owners/" + owner);
   }
@@ -131,6 +134,11 @@ public final class Accounts {
   /** Calls {@code handler} with the session id of every revocation made anywhere from now on. */
   public Future<Vault.Watch> watchRevocations(java.util.function.Consumer<StoredRecord> handler) {
     return vault.watch(VAULT_OWNER, "revoked/", handler::accept);
+  }
+
+  /** Calls {@code handler} on every account added, changed or removed anywhere from now on. */
+  public Future<Vault.Watch> watchOwners(java.util.function.Consumer<StoredRecord> handler) {
+    return vault.watch(VAULT_OWNER, OWNERS_PREFIX, handler::accept);
   }
 
   /** Calls {@code handler} on every change to the token keys. */

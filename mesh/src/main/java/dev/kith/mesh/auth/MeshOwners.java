@@ -1,31 +1,103 @@
 package dev.kith.mesh.auth;
 
 import dev.kith.mesh.spi.Owners;
+import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The mesh's owners as services see them ({@link Owners}): the accounts in the accounts vault, and
  * the device's {@link PasswordCheck} with its mesh-wide lockout. Whether an owner exists is cached
  * for a minute (five seconds for one that does not), so that a burst of mail to one address reads
  * the account once.
+ *
+ * <p>Each device also keeps the names of the owners it last knew of (read at start and every {@link
+ * #NAMES_READ_MILLIS}, and kept current by a watch on the accounts), so that a device cut off from
+ * every copy of the accounts, on the small side of a partition or away from home, still takes mail
+ * for the mesh's owners: {@link #exists} answers from those names when the accounts cannot be read.
+ * An owner it never knew of still gets a temporary failure.
  */
 public final class MeshOwners implements Owners {
+
+  private static final Logger log = LoggerFactory.getLogger(MeshOwners.class);
 
   private static final long KNOWN_OWNER_MILLIS = 60_000;
   private static final long UNKNOWN_OWNER_MILLIS = 5_000;
 
+  /** How often the owners' names are read again; a read that failed is retried sooner. */
+  static final long NAMES_READ_MILLIS = 5 * 60_000;
+
+  private static final long NAMES_RETRY_MILLIS = 5_000;
+
   private final Accounts accounts;
   private final PasswordCheck check;
   private final Map<String, long[]> known = new ConcurrentHashMap<>();
+  private final Set<String> lastKnownNames = ConcurrentHashMap.newKeySet();
+  private Vertx vertx;
+  private String device;
+  private volatile boolean stopped;
+  private long timer = -1;
+  private Vault.Watch watch;
 
   public MeshOwners(Accounts accounts, PasswordCheck check) {
     this.accounts = accounts;
     this.check = check;
+  }
+
+  /** Starts keeping the owners' names on this device (see the class comment). */
+  public void start(Vertx vertx, String device) {
+    this.vertx = vertx;
+    this.device = device;
+    accounts
+        .watchOwners(
+            r -> {
+              String owner = r.key().substring(Accounts.OWNERS_PREFIX.length());
+              known.remove(owner);
+              if (r.deleted()) {
+                lastKnownNames.remove(owner);
+              } else {
+                lastKnownNames.add(owner);
+              }
+            })
+        .onSuccess(w -> watch = w)
+        .onFailure(e -> log.warn("{} cannot watch the owners: {}", device, e.toString()));
+    readNames();
+  }
+
+  /** Stops the reads and the watch. */
+  public void stop() {
+    stopped = true;
+    if (vertx != null && timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    if (watch != null) {
+      watch.close();
+    }
+  }
+
+  private void readNames() {
+    if (stopped) {
+      return;
+    }
+    names()
+        .onComplete(
+            r -> {
+              if (r.failed()) {
+                log.debug("{} could not read the owners' names: {}", device, r.cause().toString());
+              }
+              if (!stopped) {
+                timer =
+                    vertx.setTimer(
+                        r.succeeded() ? NAMES_READ_MILLIS : NAMES_RETRY_MILLIS, t -> readNames());
+              }
+            });
   }
 
   @Override
@@ -65,7 +137,24 @@ public final class MeshOwners implements Owners {
                   new long[] {
                     exists ? 1 : 0, now + (exists ? KNOWN_OWNER_MILLIS : UNKNOWN_OWNER_MILLIS)
                   });
+              if (exists) {
+                lastKnownNames.add(owner);
+              } else {
+                lastKnownNames.remove(owner);
+              }
               return exists;
+            })
+        .recover(
+            e -> {
+              if (lastKnownNames.contains(owner)) {
+                log.debug(
+                    "{} cannot read the accounts ({}); {} is an owner it knew of",
+                    device,
+                    e.toString(),
+                    owner);
+                return Future.succeededFuture(true);
+              }
+              return Future.failedFuture(e);
             });
   }
 
@@ -82,6 +171,8 @@ public final class MeshOwners implements Owners {
                   names.add(owner);
                 }
               }
+              lastKnownNames.retainAll(names);
+              lastKnownNames.addAll(names);
               return Set.copyOf(names);
             });
   }

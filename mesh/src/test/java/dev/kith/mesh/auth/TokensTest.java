@@ -3,23 +3,13 @@ package dev.kith.mesh.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kith.mesh.spi.ServiceUnavailable;
-import dev.kith.mesh.vault.Fence;
-import dev.kith.mesh.vault.StoredRecord;
 import dev.kith.mesh.vault.Vault;
-import dev.kith.mesh.vault.Version;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -110,105 +100,5 @@ class TokensTest {
   private static Tokens tokens(Vertx vertx, String device, Vault vault) throws Exception {
     KeyPair key = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
     return new Tokens(vertx, device, "m1", key, 300, new Accounts(vault), d -> false);
-  }
-
-  /** Records in memory; {@code failReads} reads fail as a vault without enough replicas does. */
-  private static final class MemoryVault implements Vault {
-    final Map<String, StoredRecord> records = new ConcurrentHashMap<>();
-    final AtomicInteger failReads = new AtomicInteger();
-    final AtomicInteger reads = new AtomicInteger();
-
-    @Override
-    public Vault fenced(dev.kith.mesh.vault.Fence fence) {
-      return new dev.kith.mesh.vault.FencedVault(this, fence);
-    }
-
-    private final AtomicInteger clock = new AtomicInteger();
-
-    @Override
-    public Future<StoredRecord> getRecord(String owner, String key) {
-      reads.incrementAndGet();
-      if (failReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        return Future.failedFuture(
-            new ServiceUnavailable("too few replicas of " + owner + "'s vault answered"));
-      }
-      return Future.succeededFuture(records.get(owner + "/" + key));
-    }
-
-    @Override
-    public Future<Version> putRecord(String owner, String key, JsonObject value) {
-      Version version = new Version(clock.incrementAndGet(), "test");
-      records.put(owner + "/" + key, new StoredRecord(owner, key, version, value.encode()));
-      return Future.succeededFuture(version);
-    }
-
-    @Override
-    public Future<Version> deleteRecord(String owner, String key) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<String> putObject(String owner, String mediaType, Buffer bytes) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<VaultObject> getObject(String owner, String id, long offset, long length) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<Boolean> hasObject(String owner, String id) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<List<StoredRecord>> scan(
-        String owner, String prefix, String afterKey, int limit) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<Watch> watch(String owner, String prefix, Handler<StoredRecord> handler) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<JsonObject> status(String owner) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<Version> putRecord(String owner, String key, JsonObject value, Fence fence) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<Version> deleteRecord(String owner, String key, Fence fence) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<Void> claim(String owner, Fence fence) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<StoredRecord> update(
-        String owner,
-        String key,
-        java.util.function.Function<StoredRecord, JsonObject> change,
-        Fence fence) {
-      return unsupported();
-    }
-
-    @Override
-    public Future<Page> scanPage(String owner, String prefix, String afterKey, int limit) {
-      return unsupported();
-    }
-
-    private static <T> Future<T> unsupported() {
-      return Future.failedFuture(new UnsupportedOperationException("not in this test"));
-    }
   }
 }
