@@ -82,7 +82,13 @@ public final class Device {
 
   private static final Logger log = LoggerFactory.getLogger(Device.class);
   private static final Pattern SERVICE_NAME = Pattern.compile("[a-z][a-z0-9]{0,30}");
-  private static final long REGISTRY_REFRESH_MILLIS = 1000;
+
+  /**
+   * How often the device registry is read without being told of a change: entries and members that
+   * change are read at once (listeners), and this catches an event a partition swallowed.
+   */
+  private static final long REGISTRY_REFRESH_MILLIS = 5000;
+
   private static final long GUARD_PERIOD_MILLIS = 1000;
   private static final long PING_TIMEOUT_MILLIS = 2000;
   private static final int CORES = Runtime.getRuntime().availableProcessors();
@@ -339,6 +345,7 @@ public final class Device {
             updated -> {
               self = self.withServices(List.copyOf(running));
               registry.onMembershipChange(this::refreshDevices);
+              registry.onEntriesChanged(this::refreshDevices);
               registry.onMerged(() -> claimAgain(waitForSilentHolder));
               refreshTimer = vertx.setPeriodic(REGISTRY_REFRESH_MILLIS, t -> refreshDevices());
               // Connections made just before a removal was known are closed on the next round.

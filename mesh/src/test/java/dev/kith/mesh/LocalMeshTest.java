@@ -46,16 +46,17 @@ class LocalMeshTest {
   @TempDir Path tmp;
 
   @Test
-  @DisplayName("Three processes started with --join form one mesh within 15 s of the last start")
+  @DisplayName("Three processes started with --join form one mesh within 30 s of the last start")
   void threeProcessesFormOneMesh() {
     // Start: three JVMs at once, each joining all three cluster ports; launch() returns as soon
-    // as the last process has been started, which is when the 15 s begin.
+    // as the last process has been started, which is when the 30 s begin. (About 10 s on two
+    // idle cores; the bound is generous because another test class runs beside this one.)
     try (LocalMesh mesh = LocalMesh.options().devices(3).launch()) {
 
       // Verdict: every device lists the same three names, all alive.
       Duration formed =
           eventually(
-              Duration.ofSeconds(15),
+              Duration.ofSeconds(30),
               () -> {
                 for (DeviceProcess device : mesh.devices()) {
                   assertThat(MeshApi.deviceStates(device.httpUrl()))

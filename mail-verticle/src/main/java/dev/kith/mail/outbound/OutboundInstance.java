@@ -70,7 +70,16 @@ public final class OutboundInstance extends ServiceInstance implements Outbound 
 
   private static final Logger log = LoggerFactory.getLogger(OutboundInstance.class);
 
+  /** How often the queue is read while it holds entries, or while reading it fails. */
   static final long SCAN_PERIOD_MILLIS = 1_000;
+
+  /**
+   * How often an empty queue is read: a new entry wakes the sender at once ({@link #wake}), so this
+   * only catches a wake lost while the sender moved. An idle device then reads no queue every
+   * second.
+   */
+  static final long IDLE_SCAN_MILLIS = 10_000;
+
   static final int PARALLEL = 4;
   static final long MAX_RETRY_MILLIS = 3_600_000;
 
@@ -155,7 +164,6 @@ public final class OutboundInstance extends ServiceInstance implements Outbound 
         device,
         epoch,
         mail.relay() == null ? "each domain's MX" : "the relay " + mail.relay());
-    timer = vertx.setPeriodic(SCAN_PERIOD_MILLIS, t -> scanSoon());
     scanSoon();
     return Future.succeededFuture();
   }
@@ -235,8 +243,19 @@ public final class OutboundInstance extends ServiceInstance implements Outbound 
               scanning.set(false);
               if (rescan.get()) {
                 vertx.runOnContext(v -> scanSoon());
+              } else {
+                scheduleScan(done.succeeded() && QUEUE_SIZE.get() == 0 && inFlight.isEmpty());
               }
             });
+  }
+
+  /** The next scan: soon while there is work or trouble, rarely while the queue is empty. */
+  private void scheduleScan(boolean idle) {
+    if (stopped) {
+      return;
+    }
+    vertx.cancelTimer(timer);
+    timer = vertx.setTimer(idle ? IDLE_SCAN_MILLIS : SCAN_PERIOD_MILLIS, t -> scanSoon());
   }
 
   /** Logs a failed scan at once, then every {@link #QUIET_MILLIS} while scans keep failing. */

@@ -3,9 +3,14 @@ package dev.kith.mesh.registry;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryMergedListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
 import dev.kith.mesh.cluster.HazelcastSetup;
 import dev.kith.mesh.trust.EntrySeal;
 import io.vertx.core.Future;
@@ -239,6 +244,42 @@ public final class DeviceRegistry {
   }
 
   /** Calls {@code onChange} whenever a member joins or leaves the cluster. */
+  /**
+   * Calls {@code onChange} whenever an entry is added, changed, removed or merged anywhere in the
+   * mesh (without its value: the reader lists the registry again).
+   */
+  public UUID onEntriesChanged(Runnable onChange) {
+    return devices.addEntryListener(new EntryListenerAdapter(onChange), /* includeValue= */ false);
+  }
+
+  /** One listener for every kind of entry event. */
+  private record EntryListenerAdapter(Runnable onChange)
+      implements EntryAddedListener<String, String>,
+          EntryUpdatedListener<String, String>,
+          EntryRemovedListener<String, String>,
+          EntryMergedListener<String, String> {
+
+    @Override
+    public void entryAdded(EntryEvent<String, String> event) {
+      onChange.run();
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, String> event) {
+      onChange.run();
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, String> event) {
+      onChange.run();
+    }
+
+    @Override
+    public void entryMerged(EntryEvent<String, String> event) {
+      onChange.run();
+    }
+  }
+
   public UUID onMembershipChange(Runnable onChange) {
     return hazelcast
         .getCluster()
