@@ -21,8 +21,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -42,13 +46,40 @@ class VaultMeshTest {
     return LocalMesh.options().names(names).each(d -> d.flag("vault-anti-entropy-millis", "2000"));
   }
 
-  @Test
-  @DisplayName("Objects and records written through any device read back from every device")
-  void writesReadBackEverywhere() {
-    // Start: three devices of two owners, all seeing each other.
-    try (LocalMesh mesh = mesh("a.alice", "b.alice", "c.bob").start()) {
-      awaitMesh(mesh);
+  /**
+   * Tests that share one mesh of three devices (two of alice's, one of bob's), each on an owner's
+   * vault of its own: a mesh formed once instead of three times.
+   */
+  @Nested
+  @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+  @DisplayName("One mesh of three devices")
+  class OneMeshOfThree {
 
+    private LocalMesh mesh;
+
+    @BeforeAll
+    void start() {
+      mesh =
+          LocalMesh.options()
+              .names("a.alice", "b.alice", "c.bob")
+              .each(
+                  d ->
+                      d.flag("vault-anti-entropy-millis", "2000")
+                          .flag("vault-tombstone-age-millis", "2000"))
+              .start();
+      awaitMesh(mesh);
+    }
+
+    @AfterAll
+    void stop() {
+      if (mesh != null) {
+        mesh.close();
+      }
+    }
+
+    @Test
+    @DisplayName("Objects and records written through any device read back from every device")
+    void writesReadBackEverywhere() {
       // Load: each device writes an object and a record of alice's.
       Map<String, byte[]> objects = new LinkedHashMap<>();
       Random random = new Random(7);
@@ -100,8 +131,8 @@ class VaultMeshTest {
       eventually(
           Duration.ofSeconds(20),
           () -> {
-            assertThat(metric(mesh.device(0), "kith_vault_objects")).isEqualTo(3.0);
-            assertThat(metric(mesh.device(0), "kith_vault_underreplicated")).isZero();
+            assertThat(metric(mesh.device(0), "kith_vault_objects", "alice")).isEqualTo(3.0);
+            assertThat(metric(mesh.device(0), "kith_vault_underreplicated", "alice")).isZero();
             assertThat(metric(mesh.device(0), "kith_vault_replication_lag_seconds_count"))
                 .isPositive();
           });
@@ -113,6 +144,63 @@ class VaultMeshTest {
       for (DeviceProcess reader : mesh.devices()) {
         assertThat(Http.get(recordUrl(reader, "alice", "notes/c.bob")).status()).isEqualTo(404);
       }
+    }
+
+    @Test
+    @DisplayName(
+        "A delete's tombstone is removed from every replica once all hold it and it is old enough,"
+            + " and the record stays deleted")
+    void tombstonesAreCollected() {
+      // dave's vault, which the other tests here do not touch.
+      DeviceProcess d = mesh.device(0);
+      putRecord(d, "dave", "keep", new JsonObject().put("v", 1));
+      putRecord(d, "dave", "gone", new JsonObject().put("v", 2));
+      assertThat(Http.send("DELETE", recordUrl(d, "dave", "gone"), null, null).status())
+          .isEqualTo(200);
+
+      // Verdict: no replica keeps the tombstone, the key reads as deleted, the other stays.
+      eventually(
+          Duration.ofSeconds(30),
+          () -> {
+            JsonObject status = Http.getJson(d.httpUrl() + "/api/vault/dave/status");
+            for (Object r : status.getJsonArray("replicas")) {
+              JsonObject replica = (JsonObject) r;
+              assertThat(replica.getLong("tombstones")).as("%s", status).isZero();
+              assertThat(replica.getLong("records")).as("%s", status).isEqualTo(1L);
+            }
+          });
+      for (DeviceProcess reader : mesh.devices()) {
+        assertThat(Http.get(recordUrl(reader, "dave", "gone") + "?local=true").status())
+            .isEqualTo(404);
+        assertThat(Http.get(recordUrl(reader, "dave", "gone")).status()).isEqualTo(404);
+        assertThat(getRecord(reader, "dave", "keep").getInteger("v")).isEqualTo(1);
+      }
+    }
+
+    @Test
+    @DisplayName("A flipped byte in one replica's file is detected, repaired, and counted")
+    void corruptObjectIsRepaired() throws IOException {
+      // carol's vault, which the other tests here do not touch.
+      byte[] bytes =
+          "the quick brown fox jumps over the lazy dog\n"
+              .repeat(100)
+              .getBytes(StandardCharsets.UTF_8);
+      String id = putObject(mesh.device(0), "carol", bytes);
+      DeviceProcess victim = mesh.device(1);
+      double repairsBefore = metric(victim, "kith_vault_repairs_total");
+      Path file =
+          victim.directory().resolve("home/vault/objects/carol/" + id.substring(0, 2) + "/" + id);
+      eventually(Duration.ofSeconds(20), () -> assertThat(file).exists());
+
+      // Fault: one byte flipped on disk.
+      byte[] onDisk = Files.readAllBytes(file);
+      onDisk[100] ^= 0x20;
+      Files.write(file, onDisk);
+
+      // Verdict: a read through that device returns the right bytes, and it counts one repair.
+      assertThat(Http.getBytes(object(victim, "carol", id)).body()).isEqualTo(bytes);
+      assertThat(Files.readAllBytes(file)).isEqualTo(bytes);
+      assertThat(metric(victim, "kith_vault_repairs_total")).isEqualTo(repairsBefore + 1);
     }
   }
 
@@ -167,46 +255,6 @@ class VaultMeshTest {
           });
       for (String id : ids) {
         assertThat(Http.getBytes(object(back, "alice", id)).status()).isEqualTo(200);
-      }
-    }
-  }
-
-  @Test
-  @DisplayName(
-      "A delete's tombstone is removed from every replica once all hold it and it is old enough,"
-          + " and the record stays deleted")
-  void tombstonesAreCollected() {
-    try (LocalMesh mesh =
-        LocalMesh.options()
-            .names("a.alice", "b.alice", "c.alice")
-            .each(
-                d ->
-                    d.flag("vault-anti-entropy-millis", "2000")
-                        .flag("vault-tombstone-age-millis", "2000"))
-            .start()) {
-      awaitMesh(mesh);
-      DeviceProcess d = mesh.device(0);
-      putRecord(d, "alice", "keep", new JsonObject().put("v", 1));
-      putRecord(d, "alice", "gone", new JsonObject().put("v", 2));
-      assertThat(Http.send("DELETE", recordUrl(d, "alice", "gone"), null, null).status())
-          .isEqualTo(200);
-
-      // Verdict: no replica keeps the tombstone, the key reads as deleted, the other stays.
-      eventually(
-          Duration.ofSeconds(30),
-          () -> {
-            JsonObject status = Http.getJson(d.httpUrl() + "/api/vault/alice/status");
-            for (Object r : status.getJsonArray("replicas")) {
-              JsonObject replica = (JsonObject) r;
-              assertThat(replica.getLong("tombstones")).as("%s", status).isZero();
-              assertThat(replica.getLong("records")).as("%s", status).isEqualTo(1L);
-            }
-          });
-      for (DeviceProcess reader : mesh.devices()) {
-        assertThat(Http.get(recordUrl(reader, "alice", "gone") + "?local=true").status())
-            .isEqualTo(404);
-        assertThat(Http.get(recordUrl(reader, "alice", "gone")).status()).isEqualTo(404);
-        assertThat(getRecord(reader, "alice", "keep").getInteger("v")).isEqualTo(1);
       }
     }
   }
@@ -274,33 +322,6 @@ class VaultMeshTest {
         .getJsonArray("replicas")
         .forEach(r -> out.add(((JsonObject) r).getString("device")));
     return out;
-  }
-
-  @Test
-  @DisplayName("A flipped byte in one replica's file is detected, repaired, and counted")
-  void corruptObjectIsRepaired() throws IOException {
-    try (LocalMesh mesh = mesh("a.alice", "b.alice", "c.alice").start()) {
-      awaitMesh(mesh);
-      byte[] bytes =
-          "the quick brown fox jumps over the lazy dog\n"
-              .repeat(100)
-              .getBytes(StandardCharsets.UTF_8);
-      String id = putObject(mesh.device(0), "alice", bytes);
-      DeviceProcess victim = mesh.device(1);
-      Path file =
-          victim.directory().resolve("home/vault/objects/alice/" + id.substring(0, 2) + "/" + id);
-      eventually(Duration.ofSeconds(20), () -> assertThat(file).exists());
-
-      // Fault: one byte flipped on disk.
-      byte[] onDisk = Files.readAllBytes(file);
-      onDisk[100] ^= 0x20;
-      Files.write(file, onDisk);
-
-      // Verdict: a read through that device returns the right bytes, and it counts one repair.
-      assertThat(Http.getBytes(object(victim, "alice", id)).body()).isEqualTo(bytes);
-      assertThat(Files.readAllBytes(file)).isEqualTo(bytes);
-      assertThat(metric(victim, "kith_vault_repairs_total")).isEqualTo(1.0);
-    }
   }
 
   @Test
@@ -605,6 +626,15 @@ class VaultMeshTest {
 
   static String object(DeviceProcess d, String owner, String id) {
     return d.httpUrl() + "/api/vault/" + owner + "/objects/" + id;
+  }
+
+  /** The sum of a metric's series for one owner. */
+  static double metric(DeviceProcess d, String name, String owner) {
+    String text = Http.get(d.httpUrl() + "/metrics").body();
+    return text.lines()
+        .filter(l -> l.startsWith(name + "{") && l.contains("owner=\"" + owner + "\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   static double metric(DeviceProcess d, String name) {
