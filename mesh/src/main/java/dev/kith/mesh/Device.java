@@ -352,8 +352,9 @@ public final class Device {
               guardTimer =
                   vertx.setPeriodic(
                       GUARD_PERIOD_MILLIS, t -> busGuard.cut(RevocationTrust.revoked()));
-              refreshDevices();
               ready = true;
+              // The first read, now that it counts: the next comes with a change or the timer.
+              refreshDevices();
               log.info(
                   "device {} is ready: {} on port {}", config.name(), self.httpUrl(), httpPort);
               FirstOwnerHint.logIfNoOwner(auth, config.name(), config.home(), self.httpUrl());
