@@ -60,20 +60,20 @@ public final class Accounts {
   static final String OWNERS_PREFIX = "owners/";
 
   public Future<JsonObject> owner(String owner) {
-    return get("owners/" + owner);
+    return get(OWNERS_PREFIX + owner);
   }
 
   public Future<Void> putOwner(String owner, JsonObject account) {
-    return vault.putRecord(VAULT_OWNER, "owners/" + owner, account).mapEmpty();
+    return vault.putRecord(VAULT_OWNER, OWNERS_PREFIX + owner, account).mapEmpty();
   }
 
   public Future<Void> deleteOwner(String owner) {
-    return vault.deleteRecord(VAULT_OWNER, "owners/" + owner).mapEmpty();
+    return vault.deleteRecord(VAULT_OWNER, OWNERS_PREFIX + owner).mapEmpty();
   }
 
   /** Every account, in name order (at most 1000). */
   public Future<List<JsonObject>> owners() {
-    return values("owners/");
+    return values(OWNERS_PREFIX);
   }
 
   public Future<JsonObject> session(String owner, String sid) {

@@ -243,7 +243,6 @@ public final class DeviceRegistry {
     return memberIds.contains(info.memberId()) ? DeviceState.ALIVE : DeviceState.DEAD;
   }
 
-  /** Calls {@code onChange} whenever a member joins or leaves the cluster. */
   /**
    * Calls {@code onChange} whenever an entry is added, changed, removed or merged anywhere in the
    * mesh (without its value: the reader lists the registry again).
@@ -280,6 +279,7 @@ public final class DeviceRegistry {
     }
   }
 
+  /** Calls {@code onChange} whenever a member joins or leaves the cluster. */
   public UUID onMembershipChange(Runnable onChange) {
     return hazelcast
         .getCluster()
