@@ -24,21 +24,40 @@ public final class MailTesting {
 
   private MailTesting() {}
 
-  /** Gives a device builder a free SMTP port and the test domain. */
+  /** Gives a device builder free SMTP and IMAP ports and the test domain. */
   public static void withMail(DeviceProcess.Builder device) {
     device.flag("smtp-port", String.valueOf(FreePorts.next()));
+    device.flag("imap-port", String.valueOf(FreePorts.next()));
+    device.flag("imaps-port", "0");
     device.flag("mail-domain", DOMAIN);
     device.flag("power", "mains");
   }
 
-  /** The SMTP port a device was started with. */
-  public static int smtpPort(DeviceProcess device) {
+  /** The IMAP port a device was started with. */
+  public static int imapPort(DeviceProcess device) {
     List<String> command = device.command();
-    int at = command.indexOf("--smtp-port");
+    int at = command.indexOf("--imap-port");
     if (at < 0) {
-      throw new AssertionError(device.name() + " was started without --smtp-port");
+      throw new AssertionError(device.name() + " was started without --imap-port");
     }
     return Integer.parseInt(command.get(at + 1));
+  }
+
+  /**
+   * The password of {@code owner} (created first if needed): the one the test harness gives every
+   * owner it creates.
+   */
+  public static String password(DeviceProcess device, String owner) {
+    token(device, owner);
+    try {
+      String mesh =
+          new JsonObject(
+                  java.nio.file.Files.readString(device.home().resolve("trust").resolve("mesh.json")))
+              .getString("meshId", device.home().toString());
+      return "harness-" + owner + "-" + mesh;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** An access token of {@code owner}, creating the owner first if needed. */

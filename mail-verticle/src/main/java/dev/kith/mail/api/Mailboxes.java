@@ -3,6 +3,7 @@ package dev.kith.mail.api;
 import io.vertx.codegen.annotations.ProxyGen;
 import io.vertx.codegen.annotations.VertxGen;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 
@@ -22,6 +23,14 @@ public interface Mailboxes {
   }
 
   /**
+   * Where {@code owner}'s mailbox instance publishes {@code {boxes: [names]}} when mailboxes
+   * change: a hint for IMAP sessions on every device to ask {@link #changes}.
+   */
+  static String changesAddress(String owner) {
+    return "kith.mail." + owner + ".changes";
+  }
+
+  /**
    * Files a message whose bytes the vault already holds as {@code object}; a message whose {@code
    * id} is filed already is not filed again. Answers {@code {id, box, uid, object, duplicate}}.
    *
@@ -34,7 +43,7 @@ public interface Mailboxes {
   Future<JsonObject> deliver(
       String id, String object, long size, String box, List<String> flags, JsonObject summary);
 
-  /** {@code {mailboxes: [{name, uidValidity, uidNext, total, unseen}]}}. */
+  /** {@code {mailboxes: [{name, uidValidity, uidNext, highestModSeq, total, unseen, deleted, size}]}}. */
   Future<JsonObject> mailboxes();
 
   /** Creates a mailbox; {@code {name, uidValidity}}. */
@@ -87,4 +96,70 @@ public interface Mailboxes {
 
   /** A thread's messages, oldest first: {@code {thread, messages}}. */
   Future<JsonObject> thread(String thread);
+
+  // ------------------------------------------------------------ IMAP's view of the same state
+
+  /*
+   * Flags here are IMAP's: \Seen, \Answered, \Flagged, \Deleted, \Draft and keywords ($Junk,
+   * $Forwarded, ...). The system flags are the records' flags that the HTTP API shows; keywords
+   * are kept beside them. UIDs, UIDVALIDITY and modification sequences are RFC 3501's and RFC
+   * 7162's: UIDs only grow and are never reused, modification sequences only grow, across every
+   * failover.
+   */
+
+  /**
+   * A mailbox as a session selects it: {@code {name, uidValidity, uidNext, highestModSeq, uids:
+   * [ascending], keywords: [in use]}}.
+   */
+  Future<JsonObject> select(String box);
+
+  /**
+   * What changed in a mailbox after {@code sinceModSeq}: {@code {uidValidity, uidNext,
+   * highestModSeq, changed: [{uid, modseq, flags}], vanished: [uids]}}; when the instance no longer
+   * knows every expunge since then (it started later, or forgot), {@code uids: [every UID]} takes
+   * the place of {@code vanished}.
+   */
+  Future<JsonObject> changes(String box, long sinceModSeq);
+
+  /**
+   * The records of messages by UID (at most 1000; missing UIDs are left out): {@code {uidValidity,
+   * records: [{uid, id, object, size, received, modseq, flags, ...summary}]}}.
+   */
+  Future<JsonObject> records(String box, JsonArray uids);
+
+  /**
+   * Sets ({@code "="}), adds ({@code "+"}) or removes ({@code "-"}) flags of messages by UID (at
+   * most 1000). With {@code unchangedSince} (CONDSTORE), a message changed after it is left alone
+   * and listed in {@code modified}. Answers {@code {highestModSeq, updated: [{uid, modseq, flags}],
+   * modified: [uids]}}.
+   */
+  Future<JsonObject> store(
+      String box, JsonArray uids, String mode, List<String> flags, Long unchangedSince);
+
+  /**
+   * Copies or moves messages by UID (at most 1000) into {@code target}, in UID order: {@code
+   * {uidValidity (target's), from: [uids], to: [new uids]}}. A copy is a new message with the same
+   * bytes; a move keeps the message and gives it a UID in the target.
+   */
+  Future<JsonObject> copy(String box, JsonArray uids, String target, boolean move);
+
+  /**
+   * Files a message a client appended (IMAP APPEND): always a new message, even with a Message-ID
+   * already filed. Answers {@code {id, box, uid, uidValidity}}.
+   *
+   * @param internalDate the message's internal date (epoch milliseconds), or 0 for now
+   */
+  Future<JsonObject> append(
+      String object,
+      long size,
+      String box,
+      List<String> flags,
+      JsonObject summary,
+      long internalDate);
+
+  /**
+   * Removes the messages flagged \Deleted, only those among {@code uids} when given (UID EXPUNGE):
+   * {@code {expunged: [uids], highestModSeq}}.
+   */
+  Future<JsonObject> expungeDeleted(String box, JsonArray uids);
 }

@@ -15,10 +15,10 @@ sealed interface ImapArg permits ImapArg.Atom, ImapArg.Str, ImapArg.Group {
   String describe();
 
   /**
-   * An atom as sent: {@code NIL}, a number, a sequence set ({@code 1:*,7}), a flag ({@code
-   * \Seen}), or a fetch item with its section and partial ({@code
-   * BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.2048>}: an atom holding {@code [} runs to its matching
-   * {@code ]}, spaces and parentheses included, and takes a {@code <...>} right after it).
+   * An atom as sent: {@code NIL}, a number, a sequence set ({@code 1:*,7}), a flag ({@code \Seen}),
+   * or a fetch item with its section and partial ({@code BODY.PEEK[HEADER.FIELDS (FROM
+   * TO)]<0.2048>}: an atom holding {@code [} runs to its matching {@code ]}, spaces and parentheses
+   * included, and takes a {@code <...>} right after it).
    */
   record Atom(String text) implements ImapArg {
     public String upper() {

@@ -27,7 +27,7 @@ public final class Delivery {
 
   /** The mailboxes every owner has. */
   public static final List<String> STANDARD_BOXES =
-      List.of("INBOX", "Sent", "Drafts", "Trash", "Archive");
+      List.of("INBOX", "Sent", "Drafts", "Trash", "Archive", "Junk");
 
   private Delivery() {}
 

@@ -66,6 +66,8 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
   private boolean loaded;
   private final Vault vault;
   private Vault.Watch watch;
+  private final MailChanges changes;
+  private final MailboxImap imap = new MailboxImap(this);
   private final Map<String, Box> boxes = new TreeMap<>();
   private final Map<String, Indexed> messages = new HashMap<>();
   private final Map<String, Future<JsonObject>> delivering = new HashMap<>();
@@ -78,47 +80,13 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
   /** How many vault writes a mailbox-wide change (delete, rename) has in flight at once. */
   private static final int BATCH = 50;
 
-  /** A mailbox: its UIDs, and how far its next UID is durable. */
-  private static final class Box {
-    final String name;
-    long uidValidity;
-    long uidNext;
-    long durableUidNext;
-    Future<Void> writing;
-    long writingUidNext;
-    final TreeMap<Long, String> byUid = new TreeMap<>();
-
-    static void byUidRemove(Box box, long uid, String id) {
-      if (id.equals(box.byUid.get(uid))) {
-        box.byUid.remove(uid);
-      }
-    }
-
-    Box(String name, long uidValidity, long uidNext) {
-      this.name = name;
-      this.uidValidity = uidValidity;
-      this.uidNext = uidNext;
-      this.durableUidNext = uidNext;
-    }
-  }
-
-  /** A message in the index: its record and the record's version. */
-  private record Indexed(JsonObject value, Version version) {
-    String box() {
-      return value.getString("box");
-    }
-
-    long uid() {
-      return value.getLong("uid", 0L);
-    }
-  }
-
   MailboxInstance(InstanceContext context) {
     super(context);
     owner = context.owner();
     device = context.device();
     // Every record write carries the placement epoch (the instance's fenced vault).
     vault = vault();
+    changes = new MailChanges(services().vertx(), owner);
     serve(Mailboxes.class, Mailboxes.address(owner), this);
   }
 
@@ -145,6 +113,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
         .onSuccess(
             v -> {
               loaded = true;
+              boxes.values().forEach(b -> b.vanishedSince = b.highestModSeq);
               renumberAfterLoad.forEach(this::renumber);
               renumberAfterLoad.clear();
               log.info(
@@ -198,11 +167,15 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     Box box = boxes.get(name);
     long uidNext = value.getLong("uidNext", 1L);
     if (box == null) {
-      boxes.put(name, new Box(name, value.getLong("uidValidity", 1L), uidNext));
+      box = new Box(name, value.getLong("uidValidity", 1L), uidNext);
+      boxes.put(name, box);
     } else if (uidNext > box.uidNext) {
       box.uidNext = uidNext;
       box.durableUidNext = Math.max(box.durableUidNext, uidNext);
     }
+    long modseq = value.getLong("highestModSeq", 0L);
+    box.highestModSeq = Math.max(box.highestModSeq, modseq);
+    box.durableModSeq = Math.max(box.durableModSeq, modseq);
   }
 
   private void loadMessage(StoredRecord record) {
@@ -220,11 +193,21 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
         if (!newerThanIndexed(id, record.version())) {
           return;
         }
+        boolean foreign = record.version().epoch() != epoch() || epoch() == 0;
         if (record.deleted()) {
+          Indexed gone = messages.get(id);
           unindex(id);
+          if (gone != null && foreign) {
+            vanished(gone);
+          }
         } else {
           boolean orphan = isOrphan(id, record);
-          index(id, new JsonObject(record.value()), record.version());
+          JsonObject value = new JsonObject(record.value());
+          Indexed before = messages.get(id);
+          index(id, value, record.version());
+          if (foreign && before != null && !sameSlot(before, value)) {
+            vanished(before);
+          }
           if (orphan) {
             renumber(id, "written by a superseded instance and found only now");
           }
@@ -237,9 +220,26 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     }
   }
 
+  /**
+   * A message left its place (mailbox and UID) through another writer's change: a handoff's old
+   * instance, the far side of a healed partition. Its mailbox's sessions learn of it as an expunge.
+   */
+  private void vanished(Indexed gone) {
+    Box box = boxes.get(gone.box());
+    if (box != null) {
+      box.vanish(gone.uid(), box.nextModSeq());
+      changes.touch(box.name);
+    }
+  }
+
+  private static boolean sameSlot(Indexed before, JsonObject value) {
+    return before.box().equals(value.getString("box")) && before.uid() == value.getLong("uid", 0L);
+  }
+
   private void index(String id, JsonObject value, Version version) {
     unindex(id);
-    messages.put(id, new Indexed(value, version));
+    Indexed indexed = new Indexed(value, version);
+    messages.put(id, indexed);
     String boxName = value.getString("box");
     Box box = boxes.get(boxName);
     if (box == null) {
@@ -248,6 +248,8 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
       box.durableUidNext = 0;
       boxes.put(boxName, box);
     }
+    box.highestModSeq = Math.max(box.highestModSeq, indexed.modseq());
+    changes.touch(boxName);
     long uid = value.getLong("uid", 0L);
     if (uid >= box.uidNext) {
       box.uidNext = uid + 1;
@@ -294,15 +296,17 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
       return;
     }
     Box box = boxes.get(m.box());
-    Box.byUidRemove(box, m.uid(), id);
+    box.removeUid(m.uid(), id);
     long uid = box.uidNext++;
-    JsonObject record = m.value().copy().put("uid", uid);
+    long modseq = box.nextModSeq();
+    JsonObject record = m.value().copy().put("uid", uid).put("modseq", modseq);
     log.info("{}: {}'s message {} in {} gets UID {}: {}", device, owner, id, box.name, uid, why);
     Future.all(persistBox(box, uid + 1), vault.putRecord(owner, MESSAGE_PREFIX + id, record))
         .onComplete(
             ar -> {
               renumbering.remove(id);
               if (ar.succeeded()) {
+                box.vanish(m.uid(), modseq);
                 indexIfNewer(id, record, ar.result().resultAt(1));
               } else if (ar.cause() instanceof Vault.Fenced f) {
                 supersede(f);
@@ -338,6 +342,32 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
         box.byUid.remove(old.uid());
       }
     }
+  }
+
+  /** A message in the index, or null. */
+  Indexed message(String id) {
+    return messages.get(id);
+  }
+
+  /**
+   * Files a new message record under {@code id} in {@code box}, with the next UID and modification
+   * sequence there: {@code base} gives everything else. Answers the UID once the vault holds both
+   * the record and the mailbox's next UID.
+   */
+  Future<Long> file(String id, JsonObject base, Box box) {
+    long uid = box.uidNext++;
+    JsonObject record =
+        base.copy()
+            .put("id", id)
+            .put("box", box.name)
+            .put("uid", uid)
+            .put("modseq", box.nextModSeq());
+    return Future.all(persistBox(box, uid + 1), vault.putRecord(owner, MESSAGE_PREFIX + id, record))
+        .map(
+            all -> {
+              indexIfNewer(id, record, all.resultAt(1));
+              return uid;
+            });
   }
 
   private Future<Void> createStandardBoxes() {
@@ -377,6 +407,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
             .put("id", id)
             .put("box", box.name)
             .put("uid", uid)
+            .put("modseq", box.nextModSeq())
             .put("flags", flags(flags == null ? List.of() : flags))
             .put("object", object)
             .put("size", size)
@@ -402,25 +433,34 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
         .put("duplicate", duplicate);
   }
 
+  /** Makes {@code box}'s next UID durable up to at least {@code neededUid}. */
+  Future<Void> persistBox(Box box, long neededUid) {
+    return persistBox(box, neededUid, 0);
+  }
+
   /**
-   * Makes {@code box}'s next UID durable up to at least {@code needed}. Writes of the same mailbox
-   * are grouped: while one is in flight, later ones wait for it and then write the newest value
-   * once.
+   * Makes {@code box}'s next UID durable up to at least {@code neededUid} and its highest
+   * modification sequence up to {@code neededModSeq}. Writes of the same mailbox are grouped: while
+   * one is in flight, later ones wait for it and then write the newest values once.
    */
-  private Future<Void> persistBox(Box box, long needed) {
-    if (box.durableUidNext >= needed && box.durableUidNext > 0) {
+  Future<Void> persistBox(Box box, long neededUid, long neededModSeq) {
+    if (box.durableUidNext >= neededUid
+        && box.durableUidNext > 0
+        && box.durableModSeq >= neededModSeq) {
       return Future.succeededFuture();
     }
     if (box.writing != null) {
-      if (box.writingUidNext >= needed) {
+      if (box.writingUidNext >= neededUid && box.writingModSeq >= neededModSeq) {
         return box.writing;
       }
-      return box.writing.transform(ar -> persistBox(box, needed));
+      return box.writing.transform(ar -> persistBox(box, neededUid, neededModSeq));
     }
-    long value = Math.max(box.uidNext, needed);
+    long uidNext = Math.max(box.uidNext, neededUid);
+    long modseq = Math.max(box.highestModSeq, neededModSeq);
     Promise<Void> done = Promise.promise();
     box.writing = done.future();
-    box.writingUidNext = value;
+    box.writingUidNext = uidNext;
+    box.writingModSeq = modseq;
     vault
         .putRecord(
             owner,
@@ -428,12 +468,14 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
             new JsonObject()
                 .put("name", box.name)
                 .put("uidValidity", box.uidValidity)
-                .put("uidNext", value))
+                .put("uidNext", uidNext)
+                .put("highestModSeq", modseq))
         .onComplete(
             ar -> {
               box.writing = null;
               if (ar.succeeded()) {
-                box.durableUidNext = Math.max(box.durableUidNext, value);
+                box.durableUidNext = Math.max(box.durableUidNext, uidNext);
+                box.durableModSeq = Math.max(box.durableModSeq, modseq);
                 done.complete();
               } else {
                 done.fail(ar.cause());
@@ -446,18 +488,27 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
   public Future<JsonObject> mailboxes() {
     JsonArray list = new JsonArray();
     for (Box box : boxes.values()) {
-      long unseen =
-          box.byUid.values().stream()
-              .map(messages::get)
-              .filter(m -> m != null && !hasFlag(m.value(), "seen"))
-              .count();
+      long unseen = 0;
+      long deleted = 0;
+      long size = 0;
+      for (String id : box.byUid.values()) {
+        Indexed m = messages.get(id);
+        if (m != null) {
+          unseen += hasFlag(m.value(), "seen") ? 0 : 1;
+          deleted += hasFlag(m.value(), "deleted") ? 1 : 0;
+          size += m.value().getLong("size", 0L);
+        }
+      }
       list.add(
           new JsonObject()
               .put("name", box.name)
               .put("uidValidity", box.uidValidity)
               .put("uidNext", box.uidNext)
+              .put("highestModSeq", box.highestModSeq)
               .put("total", box.byUid.size())
-              .put("unseen", unseen));
+              .put("unseen", unseen)
+              .put("deleted", deleted)
+              .put("size", size));
     }
     return Future.succeededFuture(new JsonObject().put("mailboxes", list));
   }
@@ -567,7 +618,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     if (newUid) {
       return write(m.value().copy(), to).mapEmpty();
     }
-    JsonObject record = m.value().copy().put("box", to.name);
+    JsonObject record = m.value().copy().put("box", to.name).put("modseq", to.nextModSeq());
     return vault
         .putRecord(owner, MESSAGE_PREFIX + id, record)
         .map(
@@ -606,8 +657,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
   /**
    * Runs {@code each} over {@code items}, {@value #BATCH} at a time, failing at the first failure.
    */
-  private <T> Future<Void> inBatches(
-      List<T> items, java.util.function.Function<T, Future<?>> each) {
+  <T> Future<Void> inBatches(List<T> items, java.util.function.Function<T, Future<?>> each) {
     Future<Void> chain = Future.succeededFuture();
     for (int from = 0; from < items.size(); from += BATCH) {
       List<T> batch = items.subList(from, Math.min(items.size(), from + BATCH));
@@ -678,18 +728,37 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     return write(record, target == null ? null : requireBox(target));
   }
 
-  /** Writes a changed message, moving it to {@code to} (a new UID there) when given. */
-  private Future<JsonObject> write(JsonObject record, Box to) {
+  /**
+   * Writes a changed message under a new modification sequence, moving it to {@code to} (a new UID
+   * there) when given. A move also writes the mailbox it leaves, whose highest modification
+   * sequence grows with the expunge that its sessions see.
+   */
+  Future<JsonObject> write(JsonObject record, Box to) {
     String id = record.getString("id");
+    Box from = boxes.get(record.getString("box"));
+    long fromUid = record.getLong("uid", 0L);
     Future<Void> boxWrite = Future.succeededFuture();
+    Future<Void> fromWrite = Future.succeededFuture();
+    long fromModSeq = 0;
     if (to != null && !to.name.equals(record.getString("box"))) {
       long uid = to.uidNext++;
-      record.put("box", to.name).put("uid", uid);
+      record.put("box", to.name).put("uid", uid).put("modseq", to.nextModSeq());
       boxWrite = persistBox(to, uid + 1);
+      if (from != null) {
+        fromModSeq = from.nextModSeq();
+        fromWrite = persistBox(from, 0, fromModSeq);
+      }
+    } else {
+      Box in = to != null ? to : from;
+      record.put("modseq", in == null ? 1 : in.nextModSeq());
     }
-    return Future.all(boxWrite, vault.putRecord(owner, MESSAGE_PREFIX + id, record))
+    long leftAt = fromModSeq;
+    return Future.all(boxWrite, vault.putRecord(owner, MESSAGE_PREFIX + id, record), fromWrite)
         .map(
             all -> {
+              if (leftAt > 0) {
+                from.vanish(fromUid, leftAt);
+              }
               indexIfNewer(id, record, all.resultAt(1));
               return summaryOf(record);
             });
@@ -719,13 +788,25 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     return Future.all(removed).map(v -> new JsonObject().put("expunged", removed.size()));
   }
 
-  private Future<Void> remove(String id) {
-    return vault
-        .deleteRecord(owner, MESSAGE_PREFIX + id)
+  /**
+   * Removes a message for good. Its mailbox is written with the expunge's modification sequence,
+   * which no message record carries.
+   */
+  Future<Void> remove(String id) {
+    Indexed m = messages.get(id);
+    Box box = m == null ? null : boxes.get(m.box());
+    long modseq = box == null ? 0 : box.nextModSeq();
+    Future<Void> boxWrite = box == null ? Future.succeededFuture() : persistBox(box, 0, modseq);
+    return Future.all(vault.deleteRecord(owner, MESSAGE_PREFIX + id), boxWrite)
         .map(
-            version -> {
+            all -> {
+              Version version = all.resultAt(0);
               if (newerThanIndexed(id, version)) {
                 unindex(id);
+                if (box != null) {
+                  box.vanish(m.uid(), modseq);
+                  changes.touch(box.name);
+                }
               }
               return null;
             });
@@ -810,6 +891,50 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     return Future.succeededFuture(new JsonObject().put("thread", thread).put("messages", list));
   }
 
+  // ------------------------------------------------------------------------------ IMAP
+
+  @Override
+  public Future<JsonObject> select(String box) {
+    return imap.select(box);
+  }
+
+  @Override
+  public Future<JsonObject> changes(String box, long sinceModSeq) {
+    return imap.changes(box, sinceModSeq);
+  }
+
+  @Override
+  public Future<JsonObject> records(String box, JsonArray uids) {
+    return imap.records(box, uids);
+  }
+
+  @Override
+  public Future<JsonObject> store(
+      String box, JsonArray uids, String mode, List<String> flags, Long unchangedSince) {
+    return imap.store(box, uids, mode, flags, unchangedSince);
+  }
+
+  @Override
+  public Future<JsonObject> copy(String box, JsonArray uids, String target, boolean move) {
+    return imap.copy(box, uids, target, move);
+  }
+
+  @Override
+  public Future<JsonObject> append(
+      String object,
+      long size,
+      String box,
+      List<String> flags,
+      JsonObject summary,
+      long internalDate) {
+    return imap.append(object, size, box, flags, summary, internalDate);
+  }
+
+  @Override
+  public Future<JsonObject> expungeDeleted(String box, JsonArray uids) {
+    return imap.expungeDeleted(box, uids);
+  }
+
   // ------------------------------------------------------------------------------ helpers
 
   private static final Comparator<JsonObject> NEWEST_FIRST =
@@ -862,7 +987,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     return m;
   }
 
-  private Box requireBox(String name) {
+  Box requireBox(String name) {
     if (name == null) {
       throw ServiceFailure.badRequest("a mailbox is needed");
     }

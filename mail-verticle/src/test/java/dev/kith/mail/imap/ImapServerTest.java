@@ -1,0 +1,315 @@
+package dev.kith.mail.imap;
+
+import static dev.kith.mesh.testing.Eventually.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kith.mail.MailTesting;
+import dev.kith.mesh.testing.DeviceLogs;
+import dev.kith.mesh.testing.DeviceProcess;
+import dev.kith.mesh.testing.FreePorts;
+import dev.kith.mesh.testing.Http;
+import dev.kith.mesh.testing.LocalMesh;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The IMAP server of one real device process, through a raw client that checks exact replies:
+ * logging in, the mailbox and message commands with their UIDPLUS and CONDSTORE codes, one state
+ * shared with the HTTP API, and every limit and bad input with its tagged reply, after which the
+ * device still serves.
+ */
+@ExtendWith(DeviceLogs.class)
+@Timeout(300)
+class ImapServerTest {
+
+  static final int MAX_CONNECTIONS = 40;
+  static final int PER_OWNER = 5;
+  static final int IDLE_SECONDS = 5;
+  static final long MAX_BYTES = 200_000;
+
+  private static LocalMesh mesh;
+  private static DeviceProcess device;
+  private static int port;
+  private static String password;
+
+  @BeforeAll
+  static void startDevice() {
+    port = FreePorts.next();
+    mesh =
+        LocalMesh.options()
+            .names("d1.alice")
+            .each(
+                b ->
+                    b.flag("smtp-port", String.valueOf(FreePorts.next()))
+                        .flag("imap-port", String.valueOf(port))
+                        .flag("imaps-port", "0")
+                        .flag("mail-domain", MailTesting.DOMAIN)
+                        .flag("smtp-max-message-bytes", String.valueOf(MAX_BYTES))
+                        .flag("imap-max-connections", String.valueOf(MAX_CONNECTIONS))
+                        .flag("imap-max-connections-per-owner", String.valueOf(PER_OWNER))
+                        .flag("imap-idle-seconds", String.valueOf(IDLE_SECONDS))
+                        .flag("login-lockout-seconds", "10"))
+            .start();
+    device = mesh.device(0).awaitReady(LocalMesh.START_TIMEOUT);
+    password = MailTesting.password(device, "alice");
+    eventually(
+        LocalMesh.START_TIMEOUT,
+        () ->
+            assertThat(MailTesting.call(device, "alice", "GET", "/mailboxes", null).status())
+                .isEqualTo(200));
+  }
+
+  @AfterAll
+  static void stopDevice() {
+    if (mesh != null) {
+      mesh.close();
+    }
+  }
+
+  private static ImapClient alice() throws IOException {
+    return ImapClient.login(port, "alice", password);
+  }
+
+  private static String message(String subject) {
+    return "From: bob@remote.test\r\nTo: alice@example.org\r\nSubject: "
+        + subject
+        + "\r\nMessage-ID: <"
+        + UUID.randomUUID()
+        + "@remote.test>\r\nDate: Mon, 7 Dec 2026 10:00:00 +0000\r\n\r\nHello "
+        + subject
+        + ".\r\n";
+  }
+
+  /** APPENDs with a synchronizing literal; answers the tagged reply. */
+  private static ImapClient.Reply append(ImapClient imap, String box, String flags, String text)
+      throws IOException {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    String tag = imap.nextTag();
+    imap.send(tag + " APPEND " + box + " " + flags + " {" + bytes.length + "}\r\n");
+    assertThat(imap.readLine()).startsWith("+ ");
+    imap.sendBytes(bytes);
+    imap.send("\r\n");
+    ImapClient.Reply reply = imap.readReply(tag);
+    imap.command("NOOP"); // keeps the client's tag counter in step
+    return reply;
+  }
+
+  @Test
+  @DisplayName("greets with its capabilities; LOGIN refuses a wrong password and takes the right one")
+  void logsIn() throws IOException {
+    try (ImapClient imap = new ImapClient(port)) {
+      assertThat(imap.greeting())
+          .startsWith("* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE")
+          .contains("AUTH=PLAIN")
+          .doesNotContain("LOGINDISABLED");
+      assertThat(imap.command("SELECT INBOX").tagged())
+          .isEqualTo("BAD Log in first (LOGIN or AUTHENTICATE)");
+      assertThat(imap.command("LOGIN alice \"wrong-password\"").tagged())
+          .isEqualTo("NO [AUTHENTICATIONFAILED] Invalid credentials");
+      ImapClient.Reply ok = imap.command("LOGIN alice " + ImapClient.quote(password));
+      assertThat(ok.tagged()).startsWith("OK [CAPABILITY ").contains("IDLE", "UIDPLUS", "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE");
+      assertThat(imap.command("LOGIN alice x").tagged()).isEqualTo("BAD Logged in already");
+      assertThat(imap.command("LOGOUT").untagged()).containsExactly("* BYE Logging out");
+    }
+  }
+
+  @Test
+  @DisplayName("AUTHENTICATE PLAIN with an initial response (SASL-IR) and with a continuation")
+  void authenticatePlain() throws IOException {
+    String plain =
+        Base64.getEncoder()
+            .encodeToString(("\0alice@example.org\0" + password).getBytes(StandardCharsets.UTF_8));
+    try (ImapClient imap = new ImapClient(port)) {
+      assertThat(imap.command("AUTHENTICATE PLAIN " + plain).tagged()).startsWith("OK [CAPABILITY");
+    }
+    try (ImapClient imap = new ImapClient(port)) {
+      String tag = imap.nextTag();
+      imap.send(tag + " AUTHENTICATE PLAIN\r\n");
+      assertThat(imap.readLine()).isEqualTo("+ ");
+      imap.send(plain + "\r\n");
+      assertThat(imap.readReply(tag).tagged()).startsWith("OK [CAPABILITY");
+    }
+    try (ImapClient imap = new ImapClient(port)) {
+      assertThat(imap.command("AUTHENTICATE CRAM-MD5").tagged())
+          .isEqualTo("NO [CANNOT] Only AUTHENTICATE PLAIN is supported");
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "SELECT, APPEND (APPENDUID), FETCH of the exact bytes, STORE, SEARCH, COPY (COPYUID), MOVE"
+          + " and EXPUNGE; the HTTP API sees the same flags")
+  void mailboxRoundTrip() throws IOException {
+    try (ImapClient imap = alice()) {
+      assertThat(imap.command("CREATE Round" + port).tagged()).isEqualTo("OK CREATE completed");
+      String box = "Round" + port;
+      ImapClient.Reply select = imap.command("SELECT " + box);
+      assertThat(select.tagged()).isEqualTo("OK [READ-WRITE] Selected");
+      assertThat(select.untagged())
+          .contains("* 0 EXISTS")
+          .anySatisfy(l -> assertThat(l).matches("\\* OK \\[UIDVALIDITY \\d+\\] UIDs valid"))
+          .contains("* OK [UIDNEXT 1] Predicted next UID");
+      long validity = number(select.untagged(), "UIDVALIDITY");
+
+      String text = message("first");
+      ImapClient.Reply appended = append(imap, box, "(\\Flagged $Work)", text);
+      assertThat(appended.tagged()).isEqualTo("OK [APPENDUID " + validity + " 1] APPEND completed");
+      append(imap, box, "()", message("second"));
+
+      ImapClient.Reply noop = imap.command("NOOP");
+      assertThat(noop.untagged()).contains("* 2 EXISTS");
+      ImapClient.Reply fetch = imap.command("UID FETCH 1 (FLAGS RFC822.SIZE BODY.PEEK[])");
+      assertThat(fetch.untagged())
+          .containsExactly(
+              "* 1 FETCH (UID 1 FLAGS (\\Flagged $Work) RFC822.SIZE "
+                  + text.length()
+                  + " BODY[] {"
+                  + text.length()
+                  + "}\n"
+                  + text
+                  + ")");
+      assertThat(imap.command("STORE 2 +FLAGS (\\Seen)").untagged())
+          .containsExactly("* 2 FETCH (FLAGS (\\Seen))");
+      assertThat(imap.command("UID SEARCH SEEN").untagged()).containsExactly("* SEARCH 2");
+      assertThat(imap.command("SEARCH SUBJECT first").untagged()).containsExactly("* SEARCH 1");
+
+      ImapClient.Reply copy = imap.command("UID COPY 1:2 INBOX");
+      assertThat(copy.tagged()).matches("OK \\[COPYUID \\d+ 1:2 \\d+:\\d+\\] COPY completed");
+      ImapClient.Reply move = imap.command("UID MOVE 2 Archive");
+      assertThat(move.untagged()).hasSize(2);
+      assertThat(move.untagged().get(0)).matches("\\* OK \\[COPYUID \\d+ 2 \\d+\\] Moved");
+      assertThat(move.untagged().get(1)).isEqualTo("* 2 EXPUNGE");
+
+      assertThat(imap.command("STORE 1 +FLAGS.SILENT (\\Deleted)").untagged()).isEmpty();
+      ImapClient.Reply expunge = imap.command("EXPUNGE");
+      assertThat(expunge.untagged()).containsExactly("* 1 EXPUNGE");
+      assertThat(imap.command("SELECT Nowhere").tagged())
+          .isEqualTo("NO [NONEXISTENT] No mailbox 'Nowhere'");
+    }
+  }
+
+  @Test
+  @DisplayName("a flag set over IMAP is the flag the HTTP API shows, and the other way round")
+  void oneStateTwoProtocols() throws IOException {
+    try (ImapClient imap = alice()) {
+      imap.command("SELECT INBOX");
+      append(imap, "INBOX", "()", message("shared"));
+      imap.command("NOOP");
+      ImapClient.Reply search = imap.command("UID SEARCH SUBJECT shared");
+      String uid = search.untagged().get(0).replace("* SEARCH ", "").split(" ")[0];
+      imap.command("UID STORE " + uid + " +FLAGS (\\Flagged)");
+      JsonObject list = MailTesting.getJson(device, "alice", "/search?q=subject:shared&limit=10");
+      JsonObject http = list.getJsonArray("messages").getJsonObject(0);
+      assertThat(http.getJsonArray("flags").getList()).contains("flagged");
+      Http.Response patch =
+          MailTesting.call(
+              device,
+              "alice",
+              "PATCH",
+              "/messages/" + http.getString("id"),
+              "{\"flags\":{\"seen\":true}}");
+      assertThat(patch.status()).as(patch.body()).isEqualTo(200);
+      ImapClient.Reply after = imap.command("NOOP");
+      assertThat(after.untagged())
+          .anySatisfy(l -> assertThat(l).contains("UID " + uid).contains("\\Seen").contains("\\Flagged"));
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "bad input: unknown commands, bad sets, a line over 64 KB, a literal over the limit, each"
+          + " with its tagged reply; then the session still works")
+  void badInput() throws IOException {
+    try (ImapClient imap = alice()) {
+      assertThat(imap.command("FROBNICATE").tagged()).isEqualTo("BAD Unknown command FROBNICATE");
+      assertThat(imap.command("FETCH 1 FLAGS").tagged())
+          .isEqualTo("BAD No mailbox selected (SELECT or EXAMINE first)");
+      imap.command("SELECT INBOX");
+      assertThat(imap.command("FETCH 0:x FLAGS").tagged()).startsWith("BAD ");
+      assertThat(imap.command("FETCH 1 (NONSENSE)").tagged()).isEqualTo("BAD Unknown FETCH item NONSENSE");
+      assertThat(imap.command("STORE 1 +FLAGS (\\Bogus)").tagged()).startsWith("NO [CANNOT] unknown system flag \\Bogus");
+      assertThat(imap.command("CREATE \"a/b\"").tagged()).startsWith("NO [CANNOT] A mailbox name is");
+      assertThat(imap.command("NOOP " + "x".repeat(70_000)).tagged())
+          .startsWith("BAD Command line too long");
+      String tag = imap.nextTag();
+      imap.send(tag + " APPEND INBOX {" + (MAX_BYTES + 1) + "}\r\n");
+      assertThat(imap.readReply(tag).tagged()).startsWith("NO [TOOBIG]");
+      imap.command("NOOP");
+      assertThat(imap.command("NOOP").tagged()).isEqualTo("OK NOOP completed");
+    }
+    // A non-synchronizing literal over the limit cannot be skipped: BYE.
+    try (ImapClient imap = alice()) {
+      imap.send("x1 APPEND INBOX {" + (MAX_BYTES + 1) + "+}\r\n");
+      assertThat(imap.readLine()).startsWith("* BYE ");
+      assertThat(imap.readLine()).isNull();
+    }
+    try (ImapClient imap = alice()) {
+      assertThat(imap.command("NOOP").tagged()).isEqualTo("OK NOOP completed");
+    }
+  }
+
+  @Test
+  @DisplayName("limits: connections per owner (NO [LIMIT]) and per device (BYE), and silence (BYE)")
+  void limits() throws Exception {
+    List<ImapClient> open = new ArrayList<>();
+    try {
+      for (int i = 0; i < PER_OWNER; i++) {
+        open.add(alice());
+      }
+      try (ImapClient extra = new ImapClient(port)) {
+        assertThat(extra.command("LOGIN alice " + ImapClient.quote(password)).tagged())
+            .isEqualTo(
+                "NO [LIMIT] Too many IMAP connections for this account on this device"
+                    + " (imap-max-connections-per-owner)");
+      }
+      while (open.size() < MAX_CONNECTIONS) {
+        open.add(new ImapClient(port));
+      }
+      try (ImapClient refused = new ImapClient(port)) {
+        assertThat(refused.greeting())
+            .isEqualTo(
+                "* BYE [UNAVAILABLE] Too many connections on this device; try another device or"
+                    + " later");
+      }
+    } finally {
+      for (ImapClient c : open) {
+        c.close();
+      }
+    }
+    try (ImapClient quiet = alice()) {
+      long started = System.nanoTime();
+      String bye = quiet.readLine();
+      assertThat(bye).startsWith("* BYE Autologout; idle for too long");
+      assertThat((System.nanoTime() - started) / 1_000_000_000).isBetween(IDLE_SECONDS - 1L, IDLE_SECONDS + 10L);
+    }
+    eventually(
+        Duration.ofSeconds(10),
+        () -> {
+          try (ImapClient again = alice()) {
+            assertThat(again.command("NOOP").tagged()).isEqualTo("OK NOOP completed");
+          }
+        });
+  }
+
+  private static long number(List<String> lines, String code) {
+    for (String l : lines) {
+      int at = l.indexOf("[" + code + " ");
+      if (at >= 0) {
+        return Long.parseLong(l.substring(at + code.length() + 2, l.indexOf(']', at)));
+      }
+    }
+    throw new AssertionError("no " + code + " in " + lines);
+  }
+}
