@@ -42,7 +42,7 @@ final class ImapSearchCommand {
     }
     boolean bytes = search.needsText() || search.needsHeaders();
     List<Long> hits = new ArrayList<>();
-    long[] highest = {0};
+    java.util.Map<Long, Long> modseqs = new java.util.HashMap<>();
     int chunk = bytes ? ImapFetch.BYTES_CHUNK : ImapFetch.RECORDS_CHUNK;
     Future<Void> chain = Future.succeededFuture();
     for (int from = 0; from < uids.size(); from += chunk) {
@@ -58,15 +58,20 @@ final class ImapSearchCommand {
                       .map(
                           matched -> {
                             for (JsonObject m : matched) {
-                              hits.add(byUid ? m.getLong("uid") : box.seqOf(m.getLong("uid")));
-                              highest[0] = Math.max(highest[0], m.getLong("modseq", 1L));
+                              long n = byUid ? m.getLong("uid") : box.seqOf(m.getLong("uid"));
+                              hits.add(n);
+                              modseqs.put(n, m.getLong("modseq", 1L));
                             }
                             return null;
                           }));
     }
     return chain.map(
         v -> {
-          session.write(search.respond(c.tag(), byUid, hits, highest[0]));
+          long highest = 0;
+          for (long n : search.modSeqScope(hits)) {
+            highest = Math.max(highest, modseqs.getOrDefault(n, 0L));
+          }
+          session.write(search.respond(c.tag(), byUid, hits, highest) + "\r\n");
           return "OK " + c.name() + " completed";
         });
   }
@@ -147,10 +152,13 @@ final class ImapSearchCommand {
       }
 
       @Override
+      public String headerSection() {
+        return message == null ? null : new String(message.section("HEADER"), StandardCharsets.UTF_8);
+      }
+
+      @Override
       public String text() {
-        return message == null
-            ? null
-            : new String(message.section(""), StandardCharsets.UTF_8);
+        return message == null ? null : new String(message.section("TEXT"), StandardCharsets.UTF_8);
       }
 
       @Override
