@@ -1,6 +1,7 @@
 package dev.kith.mail.imap;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -15,10 +16,10 @@ sealed interface ImapArg permits ImapArg.Atom, ImapArg.Str, ImapArg.Group {
   String describe();
 
   /**
-   * An atom as sent: {@code NIL}, a number, a sequence set ({@code 1:*,7}), a flag ({@code
-   * \Seen}), or a fetch item with its section and partial ({@code
-   * BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.2048>}: an atom holding {@code [} runs to its matching
-   * {@code ]}, spaces and parentheses included, and takes a {@code <...>} right after it).
+   * An atom as sent: {@code NIL}, a number, a sequence set ({@code 1:*,7}), a flag ({@code \Seen}),
+   * or a fetch item with its section and partial ({@code BODY.PEEK[HEADER.FIELDS (FROM
+   * TO)]<0.2048>}: an atom holding {@code [} runs to its matching {@code ]}, spaces and parentheses
+   * included, and takes a {@code <...>} right after it).
    */
   record Atom(String text) implements ImapArg {
     public String upper() {
@@ -31,10 +32,28 @@ sealed interface ImapArg permits ImapArg.Atom, ImapArg.Str, ImapArg.Group {
     }
   }
 
-  /** A quoted string or a literal: its bytes. */
+  /**
+   * A quoted string or a literal: its bytes. Equal to another with the same bytes (a record
+   * compares arrays by identity), so that whole commands compare by content.
+   */
   record Str(byte[] bytes) implements ImapArg {
     public String text() {
       return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Str s && Arrays.equals(bytes, s.bytes);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(bytes);
+    }
+
+    @Override
+    public String toString() {
+      return "Str[" + describe() + "]";
     }
 
     @Override
