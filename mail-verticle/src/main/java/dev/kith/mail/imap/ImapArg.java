@@ -1,6 +1,7 @@
 package dev.kith.mail.imap;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -31,10 +32,28 @@ sealed interface ImapArg permits ImapArg.Atom, ImapArg.Str, ImapArg.Group {
     }
   }
 
-  /** A quoted string or a literal: its bytes. */
+  /**
+   * A quoted string or a literal: its bytes. Equal to another with the same bytes (a record
+   * compares arrays by identity), so that whole commands compare by content.
+   */
   record Str(byte[] bytes) implements ImapArg {
     public String text() {
       return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Str s && Arrays.equals(bytes, s.bytes);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(bytes);
+    }
+
+    @Override
+    public String toString() {
+      return "Str[" + describe() + "]";
     }
 
     @Override
