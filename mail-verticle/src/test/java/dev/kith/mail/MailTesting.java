@@ -52,12 +52,23 @@ public final class MailTesting {
     try {
       String mesh =
           new JsonObject(
-                  java.nio.file.Files.readString(device.home().resolve("trust").resolve("mesh.json")))
+                  java.nio.file.Files.readString(
+                      device.home().resolve("trust").resolve("mesh.json")))
               .getString("meshId", device.home().toString());
       return "harness-" + owner + "-" + mesh;
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /** The SMTP port a device was started with. */
+  public static int smtpPort(DeviceProcess device) {
+    List<String> command = device.command();
+    int at = command.indexOf("--smtp-port");
+    if (at < 0) {
+      throw new AssertionError(device.name() + " was started without --smtp-port");
+    }
+    return Integer.parseInt(command.get(at + 1));
   }
 
   /** An access token of {@code owner}, creating the owner first if needed. */

@@ -43,7 +43,10 @@ public interface Mailboxes {
   Future<JsonObject> deliver(
       String id, String object, long size, String box, List<String> flags, JsonObject summary);
 
-  /** {@code {mailboxes: [{name, uidValidity, uidNext, highestModSeq, total, unseen, deleted, size}]}}. */
+  /**
+   * {@code {mailboxes: [{name, uidValidity, uidNext, highestModSeq, total, unseen, deleted,
+   * size}]}}.
+   */
   Future<JsonObject> mailboxes();
 
   /** Creates a mailbox; {@code {name, uidValidity}}. */

@@ -55,7 +55,9 @@ public record ImapConfig(
           Setting.of(IMAP_BIND_HOST, "0.0.0.0", "address the IMAP ports listen on"),
           Setting.of(IMAP_MAX_CONNECTIONS, "500", "most IMAP connections a device serves"),
           Setting.of(
-              IMAP_MAX_CONNECTIONS_PER_OWNER, "50", "most IMAP connections of one owner per device"),
+              IMAP_MAX_CONNECTIONS_PER_OWNER,
+              "50",
+              "most IMAP connections of one owner per device"),
           Setting.of(IMAP_IDLE_SECONDS, "1800", "silence (IDLE too) before IMAP says BYE"));
     }
 

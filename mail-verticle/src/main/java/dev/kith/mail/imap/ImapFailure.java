@@ -1,11 +1,12 @@
 package dev.kith.mail.imap;
 
 import dev.kith.mesh.spi.ServiceFailure;
-import io.vertx.serviceproxy.ServiceException;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 
 /**
- * A command that ends with a tagged {@code NO} or {@code BAD}: {@link #reply} is the text after
- * the tag, response code included ({@code NO [TRYCREATE] No mailbox 'x'}).
+ * A command that ends with a tagged {@code NO} or {@code BAD}: {@link #reply} is the text after the
+ * tag, response code included ({@code NO [TRYCREATE] No mailbox 'x'}).
  */
 final class ImapFailure extends RuntimeException {
 
@@ -36,8 +37,8 @@ final class ImapFailure extends RuntimeException {
     if (e instanceof ServiceFailure f) {
       return code(f.status(), f.getMessage());
     }
-    if (e instanceof ServiceException s) {
-      return code(s.failureCode(), s.getMessage());
+    if (e instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      return code(r.failureCode(), r.getMessage());
     }
     if (e instanceof IllegalArgumentException) {
       return "BAD " + e.getMessage();

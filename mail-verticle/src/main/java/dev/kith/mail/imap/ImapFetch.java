@@ -21,8 +21,8 @@ import java.util.Set;
  * ENVELOPE, BODY, BODYSTRUCTURE, BODY[section]&lt;partial&gt; and BODY.PEEK, RFC822, RFC822.HEADER,
  * RFC822.TEXT, BINARY, BINARY.PEEK, BINARY.SIZE), MODSEQ and the CHANGEDSINCE and VANISHED
  * modifiers (CONDSTORE, QRESYNC). Records come from the mailbox instance in chunks; a message's
- * bytes come from the owner's vault on this device (its own replica when it holds one), read for
- * up to {@value #BYTES_CHUNK} messages at once and answered in order, and the socket's write queue
+ * bytes come from the owner's vault on this device (its own replica when it holds one), read for up
+ * to {@value #BYTES_CHUNK} messages at once and answered in order, and the socket's write queue
  * paces the reading, so a client that reads slowly holds little memory.
  */
 final class ImapFetch {
@@ -31,7 +31,8 @@ final class ImapFetch {
   static final int RECORDS_CHUNK = 500;
 
   private static final DateTimeFormatter INTERNAL_DATE =
-      DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneOffset.UTC);
+      DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss Z", Locale.ENGLISH)
+          .withZone(ZoneOffset.UTC);
 
   private final ImapSession session;
 
@@ -147,13 +148,18 @@ final class ImapFetch {
     return session
         .mailboxes()
         .records(box.name(), uids)
-        .compose(r -> markSeen ? seen(box, r.getJsonArray("records")) : Future.succeededFuture(r.getJsonArray("records")))
+        .compose(
+            r ->
+                markSeen
+                    ? seen(box, r.getJsonArray("records"))
+                    : Future.succeededFuture(r.getJsonArray("records")))
         .compose(
             records -> {
               List<JsonObject> chosen = new ArrayList<>();
               for (Object o : records) {
                 JsonObject m = (JsonObject) o;
-                if ((since == null || m.getLong("modseq", 1L) > since) && box.seqOf(m.getLong("uid")) > 0) {
+                if ((since == null || m.getLong("modseq", 1L) > since)
+                    && box.seqOf(m.getLong("uid")) > 0) {
                   chosen.add(m);
                 }
               }
@@ -205,12 +211,15 @@ final class ImapFetch {
         .map(
             r -> {
               Map<Long, JsonObject> updated = new HashMap<>();
-              r.getJsonArray("updated").forEach(u -> updated.put(((JsonObject) u).getLong("uid"), (JsonObject) u));
+              r.getJsonArray("updated")
+                  .forEach(u -> updated.put(((JsonObject) u).getLong("uid"), (JsonObject) u));
               for (Object o : records) {
                 JsonObject m = (JsonObject) o;
                 JsonObject u = updated.get(m.getLong("uid"));
                 if (u != null) {
-                  m.put("flags", u.getJsonArray("flags")).put("modseq", u.getLong("modseq")).put("flagsChanged", true);
+                  m.put("flags", u.getJsonArray("flags"))
+                      .put("modseq", u.getLong("modseq"))
+                      .put("flagsChanged", true);
                   box.reported(u.getLong("uid"), u.getLong("modseq"));
                 }
               }
@@ -234,7 +243,8 @@ final class ImapFetch {
     out.appendString("* " + box.seqOf(uid) + " FETCH (");
     ImapMessage message = raw == null ? null : new ImapMessage(raw);
     boolean first = true;
-    for (ImapFetchItems.Item item : items.list(m.getBoolean("flagsChanged", false), session.enabled("CONDSTORE"))) {
+    for (ImapFetchItems.Item item :
+        items.list(m.getBoolean("flagsChanged", false), session.enabled("CONDSTORE"))) {
       if (!first) {
         out.appendString(" ");
       }

@@ -48,7 +48,8 @@ final class ImapFetchItems {
       switch (atom.upper()) {
         case "ALL" -> items.addAll(macro("FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"));
         case "FAST" -> items.addAll(macro("FLAGS", "INTERNALDATE", "RFC822.SIZE"));
-        case "FULL" -> items.addAll(macro("FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"));
+        case "FULL" ->
+            items.addAll(macro("FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"));
         default -> items.add(item(atom.text()));
       }
     }
@@ -99,20 +100,27 @@ final class ImapFetchItems {
     return switch (upper) {
       case "UID" -> simple("UID", (out, r) -> out.appendString("UID " + r.getLong("uid")));
       case "FLAGS" ->
-          simple("FLAGS", (out, r) -> out.appendString("FLAGS " + ImapFetch.flagList(r.getJsonArray("flags"))));
+          simple(
+              "FLAGS",
+              (out, r) -> out.appendString("FLAGS " + ImapFetch.flagList(r.getJsonArray("flags"))));
       case "INTERNALDATE" ->
           simple(
               "INTERNALDATE",
-              (out, r) -> out.appendString("INTERNALDATE " + ImapFetch.internalDate(r.getLong("received", 0L))));
+              (out, r) ->
+                  out.appendString(
+                      "INTERNALDATE " + ImapFetch.internalDate(r.getLong("received", 0L))));
       case "RFC822.SIZE" ->
-          simple("RFC822.SIZE", (out, r) -> out.appendString("RFC822.SIZE " + r.getLong("size", 0L)));
+          simple(
+              "RFC822.SIZE", (out, r) -> out.appendString("RFC822.SIZE " + r.getLong("size", 0L)));
       case "MODSEQ" ->
-          simple("MODSEQ", (out, r) -> out.appendString("MODSEQ (" + r.getLong("modseq", 1L) + ")"));
+          simple(
+              "MODSEQ", (out, r) -> out.appendString("MODSEQ (" + r.getLong("modseq", 1L) + ")"));
       case "ENVELOPE" -> parsed("ENVELOPE", m -> m.envelope());
       case "BODYSTRUCTURE" -> parsed("BODYSTRUCTURE", m -> m.bodyStructure(true));
       case "BODY" -> parsed("BODY", m -> m.bodyStructure(false));
       case "RFC822" -> new Section("RFC822", "RFC822", "", -1, -1, true, false);
-      case "RFC822.HEADER" -> new Section("RFC822.HEADER", "RFC822.HEADER", "HEADER", -1, -1, false, false);
+      case "RFC822.HEADER" ->
+          new Section("RFC822.HEADER", "RFC822.HEADER", "HEADER", -1, -1, false, false);
       case "RFC822.TEXT" -> new Section("RFC822.TEXT", "RFC822.TEXT", "TEXT", -1, -1, true, false);
       default -> section(text, upper);
     };
@@ -184,9 +192,12 @@ final class ImapFetchItems {
     }
     return switch (kind) {
       case "BODY" -> new Section("BODY", "BODY[" + spec + "]", spec, offset, length, true, false);
-      case "BODY.PEEK" -> new Section("BODY", "BODY[" + spec + "]", spec, offset, length, false, false);
-      case "BINARY" -> new Section("BINARY", "BINARY[" + spec + "]", spec, offset, length, true, true);
-      case "BINARY.PEEK" -> new Section("BINARY", "BINARY[" + spec + "]", spec, offset, length, false, true);
+      case "BODY.PEEK" ->
+          new Section("BODY", "BODY[" + spec + "]", spec, offset, length, false, false);
+      case "BINARY" ->
+          new Section("BINARY", "BINARY[" + spec + "]", spec, offset, length, true, true);
+      case "BINARY.PEEK" ->
+          new Section("BINARY", "BINARY[" + spec + "]", spec, offset, length, false, true);
       case "BINARY.SIZE" -> new BinarySize("BINARY.SIZE[" + spec + "]", spec);
       default -> throw ImapFailure.bad("Unknown FETCH item " + text);
     };
@@ -194,7 +205,13 @@ final class ImapFetchItems {
 
   /** A body section: its bytes as a literal, and its name as the answer echoes it. */
   private record Section(
-      String name, String label, String spec, long offset, long length, boolean seen, boolean binary)
+      String name,
+      String label,
+      String spec,
+      long offset,
+      long length,
+      boolean seen,
+      boolean binary)
       implements Item {
 
     @Override

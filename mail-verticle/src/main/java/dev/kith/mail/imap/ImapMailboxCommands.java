@@ -144,7 +144,8 @@ final class ImapMailboxCommands {
   private Future<String> opened(JsonObject view, boolean readOnly, QresyncParams qresync) {
     ImapSelected box = new ImapSelected(session, view, readOnly);
     StringBuilder out = new StringBuilder();
-    Set<String> flags = new TreeSet<>(List.of("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"));
+    Set<String> flags =
+        new TreeSet<>(List.of("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"));
     view.getJsonArray("keywords").forEach(k -> flags.add(String.valueOf(k)));
     out.append("* FLAGS (").append(String.join(" ", flags)).append(")\r\n");
     out.append("* OK [PERMANENTFLAGS ")
@@ -375,8 +376,7 @@ final class ImapMailboxCommands {
                     .putObject(owner, "message/rfc822", Buffer.buffer(raw))
                     .compose(
                         object ->
-                            mailboxes()
-                                .append(object, raw.length, name, flagList, summary, date)))
+                            mailboxes().append(object, raw.length, name, flagList, summary, date)))
         .map(
             r ->
                 "OK [APPENDUID "
@@ -429,7 +429,8 @@ final class ImapMailboxCommands {
       throw ImapFailure.bad("UID EXPUNGE takes a UID set");
     }
     List<Long> uids = box.resolve(SequenceSet.parse(set.text()), true);
-    return ImapMessageCommands.inChunks(uids, chunk -> mailboxes().expungeDeleted(box.name(), chunk))
+    return ImapMessageCommands.inChunks(
+            uids, chunk -> mailboxes().expungeDeleted(box.name(), chunk))
         .compose(v -> session.refresh(true))
         .map(v -> "OK UID EXPUNGE completed");
   }

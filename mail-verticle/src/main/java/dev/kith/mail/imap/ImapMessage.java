@@ -16,7 +16,9 @@ final class ImapMessage {
     this.raw = raw;
     int at = -1;
     for (int i = 0; i + 1 < raw.length; i++) {
-      if (raw[i] == '\n' && (raw[i + 1] == '\n' || (raw[i + 1] == '\r' && i + 2 < raw.length && raw[i + 2] == '\n'))) {
+      if (raw[i] == '\n'
+          && (raw[i + 1] == '\n'
+              || (raw[i + 1] == '\r' && i + 2 < raw.length && raw[i + 2] == '\n'))) {
         at = raw[i + 1] == '\n' ? i + 2 : i + 3;
         break;
       }
@@ -51,7 +53,8 @@ final class ImapMessage {
 
   List<String> headers(String name) {
     List<String> out = new ArrayList<>();
-    String head = new String(raw, 0, bodyStart, StandardCharsets.UTF_8).replaceAll("\r?\n[ \t]", " ");
+    String head =
+        new String(raw, 0, bodyStart, StandardCharsets.UTF_8).replaceAll("\r?\n[ \t]", " ");
     for (String line : head.split("\r?\n")) {
       int colon = line.indexOf(':');
       if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
@@ -66,6 +69,8 @@ final class ImapMessage {
   }
 
   String bodyStructure(boolean extensible) {
-    return "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" " + (raw.length - bodyStart) + " 1)";
+    return "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
+        + (raw.length - bodyStart)
+        + " 1)";
   }
 }

@@ -226,7 +226,8 @@ final class ImapMessageCommands {
   static <T> Future<Void> inChunks(List<Long> uids, Function<JsonArray, Future<T>> each) {
     Future<Void> chain = Future.succeededFuture();
     for (int from = 0; from < uids.size(); from += CHUNK) {
-      JsonArray chunk = new JsonArray(new ArrayList<>(uids.subList(from, Math.min(uids.size(), from + CHUNK))));
+      JsonArray chunk =
+          new JsonArray(new ArrayList<>(uids.subList(from, Math.min(uids.size(), from + CHUNK))));
       chain = chain.compose(v -> each.apply(chunk).mapEmpty());
     }
     return chain;

@@ -103,7 +103,8 @@ final class ImapSearchCommand {
             all -> {
               List<JsonObject> matched = new ArrayList<>();
               for (int i = 0; i < list.size(); i++) {
-                if (search.matches(candidate(list.get(i), new ImapMessage(reads.get(i).result())))) {
+                if (search.matches(
+                    candidate(list.get(i), new ImapMessage(reads.get(i).result())))) {
                   matched.add(list.get(i));
                 }
               }
@@ -153,7 +154,9 @@ final class ImapSearchCommand {
 
       @Override
       public String headerSection() {
-        return message == null ? null : new String(message.section("HEADER"), StandardCharsets.UTF_8);
+        return message == null
+            ? null
+            : new String(message.section("HEADER"), StandardCharsets.UTF_8);
       }
 
       @Override

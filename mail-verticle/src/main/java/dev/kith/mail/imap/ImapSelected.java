@@ -11,10 +11,10 @@ import java.util.Map;
 
 /**
  * The mailbox a session has selected, as the session's client knows it: the UIDs in sequence-number
- * order, the highest modification sequence it was told of, and what changed since. {@link
- * #refresh} asks the mailbox instance what changed after that modification sequence and tells the
- * client: {@code EXPUNGE} (or {@code VANISHED} with QRESYNC), {@code EXISTS}, and {@code FETCH} of
- * changed flags. Sequence numbers change only there, so commands in between see a stable view.
+ * order, the highest modification sequence it was told of, and what changed since. {@link #refresh}
+ * asks the mailbox instance what changed after that modification sequence and tells the client:
+ * {@code EXPUNGE} (or {@code VANISHED} with QRESYNC), {@code EXISTS}, and {@code FETCH} of changed
+ * flags. Sequence numbers change only there, so commands in between see a stable view.
  */
 final class ImapSelected {
 

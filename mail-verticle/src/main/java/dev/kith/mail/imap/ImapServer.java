@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The IMAP server of one device: its ports, its sessions and what they share. Every session is
  * bounded: at most {@code imap-max-connections} on the device (one more is told {@code * BYE} at
- * once), at most {@code imap-max-connections-per-owner} logged in for one owner, silence ended after
- * {@code imap-idle-seconds}, and the parser's limits on lines and literals.
+ * once), at most {@code imap-max-connections-per-owner} logged in for one owner, silence ended
+ * after {@code imap-idle-seconds}, and the parser's limits on lines and literals.
  *
  * <p>Failure model: the server keeps no state that outlives a session. Everything a session changes
  * is written by the owner's mailbox instance, acknowledged once the vault holds it; a device that
@@ -38,9 +38,9 @@ import org.slf4j.LoggerFactory;
  * (QRESYNC), since UIDs, UIDVALIDITY and modification sequences are the mailbox's, not the
  * session's.
  *
- * <p>Sessions of one owner on this device share one event-bus consumer of the owner's change
- * events ({@link Mailboxes#changesAddress}), registered while any of them is logged in: a consumer
- * per session would register and unregister cluster-wide on every connection.
+ * <p>Sessions of one owner on this device share one event-bus consumer of the owner's change events
+ * ({@link Mailboxes#changesAddress}), registered while any of them is logged in: a consumer per
+ * session would register and unregister cluster-wide on every connection.
  */
 final class ImapServer {
 
@@ -105,7 +105,7 @@ final class ImapServer {
     NetServerOptions options =
         new NetServerOptions().setHost(config.bindHost()).setPort(port).setTcpNoDelay(true);
     if (implicitTls) {
-      options.setSsl(true).setSslOptions(tls);
+      options.setSsl(true).setKeyCertOptions(tls.getKeyCertOptions());
     }
     NetServer server = vertx.createNetServer(options);
     server.connectHandler(socket -> accept(socket, implicitTls));
@@ -137,7 +137,9 @@ final class ImapServer {
     watching.clear();
     meters.forEach(context.metrics()::remove);
     counters.values().forEach(context.metrics()::remove);
-    return Future.join(closing).<Void>mapEmpty().onComplete(v -> log.info("{} stopped IMAP", device));
+    return Future.join(closing)
+        .<Void>mapEmpty()
+        .onComplete(v -> log.info("{} stopped IMAP", device));
   }
 
   private void accept(NetSocket socket, boolean implicitTls) {
@@ -184,8 +186,7 @@ final class ImapServer {
         o ->
             vertx
                 .eventBus()
-                .<JsonObject>consumer(
-                    Mailboxes.changesAddress(o), m -> changed(o, m.body())));
+                .<JsonObject>consumer(Mailboxes.changesAddress(o), m -> changed(o, m.body())));
     return true;
   }
 

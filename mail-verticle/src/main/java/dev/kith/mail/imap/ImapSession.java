@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * #MAX_QUEUED} commands wait. The mailbox and message commands are {@link ImapMailboxCommands},
  * {@link ImapFetch} and {@link ImapMessageCommands}.
  *
- * <p>Passwords are taken only over TLS, or over loopback (a client on the device itself); the
- * check is the mesh's shared one, so guesses over IMAP count toward the same lockout as HTTP's and
+ * <p>Passwords are taken only over TLS, or over loopback (a client on the device itself); the check
+ * is the mesh's shared one, so guesses over IMAP count toward the same lockout as HTTP's and
  * SMTP's, per account and per address.
  */
 final class ImapSession implements ImapParser.Listener {
@@ -71,8 +71,7 @@ final class ImapSession implements ImapParser.Listener {
     SocketAddress remote = socket.remoteAddress();
     this.address = remote == null ? "unknown" : remote.hostAddress();
     this.loopback = isLoopback(address);
-    this.parser =
-        new ImapParser(ImapServer.MAX_LINE_BYTES, server.mail().maxMessageBytes(), this);
+    this.parser = new ImapParser(ImapServer.MAX_LINE_BYTES, server.mail().maxMessageBytes(), this);
   }
 
   private static boolean isLoopback(String address) {
@@ -96,7 +95,10 @@ final class ImapSession implements ImapParser.Listener {
   private void checkSilence() {
     long silentMillis = System.currentTimeMillis() - lastHeard;
     if (silentMillis > server.config().idleSeconds() * 1000L) {
-      bye("Autologout; idle for too long (imap-idle-seconds " + server.config().idleSeconds() + ")");
+      bye(
+          "Autologout; idle for too long (imap-idle-seconds "
+              + server.config().idleSeconds()
+              + ")");
     } else if (idleTag != null) {
       refresh(true); // change events are hints; a lost one costs at most this long
     }
@@ -190,8 +192,10 @@ final class ImapSession implements ImapParser.Listener {
 
   /** Ends a command with its tagged reply and runs the next. */
   void finish(ImapCommand command, String reply) {
-    server.count(reply.substring(0, reply.indexOf(' ') < 0 ? reply.length() : reply.indexOf(' '))
-        .toLowerCase(Locale.ROOT));
+    server.count(
+        reply
+            .substring(0, reply.indexOf(' ') < 0 ? reply.length() : reply.indexOf(' '))
+            .toLowerCase(Locale.ROOT));
     write(command.tag() + " " + reply + "\r\n");
     busy = false;
     next();
@@ -264,10 +268,35 @@ final class ImapSession implements ImapParser.Listener {
 
   private static boolean known(String name) {
     return Set.of(
-            "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE",
-            "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND", "CHECK", "CLOSE", "UNSELECT",
-            "EXPUNGE", "UID EXPUNGE", "FETCH", "UID FETCH", "STORE", "UID STORE", "COPY",
-            "UID COPY", "MOVE", "UID MOVE", "SEARCH", "UID SEARCH", "ENABLE", "IDLE")
+            "SELECT",
+            "EXAMINE",
+            "CREATE",
+            "DELETE",
+            "RENAME",
+            "SUBSCRIBE",
+            "UNSUBSCRIBE",
+            "LIST",
+            "LSUB",
+            "NAMESPACE",
+            "STATUS",
+            "APPEND",
+            "CHECK",
+            "CLOSE",
+            "UNSELECT",
+            "EXPUNGE",
+            "UID EXPUNGE",
+            "FETCH",
+            "UID FETCH",
+            "STORE",
+            "UID STORE",
+            "COPY",
+            "UID COPY",
+            "MOVE",
+            "UID MOVE",
+            "SEARCH",
+            "UID SEARCH",
+            "ENABLE",
+            "IDLE")
         .contains(name);
   }
 
@@ -325,7 +354,8 @@ final class ImapSession implements ImapParser.Listener {
                 secure = true;
                 next();
               } else {
-                log.info("{}: STARTTLS from {} failed: {}", device(), address, ar.cause().toString());
+                log.info(
+                    "{}: STARTTLS from {} failed: {}", device(), address, ar.cause().toString());
                 socket.close();
               }
             });
@@ -372,7 +402,9 @@ final class ImapSession implements ImapParser.Listener {
         ar -> finish(command, ar.succeeded() ? ar.result() : ImapFailure.replyFor(ar.cause())));
   }
 
-  /** {@code [authzid] NUL authcid NUL password}, Base64; the authorization identity must be empty. */
+  /**
+   * {@code [authzid] NUL authcid NUL password}, Base64; the authorization identity must be empty.
+   */
   private Future<String> plainCheck(String base64) {
     String decoded;
     try {
@@ -499,7 +531,9 @@ final class ImapSession implements ImapParser.Listener {
     finish(command, "OK IDLE terminated");
   }
 
-  /** Change events for this owner's mailboxes: an idling session with one of them selected looks. */
+  /**
+   * Change events for this owner's mailboxes: an idling session with one of them selected looks.
+   */
   void mailboxesChanged(Set<String> boxes) {
     if (selected == null || !boxes.contains(selected.name())) {
       return;
@@ -519,7 +553,8 @@ final class ImapSession implements ImapParser.Listener {
         .refresh(expunges)
         .recover(
             e -> {
-              log.debug("{}: could not refresh {} for {}: {}", device(), selected, owner, e.toString());
+              log.debug(
+                  "{}: could not refresh {} for {}: {}", device(), selected, owner, e.toString());
               return Future.succeededFuture();
             });
   }

@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A private Dovecot (Debian's {@code dovecot-imapd}), the reference IMAP server of the comparison
- * tests: its own configuration, folders and log under {@code target/dovecot-<port>}, listening on
- * a free loopback port, with one user and a plain-text password. It is stopped by its master's PID.
+ * tests: its own configuration, folders and log under {@code target/dovecot-<port>}, listening on a
+ * free loopback port, with one user and a plain-text password. It is stopped by its master's PID.
  * As root its mail belongs to the {@code dovecot} user (Dovecot refuses uid 0 for mail); otherwise
  * to whoever runs the test.
  */
@@ -42,7 +42,12 @@ final class Dovecot implements AutoCloseable {
     boolean root = "root".equals(System.getProperty("user.name"));
     String mailUser = root ? "dovecot" : System.getProperty("user.name");
     if (root) {
-      run("chown", "-R", "dovecot:dovecot", dir.resolve("mail").toString(), dir.resolve("home").toString());
+      run(
+          "chown",
+          "-R",
+          "dovecot:dovecot",
+          dir.resolve("mail").toString(),
+          dir.resolve("home").toString());
     }
     Files.writeString(dir.resolve("passwd"), user + ":{PLAIN}" + password + "\n");
     Files.writeString(dir.resolve("dovecot.conf"), config(dir, port, mailUser, root));
@@ -63,18 +68,34 @@ final class Dovecot implements AutoCloseable {
         root
             ? "default_login_user = dovenull\ndefault_internal_user = dovecot\n"
             : "default_login_user = " + mailUser + "\ndefault_internal_user = " + mailUser + "\n";
-    return "base_dir = " + dir.resolve("run") + "\n"
-        + "state_dir = " + dir.resolve("state") + "\n"
-        + "log_path = " + dir.resolve("dovecot.log") + "\n"
+    return "base_dir = "
+        + dir.resolve("run")
+        + "\n"
+        + "state_dir = "
+        + dir.resolve("state")
+        + "\n"
+        + "log_path = "
+        + dir.resolve("dovecot.log")
+        + "\n"
         + "protocols = imap\nlisten = 127.0.0.1\nssl = no\n"
         + "disable_plaintext_auth = no\nauth_mechanisms = plain login\n"
-        + "mail_location = maildir:" + dir.resolve("mail") + "/%u\n"
+        + "mail_location = maildir:"
+        + dir.resolve("mail")
+        + "/%u\n"
         + users
-        + "passdb {\n  driver = passwd-file\n  args = " + dir.resolve("passwd") + "\n}\n"
-        + "userdb {\n  driver = static\n  args = uid=" + mailUser + " gid=" + mailUser
-        + " home=" + dir.resolve("home") + "/%u\n}\n"
+        + "passdb {\n  driver = passwd-file\n  args = "
+        + dir.resolve("passwd")
+        + "\n}\n"
+        + "userdb {\n  driver = static\n  args = uid="
+        + mailUser
+        + " gid="
+        + mailUser
+        + " home="
+        + dir.resolve("home")
+        + "/%u\n}\n"
         + "service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n    port = "
-        + port + "\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}\n"
+        + port
+        + "\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}\n"
         + "service stats {\n  unix_listener stats-reader {\n    mode = 0666\n  }\n"
         + "  unix_listener stats-writer {\n    mode = 0666\n  }\n}\n";
   }
@@ -99,7 +120,8 @@ final class Dovecot implements AutoCloseable {
   private static void run(String... command) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IOException(String.join(" ", command) + " failed: " + new String(p.getInputStream().readAllBytes()));
+      throw new IOException(
+          String.join(" ", command) + " failed: " + new String(p.getInputStream().readAllBytes()));
     }
   }
 }

@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * A raw IMAP client for tests that check exact replies: it sends a command with the next tag and
- * reads every line up to the tagged reply, literals included (a literal's bytes are appended to
- * its line, so a FETCH with a body reads as one line).
+ * reads every line up to the tagged reply, literals included (a literal's bytes are appended to its
+ * line, so a FETCH with a body reads as one line).
  */
 final class ImapClient implements AutoCloseable {
 
@@ -72,9 +72,9 @@ final class ImapClient implements AutoCloseable {
     return readReply(t);
   }
 
-  /** The tag the next {@link #command} uses. */
+  /** A new tag, for a command the test sends in parts. */
   String nextTag() {
-    return "A" + (tag + 1);
+    return "A" + (++tag);
   }
 
   /** Sends raw bytes: a line of a command in parts, a literal, DONE. */
@@ -113,10 +113,13 @@ final class ImapClient implements AutoCloseable {
       }
       if (b == '\n') {
         byte[] bytes = line.toByteArray();
-        int end = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        int end =
+            bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
         String text = new String(bytes, 0, end, StandardCharsets.UTF_8);
         int open = text.lastIndexOf('{');
-        if (text.endsWith("}") && open >= 0 && text.substring(open + 1, text.length() - 1).matches("\\d+")) {
+        if (text.endsWith("}")
+            && open >= 0
+            && text.substring(open + 1, text.length() - 1).matches("\\d+")) {
           int n = Integer.parseInt(text.substring(open + 1, text.length() - 1));
           line.reset();
           line.write(bytes, 0, end);

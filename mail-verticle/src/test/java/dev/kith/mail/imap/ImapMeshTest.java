@@ -156,7 +156,9 @@ class ImapMeshTest {
       List<String> fetches = new ArrayList<>();
       r.untagged().stream().filter(l -> l.contains(" FETCH ")).forEach(fetches::add);
       assertThat(fetches).hasSize(2);
-      assertThat(fetches).anySatisfy(l -> assertThat(l).contains("UID " + first(uids) + " ").contains("\\Flagged"));
+      assertThat(fetches)
+          .anySatisfy(
+              l -> assertThat(l).contains("UID " + first(uids) + " ").contains("\\Flagged"));
       assertThat(exists(r.untagged())).isEqualTo(uids.get(0).split(" ").length - 2 + 1);
     }
   }

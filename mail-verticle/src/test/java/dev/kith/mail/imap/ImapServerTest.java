@@ -101,13 +101,12 @@ class ImapServerTest {
     assertThat(imap.readLine()).startsWith("+ ");
     imap.sendBytes(bytes);
     imap.send("\r\n");
-    ImapClient.Reply reply = imap.readReply(tag);
-    imap.command("NOOP"); // keeps the client's tag counter in step
-    return reply;
+    return imap.readReply(tag);
   }
 
   @Test
-  @DisplayName("greets with its capabilities; LOGIN refuses a wrong password and takes the right one")
+  @DisplayName(
+      "greets with its capabilities; LOGIN refuses a wrong password and takes the right one")
   void logsIn() throws IOException {
     try (ImapClient imap = new ImapClient(port)) {
       assertThat(imap.greeting())
@@ -119,7 +118,9 @@ class ImapServerTest {
       assertThat(imap.command("LOGIN alice \"wrong-password\"").tagged())
           .isEqualTo("NO [AUTHENTICATIONFAILED] Invalid credentials");
       ImapClient.Reply ok = imap.command("LOGIN alice " + ImapClient.quote(password));
-      assertThat(ok.tagged()).startsWith("OK [CAPABILITY ").contains("IDLE", "UIDPLUS", "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE");
+      assertThat(ok.tagged())
+          .startsWith("OK [CAPABILITY ")
+          .contains("IDLE", "UIDPLUS", "MOVE", "CONDSTORE", "QRESYNC", "SPECIAL-USE");
       assertThat(imap.command("LOGIN alice x").tagged()).isEqualTo("BAD Logged in already");
       assertThat(imap.command("LOGOUT").untagged()).containsExactly("* BYE Logging out");
     }
@@ -166,10 +167,9 @@ class ImapServerTest {
       String text = message("first");
       ImapClient.Reply appended = append(imap, box, "(\\Flagged $Work)", text);
       assertThat(appended.tagged()).isEqualTo("OK [APPENDUID " + validity + " 1] APPEND completed");
-      append(imap, box, "()", message("second"));
-
-      ImapClient.Reply noop = imap.command("NOOP");
-      assertThat(noop.untagged()).contains("* 2 EXISTS");
+      assertThat(appended.untagged()).containsExactly("* 1 EXISTS");
+      assertThat(append(imap, box, "()", message("second")).untagged())
+          .containsExactly("* 2 EXISTS");
       ImapClient.Reply fetch = imap.command("UID FETCH 1 (FLAGS RFC822.SIZE BODY.PEEK[])");
       assertThat(fetch.untagged())
           .containsExactly(
@@ -206,7 +206,6 @@ class ImapServerTest {
     try (ImapClient imap = alice()) {
       imap.command("SELECT INBOX");
       append(imap, "INBOX", "()", message("shared"));
-      imap.command("NOOP");
       ImapClient.Reply search = imap.command("UID SEARCH SUBJECT shared");
       String uid = search.untagged().get(0).replace("* SEARCH ", "").split(" ")[0];
       imap.command("UID STORE " + uid + " +FLAGS (\\Flagged)");
@@ -223,7 +222,8 @@ class ImapServerTest {
       assertThat(patch.status()).as(patch.body()).isEqualTo(200);
       ImapClient.Reply after = imap.command("NOOP");
       assertThat(after.untagged())
-          .anySatisfy(l -> assertThat(l).contains("UID " + uid).contains("\\Seen").contains("\\Flagged"));
+          .anySatisfy(
+              l -> assertThat(l).contains("UID " + uid).contains("\\Seen").contains("\\Flagged"));
     }
   }
 
@@ -238,15 +238,17 @@ class ImapServerTest {
           .isEqualTo("BAD No mailbox selected (SELECT or EXAMINE first)");
       imap.command("SELECT INBOX");
       assertThat(imap.command("FETCH 0:x FLAGS").tagged()).startsWith("BAD ");
-      assertThat(imap.command("FETCH 1 (NONSENSE)").tagged()).isEqualTo("BAD Unknown FETCH item NONSENSE");
-      assertThat(imap.command("STORE 1 +FLAGS (\\Bogus)").tagged()).startsWith("NO [CANNOT] unknown system flag \\Bogus");
-      assertThat(imap.command("CREATE \"a/b\"").tagged()).startsWith("NO [CANNOT] A mailbox name is");
+      assertThat(imap.command("FETCH 1 (NONSENSE)").tagged())
+          .isEqualTo("BAD Unknown FETCH item NONSENSE");
+      assertThat(imap.command("STORE 1 +FLAGS (\\Bogus)").tagged())
+          .startsWith("NO [CANNOT] unknown system flag \\Bogus");
+      assertThat(imap.command("CREATE \"a/b\"").tagged())
+          .startsWith("NO [CANNOT] A mailbox name is");
       assertThat(imap.command("NOOP " + "x".repeat(70_000)).tagged())
           .startsWith("BAD Command line too long");
       String tag = imap.nextTag();
       imap.send(tag + " APPEND INBOX {" + (MAX_BYTES + 1) + "}\r\n");
       assertThat(imap.readReply(tag).tagged()).startsWith("NO [TOOBIG]");
-      imap.command("NOOP");
       assertThat(imap.command("NOOP").tagged()).isEqualTo("OK NOOP completed");
     }
     // A non-synchronizing literal over the limit cannot be skipped: BYE.
@@ -288,11 +290,13 @@ class ImapServerTest {
         c.close();
       }
     }
-    try (ImapClient quiet = alice()) {
+    // The closed connections leave the device's count as their close is seen.
+    try (ImapClient quiet = eventually(Duration.ofSeconds(10), ImapServerTest::alice)) {
       long started = System.nanoTime();
       String bye = quiet.readLine();
       assertThat(bye).startsWith("* BYE Autologout; idle for too long");
-      assertThat((System.nanoTime() - started) / 1_000_000_000).isBetween(IDLE_SECONDS - 1L, IDLE_SECONDS + 10L);
+      assertThat((System.nanoTime() - started) / 1_000_000_000)
+          .isBetween(IDLE_SECONDS - 1L, IDLE_SECONDS + 10L);
     }
     eventually(
         Duration.ofSeconds(10),
