@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntPredicate;
 
@@ -78,7 +79,7 @@ final class ImapHeader {
         f[4 * n - 1] = next;
       } else {
         if (4 * n == f.length) {
-          f = java.util.Arrays.copyOf(f, Math.max(64, f.length * 2));
+          f = Arrays.copyOf(f, Math.max(64, f.length * 2));
         }
         addField(raw, f, 4 * n, pos, next);
         n++;

@@ -30,10 +30,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * multipart/digest, 105 nested multiparts) were put in a throwaway Maildir, Debian's Dovecot
  * 2.3.19.1 ({@code apt-get install dovecot-imapd}) was run as {@code /usr/lib/dovecot/imap -c
  * dovecot.conf} in preauth mode on stdin/stdout as user nobody (no daemon, no port), and each
- * message was asked {@code FETCH n (item)} for every item in {@code imap/dovecot-answers.tsv}, one
- * at a time. That file holds Dovecot's answers octet for octet; {@link #answersAsDovecot} checks
- * every one of them, and {@link #ours} lists where this class answers otherwise on purpose. The
- * other tests restate the important cases readably.
+ * message was asked {@code FETCH n (item)} for every item in {@code imap/dovecot-items.txt}, one at
+ * a time, after one BODYSTRUCTURE fetch had settled Dovecot's cache ({@code
+ * imap/capture-dovecot-answers.py} does all that again, as root). {@code imap/dovecot-answers.tsv}
+ * holds Dovecot's answers octet for octet; {@link #answersAsDovecot} checks every one of them, and
+ * {@link #ours} lists where this class answers otherwise on purpose. The other tests restate the
+ * important cases readably.
  */
 class ImapMessageTest {
 
