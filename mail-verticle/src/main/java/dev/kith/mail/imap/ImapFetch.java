@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -271,18 +270,6 @@ final class ImapFetch {
 
   /** An IMAP string: quoted when it can be, else a literal. */
   static String quote(String text) {
-    if (text == null) {
-      return "NIL";
-    }
-    boolean plain = true;
-    for (int i = 0; i < text.length() && plain; i++) {
-      char ch = text.charAt(i);
-      plain = ch >= 0x20 && ch < 0x7f;
-    }
-    if (plain) {
-      return '"' + text.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
-    }
-    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-    return "{" + bytes.length + "}\r\n" + text;
+    return ImapMessage.string(text);
   }
 }

@@ -222,6 +222,10 @@ final class ImapFetchItems {
       } catch (IllegalArgumentException e) {
         throw ImapFailure.bad("Bad section " + spec + ": " + e.getMessage());
       }
+      if (bytes == null) {
+        throw ImapFailure.no(
+            "[UNKNOWN-CTE] Part " + spec + " has an encoding this server cannot decode");
+      }
       out.appendString(label);
       if (offset >= 0) {
         out.appendString("<" + offset + ">");
@@ -253,7 +257,12 @@ final class ImapFetchItems {
   private record BinarySize(String name, String spec) implements Item {
     @Override
     public void render(Buffer out, JsonObject record, ImapMessage message) {
-      out.appendString(name + " " + message.binary(spec).length);
+      byte[] decoded = message.binary(spec);
+      if (decoded == null) {
+        throw ImapFailure.no(
+            "[UNKNOWN-CTE] Part " + spec + " has an encoding this server cannot decode");
+      }
+      out.appendString(name + " " + decoded.length);
     }
 
     @Override
