@@ -77,6 +77,18 @@ smtp() { # HOST OWNER N
   ' smtp "$1" "$2" "$3" 2>/dev/null || echo 000
 }
 
+# An IMAP session on HOST's port 1143 that asks for the capabilities and logs out (no password:
+# over plain TCP from another address, a device takes none); prints the tagged reply's status.
+imap() { # HOST
+  timeout 10 bash -c '
+    exec 3<>"/dev/tcp/$1/1143" || exit 1
+    IFS= read -r line <&3
+    printf "a1 CAPABILITY\r\na2 LOGOUT\r\n" >&3
+    while IFS= read -r line <&3; do [[ "${line}" == a1\ * ]] && { echo "${line:3:2}"; exit 0; }; done
+    echo 000
+  ' imap "$1" 2>/dev/null || echo 000
+}
+
 log() { echo "activity: $(date -u +%H:%M:%S) $*"; }
 
 report() { # STATUS WHAT
@@ -109,6 +121,7 @@ while true; do
     fi
     report "$(http GET "${host}" "/api/probe/${owner}" "" application/json "${t}")" "GET ${owner}'s probe via ${host}"
     report "$(smtp "${host}" "${owner}" "${n}")" "SMTP to ${owner}@localhost via ${host}"
+    [[ "$(imap "${host}")" == OK ]] || log "IMAP CAPABILITY via ${host}: no answer"
     n=$((n + 1))
   done
   sleep "${period}"

@@ -43,7 +43,7 @@ first_cluster=$((base + 1))
 for i in $(seq 1 "$devices"); do
   http=$((base + 10 * i)); cluster=$((base + 10 * i + 1))
   args=(--name "d$i.alice" --home "$work/d$i" --http-port "$http" --cluster-port "$cluster"
-        --public-host 127.0.0.1 --smtp-port $((base + 10 * i + 2)) --mesh "idle$base" --power "$power"
+        --public-host 127.0.0.1 --smtp-port $((base + 10 * i + 2)) --imap-port $((base + 10 * i + 3)) --imaps-port 0 --mesh "idle$base" --power "$power"
         --mail-relay "127.0.0.1:9" --mail-relay-tls none)
   if ((i > 1)); then
     # The first device's CA signs every other device's certificate, as kith init --ca-home does.

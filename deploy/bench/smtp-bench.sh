@@ -331,7 +331,7 @@ start_kith() {
     java $JAVA_OPTS -jar "$JAR" --name "d$i.alice" --home "$home" --mesh "$MESH" \
       --http-port "${HTTP_PORTS[$((i - 1))]}" --cluster-port "${CLUSTER_PORTS[$((i - 1))]}" \
       --public-host 127.0.0.1 --join "$join" \
-      --smtp-port "${SMTP_PORTS[$((i - 1))]}" --mail-domain example.org \
+      --smtp-port "${SMTP_PORTS[$((i - 1))]}" --imap-port 0 --imaps-port 0 --mail-domain example.org \
       --power mains --vault-write-quorum "$QUORUM" \
       </dev/null >"$home/device.log" 2>&1 &
     DEVICE_PIDS+=("$!")

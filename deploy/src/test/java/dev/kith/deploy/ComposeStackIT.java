@@ -130,6 +130,7 @@ class ComposeStackIT {
             "PHONE_ALICE",
             "DESKTOP_BOB",
             "PHONE_BOB",
+            "IMAP",
             "PROMETHEUS",
             "GRAFANA")) {
       env.put("KITH_PORT_" + port, "0"); // any free port: other stacks may hold 8081-8085, 9090

@@ -150,6 +150,7 @@ class QuickStartIT {
             "mesh",
             "public-host",
             "smtp-port",
+            "imap-port",
             "mail-relay",
             "mail-relay-tls")) {
       builder.withoutFlag(flag);

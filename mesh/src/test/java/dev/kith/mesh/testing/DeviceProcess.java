@@ -405,6 +405,10 @@ public final class DeviceProcess implements AutoCloseable {
         flags.put("mail-relay", "127.0.0.1:" + FreePorts.next());
         flags.put("mail-relay-tls", "none");
       }
+      if (INSTALLED_SETTINGS.contains("imap-port")) {
+        flags.put("imap-port", String.valueOf(FreePorts.next()));
+        flags.put("imaps-port", String.valueOf(FreePorts.next()));
+      }
     }
 
     /** How to start the JVM; {@link Launcher#classpath()} unless told otherwise. */
