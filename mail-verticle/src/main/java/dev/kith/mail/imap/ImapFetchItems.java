@@ -232,13 +232,18 @@ final class ImapFetchItems {
         bytes = ImapMessage.partial(bytes, offset, length);
       }
       boolean nul = false;
-      if (binary) {
-        for (byte b : bytes) {
-          if (b == 0) {
-            nul = true;
-            break;
+      for (int i = 0; i < bytes.length && !nul; i++) {
+        nul = bytes[i] == 0;
+      }
+      if (nul && !binary) {
+        // A literal may not hold NUL (RFC 3501 §4.3): sent as 0x80, as Dovecot does.
+        bytes = bytes.clone();
+        for (int i = 0; i < bytes.length; i++) {
+          if (bytes[i] == 0) {
+            bytes[i] = (byte) 0x80;
           }
         }
+        nul = false;
       }
       out.appendString(" " + (nul ? "~" : "") + "{" + bytes.length + "}\r\n").appendBytes(bytes);
     }

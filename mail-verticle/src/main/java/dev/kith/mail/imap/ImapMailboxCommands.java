@@ -357,7 +357,7 @@ final class ImapMailboxCommands {
     if (!(c.arg(at) instanceof ImapArg.Str message) || c.size() != at + 1) {
       throw ImapFailure.bad("APPEND takes a mailbox, optional flags and date, and a literal");
     }
-    byte[] raw = message.bytes();
+    byte[] raw = crlf(message.bytes());
     if (raw.length == 0) {
       throw ImapFailure.no("An empty message cannot be appended");
     }
@@ -393,6 +393,31 @@ final class ImapMailboxCommands {
                       : e);
             })
         .compose(done -> session.refresh(true).map(v -> done));
+  }
+
+  /**
+   * The message with every bare LF made CRLF, as RFC 5322 and IMAP want it (and as Dovecot stores
+   * it): a client that appends a Unix-style file gets the sizes and sections it would elsewhere.
+   */
+  static byte[] crlf(byte[] raw) {
+    int bare = 0;
+    for (int i = 0; i < raw.length; i++) {
+      if (raw[i] == '\n' && (i == 0 || raw[i - 1] != '\r')) {
+        bare++;
+      }
+    }
+    if (bare == 0) {
+      return raw;
+    }
+    byte[] out = new byte[raw.length + bare];
+    int at = 0;
+    for (int i = 0; i < raw.length; i++) {
+      if (raw[i] == '\n' && (i == 0 || raw[i - 1] != '\r')) {
+        out[at++] = '\r';
+      }
+      out[at++] = raw[i];
+    }
+    return out;
   }
 
   private static long dateTime(String text) {

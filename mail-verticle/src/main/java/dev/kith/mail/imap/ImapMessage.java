@@ -1,6 +1,7 @@
 package dev.kith.mail.imap;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
@@ -169,6 +170,35 @@ final class ImapMessage {
     out.write(raw, 0, p.bodyStart);
     out.writeBytes(ImapBinary.decode(raw, p.bodyStart, p.end, encoding));
     return out.toByteArray();
+  }
+
+  /**
+   * The text that SEARCH BODY and TEXT look in: the body of every text part, its transfer encoding
+   * undone (an unknown one left as stored), read as UTF-8, as Dovecot searches decoded text.
+   */
+  String searchText() {
+    StringBuilder out = new StringBuilder();
+    collectText(tree(), out);
+    return out.toString();
+  }
+
+  private void collectText(ImapMime.Part p, StringBuilder out) {
+    if (p.is(ImapMime.MULTIPART) || p.is(ImapMime.RFC822)) {
+      for (ImapMime.Part child : p.children) {
+        collectText(child, out);
+      }
+      return;
+    }
+    if (!p.is(ImapMime.TEXT)) {
+      return; // attachments (images, PDFs) are not searched as text, as in Dovecot
+    }
+    int i = p.header == null ? -1 : p.header.first("Content-Transfer-Encoding");
+    ImapBinary.Encoding encoding = ImapBinary.Encoding.of(i < 0 ? null : p.header.unfolded(i));
+    byte[] body =
+        encoding == null
+            ? Arrays.copyOfRange(raw, p.bodyStart, p.end)
+            : ImapBinary.decode(raw, p.bodyStart, p.end, encoding);
+    out.append(new String(body, StandardCharsets.UTF_8)).append('\n');
   }
 
   /**

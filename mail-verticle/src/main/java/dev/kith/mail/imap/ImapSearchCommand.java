@@ -161,7 +161,7 @@ final class ImapSearchCommand {
 
       @Override
       public String text() {
-        return message == null ? null : new String(message.section("TEXT"), StandardCharsets.UTF_8);
+        return message == null ? null : message.searchText();
       }
 
       @Override

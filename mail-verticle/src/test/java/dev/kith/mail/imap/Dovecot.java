@@ -78,7 +78,7 @@ final class Dovecot implements AutoCloseable {
         + dir.resolve("dovecot.log")
         + "\n"
         + "protocols = imap\nlisten = 127.0.0.1\nssl = no\n"
-        + "disable_plaintext_auth = no\nauth_mechanisms = plain login\n"
+        + "disable_plaintext_auth = no\nauth_mechanisms = plain login\nfirst_valid_uid = 1\n"
         + "mail_location = maildir:"
         + dir.resolve("mail")
         + "/%u\n"
