@@ -307,6 +307,49 @@ class ImapServerTest {
         });
   }
 
+  @Test
+  @DisplayName(
+      "IMAP password guesses count toward the mesh's one lockout: after 20 wrong LOGINs the"
+          + " account is locked over IMAP and HTTP, from any address")
+  void loginSharesTheLockout() throws IOException {
+    // erin and the addresses 127.0.0.3x are this test's own.
+    String erinPassword = MailTesting.password(device, "erin");
+    List<String> replies = new ArrayList<>();
+    for (int i = 1; i <= 22; i++) {
+      try (ImapClient imap = new ImapClient(port, "127.0.0.30")) {
+        replies.add(imap.command("LOGIN erin \"wrong guess " + i + "\"").tagged());
+      }
+    }
+    String locked =
+        "NO \\[AUTHENTICATIONFAILED\\] Too many failed logins for this account or from this"
+            + " address; try again in \\d+ s";
+    assertThat(replies.subList(0, 20))
+        .as(String.join("\n", replies))
+        .containsOnly("NO [AUTHENTICATIONFAILED] Invalid credentials");
+    assertThat(replies.subList(20, 22)).allSatisfy(r -> assertThat(r).matches(locked));
+    try (ImapClient imap = new ImapClient(port, "127.0.0.31")) {
+      assertThat(imap.command("LOGIN erin " + ImapClient.quote(erinPassword)).tagged())
+          .matches(locked);
+    }
+    Http.Response http =
+        Http.rawFrom(
+            "127.0.0.32",
+            "POST",
+            device.httpUrl() + "/api/auth/login",
+            new JsonObject().put("owner", "erin").put("password", erinPassword).encode(),
+            "Content-Type",
+            "application/json");
+    assertThat(http.status()).as(http.body()).isEqualTo(429);
+    eventually(
+        Duration.ofSeconds(40),
+        () -> {
+          try (ImapClient imap = new ImapClient(port, "127.0.0.33")) {
+            assertThat(imap.command("LOGIN erin " + ImapClient.quote(erinPassword)).tagged())
+                .startsWith("OK");
+          }
+        });
+  }
+
   private static long number(List<String> lines, String code) {
     for (String l : lines) {
       int at = l.indexOf("[" + code + " ");
