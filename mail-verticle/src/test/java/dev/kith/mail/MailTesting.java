@@ -179,4 +179,17 @@ public final class MailTesting {
     } while (cursor != null);
     return out;
   }
+
+  /** Waits until {@code owner}'s mail service answers through every device of {@code mesh}. */
+  public static void awaitMail(dev.kith.mesh.testing.LocalMesh mesh, String owner) {
+    dev.kith.mesh.testing.Eventually.eventually(
+        java.time.Duration.ofSeconds(60),
+        () -> {
+          for (DeviceProcess d : mesh.devices()) {
+            if (call(d, owner, "GET", "/mailboxes", null).status() != 200) {
+              throw new AssertionError(owner + "'s mail does not answer through " + d.name());
+            }
+          }
+        });
+  }
 }

@@ -54,4 +54,15 @@ final class ImapFailure extends RuntimeException {
       default -> "NO [UNAVAILABLE] " + message + "; try again";
     };
   }
+
+  /**
+   * A failure of a command that names a target mailbox: an unknown one is {@code NO [TRYCREATE]}
+   * (RFC 3501 §6.3.11), so that the client can CREATE it and try again.
+   */
+  static <T> io.vertx.core.Future<T> tryCreate(Throwable e, String box) {
+    return io.vertx.core.Future.failedFuture(
+        replyFor(e).startsWith("NO [NONEXISTENT]")
+            ? no("[TRYCREATE] No mailbox '" + box + "'")
+            : e);
+  }
 }

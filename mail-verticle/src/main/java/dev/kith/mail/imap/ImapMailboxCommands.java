@@ -384,14 +384,7 @@ final class ImapMailboxCommands {
                     + " "
                     + r.getLong("uid")
                     + "] APPEND completed")
-        .recover(
-            e -> {
-              String reply = ImapFailure.replyFor(e);
-              return Future.failedFuture(
-                  reply.startsWith("NO [NONEXISTENT]")
-                      ? ImapFailure.no("[TRYCREATE] No mailbox '" + name + "'")
-                      : e);
-            })
+        .recover(e -> ImapFailure.tryCreate(e, name))
         .compose(done -> session.refresh(true).map(v -> done));
   }
 

@@ -188,14 +188,7 @@ final class ImapMessageCommands {
               }
               return "OK " + code + " " + verb + " completed";
             })
-        .recover(
-            e -> {
-              String reply = ImapFailure.replyFor(e);
-              return Future.failedFuture(
-                  reply.startsWith("NO [NONEXISTENT]")
-                      ? ImapFailure.no("[TRYCREATE] No mailbox '" + target + "'")
-                      : e);
-            });
+        .recover(e -> ImapFailure.tryCreate(e, target));
   }
 
   // -------------------------------------------------------------------------- helpers

@@ -137,4 +137,15 @@ final class ImapClient implements AutoCloseable {
   public void close() throws IOException {
     socket.close();
   }
+
+  /** The number of response code {@code code} ({@code [UIDVALIDITY 7]}) in {@code lines}. */
+  static long code(List<String> lines, String code) {
+    for (String l : lines) {
+      int at = l.indexOf("[" + code + " ");
+      if (at >= 0) {
+        return Long.parseLong(l.substring(at + code.length() + 2, l.indexOf(']', at)));
+      }
+    }
+    throw new AssertionError("no " + code + " in " + lines);
+  }
 }

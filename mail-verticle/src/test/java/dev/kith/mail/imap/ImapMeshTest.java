@@ -45,14 +45,7 @@ class ImapMeshTest {
   static void start() {
     mesh = LocalMesh.options().devices(3).each(MailTesting::withMail).start();
     password = MailTesting.password(mesh.device(0), "alice");
-    Eventually.eventually(
-        Duration.ofSeconds(60),
-        () -> {
-          for (DeviceProcess d : mesh.devices()) {
-            assertThat(MailTesting.call(d, "alice", "GET", "/mailboxes", null).status())
-                .isEqualTo(200);
-          }
-        });
+    MailTesting.awaitMail(mesh, "alice");
   }
 
   @AfterAll
@@ -114,8 +107,8 @@ class ImapMeshTest {
     try (ImapClient imap = ImapClient.login(MailTesting.imapPort(victim), "alice", password)) {
       imap.command("ENABLE QRESYNC");
       ImapClient.Reply select = imap.command("SELECT INBOX");
-      validity = code(select.untagged(), "UIDVALIDITY");
-      modseq = code(select.untagged(), "HIGHESTMODSEQ");
+      validity = ImapClient.code(select.untagged(), "UIDVALIDITY");
+      modseq = ImapClient.code(select.untagged(), "HIGHESTMODSEQ");
       uids = imap.command("UID SEARCH ALL").untagged();
       assertThat(exists(select.untagged())).isGreaterThanOrEqualTo(10);
     }
@@ -138,8 +131,8 @@ class ImapMeshTest {
                 return r;
               }
             });
-    assertThat(code(resumed.untagged(), "UIDVALIDITY")).isEqualTo(validity);
-    assertThat(code(resumed.untagged(), "HIGHESTMODSEQ")).isGreaterThanOrEqualTo(modseq);
+    assertThat(ImapClient.code(resumed.untagged(), "UIDVALIDITY")).isEqualTo(validity);
+    assertThat(ImapClient.code(resumed.untagged(), "HIGHESTMODSEQ")).isGreaterThanOrEqualTo(modseq);
     assertThat(resumed.untagged()).noneMatch(l -> l.startsWith("* VANISHED"));
     assertThat(resumed.untagged()).noneMatch(l -> l.contains(" FETCH "));
 
@@ -174,15 +167,5 @@ class ImapMeshTest {
       }
     }
     throw new AssertionError("no EXISTS in " + lines);
-  }
-
-  private static long code(List<String> lines, String code) {
-    for (String l : lines) {
-      int at = l.indexOf("[" + code + " ");
-      if (at >= 0) {
-        return Long.parseLong(l.substring(at + code.length() + 2, l.indexOf(']', at)));
-      }
-    }
-    throw new AssertionError("no " + code + " in " + lines);
   }
 }

@@ -162,7 +162,7 @@ class ImapServerTest {
           .contains("* 0 EXISTS")
           .anySatisfy(l -> assertThat(l).matches("\\* OK \\[UIDVALIDITY \\d+\\] UIDs valid"))
           .contains("* OK [UIDNEXT 1] Predicted next UID");
-      long validity = number(select.untagged(), "UIDVALIDITY");
+      long validity = ImapClient.code(select.untagged(), "UIDVALIDITY");
 
       String text = message("first");
       ImapClient.Reply appended = append(imap, box, "(\\Flagged $Work)", text);
@@ -348,15 +348,5 @@ class ImapServerTest {
                 .startsWith("OK");
           }
         });
-  }
-
-  private static long number(List<String> lines, String code) {
-    for (String l : lines) {
-      int at = l.indexOf("[" + code + " ");
-      if (at >= 0) {
-        return Long.parseLong(l.substring(at + code.length() + 2, l.indexOf(']', at)));
-      }
-    }
-    throw new AssertionError("no " + code + " in " + lines);
   }
 }

@@ -59,14 +59,7 @@ class ImapSyncTest {
     mesh = LocalMesh.options().devices(3).each(MailTesting::withMail).start();
     password = MailTesting.password(mesh.device(0), "alice");
     mbsync = new Mbsync(Path.of("target", "mbsync-" + UUID.randomUUID()));
-    Eventually.eventually(
-        Duration.ofSeconds(60),
-        () -> {
-          for (DeviceProcess d : mesh.devices()) {
-            assertThat(MailTesting.call(d, "alice", "GET", "/mailboxes", null).status())
-                .isEqualTo(200);
-          }
-        });
+    MailTesting.awaitMail(mesh, "alice");
   }
 
   @AfterAll
