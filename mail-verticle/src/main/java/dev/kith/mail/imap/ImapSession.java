@@ -343,10 +343,11 @@ final class ImapSession implements ImapParser.Listener {
     if (state != State.NOT_AUTHENTICATED) {
       throw ImapFailure.bad("STARTTLS comes before logging in");
     }
-    write(c.tag() + " OK Begin TLS negotiation now\r\n");
     busy = true;
+    // The OK goes out through the upgrade, which puts TLS in place as soon as it is written:
+    // written before, the client's first TLS bytes could arrive ahead of TLS and be read as text.
     socket
-        .upgradeToSsl(server.tls())
+        .upgradeToSsl(server.tls(), Buffer.buffer(c.tag() + " OK Begin TLS negotiation now\r\n"))
         .onComplete(
             ar -> {
               busy = false;

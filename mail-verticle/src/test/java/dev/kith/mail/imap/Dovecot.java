@@ -12,10 +12,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A private Dovecot (Debian's {@code dovecot-imapd}), the reference IMAP server of the comparison
- * tests: its own configuration, folders and log under {@code target/dovecot-<port>}, listening on a
- * free loopback port, with one user and a plain-text password. It is stopped by its master's PID.
- * As root its mail belongs to the {@code dovecot} user (Dovecot refuses uid 0 for mail); otherwise
- * to whoever runs the test.
+ * tests: its own configuration, folders and log in a new folder under the temporary folder (the log
+ * is copied to {@code target/dovecot-<port>.log} at the end), listening on a free loopback port,
+ * with one user and a plain-text password. It is stopped by its master's PID. As root its mail
+ * belongs to the {@code dovecot} user (Dovecot refuses uid 0 for mail); otherwise to whoever runs
+ * the test.
  */
 final class Dovecot implements AutoCloseable {
 
@@ -35,7 +36,11 @@ final class Dovecot implements AutoCloseable {
 
   static Dovecot start(String user, String password) throws Exception {
     int port = FreePorts.next();
-    Path dir = Files.createDirectories(Path.of("target", "dovecot-" + port).toAbsolutePath());
+    // Under /tmp, not the checkout: Dovecot's own users must reach the folder, and a checkout may
+    // sit below a folder only its owner can enter.
+    Path dir = Files.createTempDirectory("kith-dovecot-" + port + "-");
+    Files.setPosixFilePermissions(
+        dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     for (String sub : List.of("run", "state", "mail", "home")) {
       Files.createDirectories(dir.resolve(sub));
     }
@@ -108,12 +113,26 @@ final class Dovecot implements AutoCloseable {
     return dir.resolve("dovecot.log");
   }
 
+  /** Stops Dovecot's master (it stops its processes) and removes the folder, log kept aside. */
   @Override
   public void close() throws IOException {
     Path pid = dir.resolve("run").resolve("master.pid");
     if (Files.exists(pid)) {
       long master = Long.parseLong(Files.readString(pid).trim());
-      ProcessHandle.of(master).ifPresent(ProcessHandle::destroy);
+      ProcessHandle.of(master)
+          .ifPresent(
+              p -> {
+                p.destroy();
+                p.onExit().orTimeout(20, TimeUnit.SECONDS).join();
+              });
+    }
+    Files.createDirectories(Path.of("target"));
+    Files.copy(
+        log(),
+        Path.of("target", "dovecot-" + port + ".log"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
     }
   }
 

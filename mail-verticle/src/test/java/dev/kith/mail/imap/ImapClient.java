@@ -16,9 +16,9 @@ import java.util.List;
  */
 final class ImapClient implements AutoCloseable {
 
-  private final Socket socket;
-  private final InputStream in;
-  private final OutputStream out;
+  private Socket socket;
+  private InputStream in;
+  private OutputStream out;
   private final String greeting;
   private int tag;
 
@@ -44,6 +44,30 @@ final class ImapClient implements AutoCloseable {
     in = socket.getInputStream();
     out = socket.getOutputStream();
     greeting = readLine();
+  }
+
+  /** A connection with TLS from the start (RFC 8314), trusting what {@code tls} trusts. */
+  ImapClient(int port, javax.net.ssl.SSLContext tls) throws IOException {
+    javax.net.ssl.SSLSocket ssl =
+        (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
+    ssl.setSoTimeout(30_000);
+    ssl.startHandshake();
+    socket = ssl;
+    in = socket.getInputStream();
+    out = socket.getOutputStream();
+    greeting = readLine();
+  }
+
+  /** Starts TLS over this connection, after the server said OK to STARTTLS. */
+  void startTls(javax.net.ssl.SSLContext tls) throws IOException {
+    javax.net.ssl.SSLSocket ssl =
+        (javax.net.ssl.SSLSocket)
+            tls.getSocketFactory().createSocket(socket, "127.0.0.1", socket.getPort(), true);
+    ssl.setUseClientMode(true);
+    ssl.startHandshake();
+    socket = ssl;
+    in = socket.getInputStream();
+    out = socket.getOutputStream();
   }
 
   /** A client logged in as {@code user}. */

@@ -44,9 +44,20 @@ class ImapServerTest {
   private static int port;
   private static String password;
 
+  private static int tlsPort;
+  private static javax.net.ssl.SSLContext trust;
+
   @BeforeAll
-  static void startDevice() {
+  static void startDevice() throws Exception {
     port = FreePorts.next();
+    tlsPort = FreePorts.next();
+    // A certificate for STARTTLS and port 993's kind, made the way a mesh makes a device's.
+    java.nio.file.Path tlsHome =
+        java.nio.file.Files.createDirectories(
+            java.nio.file.Path.of("target", "imap-tls-" + UUID.randomUUID()));
+    dev.kith.mesh.trust.MeshTrust.createMesh(tlsHome, "imap-tls", "mx.alice", List.of("127.0.0.1"));
+    java.nio.file.Path folder = dev.kith.mesh.trust.MeshTrust.folder(tlsHome);
+    trust = trusting(folder.resolve("ca.pem"));
     mesh =
         LocalMesh.options()
             .names("d1.alice")
@@ -54,7 +65,9 @@ class ImapServerTest {
                 b ->
                     b.flag("smtp-port", String.valueOf(FreePorts.next()))
                         .flag("imap-port", String.valueOf(port))
-                        .flag("imaps-port", "0")
+                        .flag("imaps-port", String.valueOf(tlsPort))
+                        .flag("smtp-cert", folder.resolve("device.pem").toAbsolutePath().toString())
+                        .flag("smtp-key", folder.resolve("device.key").toAbsolutePath().toString())
                         .flag("mail-domain", MailTesting.DOMAIN)
                         .flag("smtp-max-message-bytes", String.valueOf(MAX_BYTES))
                         .flag("imap-max-connections", String.valueOf(MAX_CONNECTIONS))
@@ -75,6 +88,42 @@ class ImapServerTest {
   static void stopDevice() {
     if (mesh != null) {
       mesh.close();
+    }
+  }
+
+  /** TLS that trusts the test mesh's CA. */
+  private static javax.net.ssl.SSLContext trusting(java.nio.file.Path caPem) throws Exception {
+    java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    try (var in = java.nio.file.Files.newInputStream(caPem)) {
+      store.setCertificateEntry(
+          "ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+    tmf.init(store);
+    javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+    ssl.init(null, tmf.getTrustManagers(), null);
+    return ssl;
+  }
+
+  @Test
+  @DisplayName("STARTTLS on imap-port and implicit TLS on imaps-port, with the mesh's certificate")
+  void tls() throws IOException {
+    try (ImapClient imap = new ImapClient(port)) {
+      assertThat(imap.greeting()).contains(" STARTTLS");
+      assertThat(imap.command("STARTTLS").tagged()).isEqualTo("OK Begin TLS negotiation now");
+      imap.startTls(trust);
+      ImapClient.Reply caps = imap.command("CAPABILITY");
+      assertThat(caps.untagged().get(0)).contains("AUTH=PLAIN").doesNotContain("STARTTLS");
+      assertThat(imap.command("STARTTLS").tagged()).isEqualTo("BAD TLS is on already");
+      assertThat(imap.command("LOGIN alice " + ImapClient.quote(password)).tagged())
+          .startsWith("OK [CAPABILITY");
+    }
+    try (ImapClient imap = new ImapClient(tlsPort, trust)) {
+      assertThat(imap.greeting()).startsWith("* OK [CAPABILITY ").doesNotContain("STARTTLS");
+      assertThat(imap.command("LOGIN alice " + ImapClient.quote(password)).tagged())
+          .startsWith("OK [CAPABILITY");
+      assertThat(imap.command("SELECT INBOX").tagged()).isEqualTo("OK [READ-WRITE] Selected");
     }
   }
 
