@@ -23,7 +23,10 @@ final class Box {
   long uidValidity;
   long uidNext;
   long durableUidNext;
-  long highestModSeq;
+
+  /** Starts at 1: RFC 7162's HIGHESTMODSEQ is positive, even for an empty mailbox. */
+  long highestModSeq = 1;
+
   long durableModSeq;
   Future<Void> writing;
   long writingUidNext;
