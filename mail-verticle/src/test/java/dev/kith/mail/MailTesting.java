@@ -192,4 +192,15 @@ public final class MailTesting {
           }
         });
   }
+
+  /** Mails alice through {@code through}'s SMTP edge; the reply code, as {@link #send} gives it. */
+  public static int mailAlice(DeviceProcess through, String subject) {
+    return send(
+        smtpPort(through),
+        "bob@elsewhere.test",
+        "alice@" + DOMAIN,
+        subject,
+        "text of " + subject,
+        java.util.UUID.randomUUID() + "@elsewhere.test");
+  }
 }

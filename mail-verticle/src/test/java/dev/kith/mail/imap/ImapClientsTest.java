@@ -23,7 +23,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.angus.mail.imap.AppendUID;
@@ -84,16 +83,6 @@ class ImapClientsTest {
     m.setText("text of " + subject);
     m.saveChanges();
     return m;
-  }
-
-  private static int sendMail(String subject) {
-    return MailTesting.send(
-        MailTesting.smtpPort(device),
-        "bob@elsewhere.test",
-        "alice@" + DOMAIN,
-        subject,
-        "text of " + subject,
-        UUID.randomUUID() + "@elsewhere.test");
   }
 
   @Test
@@ -176,7 +165,7 @@ class ImapClientsTest {
       idler.start();
       // IDLE begins when the idler's command is out; a message sent before it is seen too, as
       // EXISTS at the start of IDLE.
-      assertThat(sendMail("angus idle")).isEqualTo(250);
+      assertThat(MailTesting.mailAlice(device, "angus idle")).isEqualTo(250);
       assertThat(added.await(10, TimeUnit.SECONDS)).as("EXISTS during IDLE").isTrue();
       idler.join(10_000);
     } finally {
@@ -210,7 +199,7 @@ class ImapClientsTest {
       String first = out.readLine();
       assertThat(first).startsWith("idling ");
       int before = Integer.parseInt(first.substring("idling ".length()));
-      assertThat(sendMail("imaplib2 idle")).isEqualTo(250);
+      assertThat(MailTesting.mailAlice(device, "imaplib2 idle")).isEqualTo(250);
       assertThat(out.readLine()).isEqualTo("EXISTS " + (before + 1));
       assertThat(idle.waitFor(30, TimeUnit.SECONDS)).isTrue();
     } finally {

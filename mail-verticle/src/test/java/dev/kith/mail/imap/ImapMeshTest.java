@@ -1,6 +1,5 @@
 package dev.kith.mail.imap;
 
-import static dev.kith.mail.MailTesting.DOMAIN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kith.mail.MailTesting;
@@ -12,7 +11,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -55,16 +53,6 @@ class ImapMeshTest {
     }
   }
 
-  private static int send(DeviceProcess through, String subject) {
-    return MailTesting.send(
-        MailTesting.smtpPort(through),
-        "bob@elsewhere.test",
-        "alice@" + DOMAIN,
-        subject,
-        "text of " + subject,
-        UUID.randomUUID() + "@elsewhere.test");
-  }
-
   @Test
   @Order(1)
   @DisplayName("IDLE on device 1 hears of a message delivered through device 3's SMTP")
@@ -76,7 +64,7 @@ class ImapMeshTest {
       imap.send("I1 IDLE\r\n");
       assertThat(imap.readLine()).isEqualTo("+ idling");
       long sent = System.nanoTime();
-      assertThat(send(mesh.device(2), "idle")).isEqualTo(250);
+      assertThat(MailTesting.mailAlice(mesh.device(2), "idle")).isEqualTo(250);
       long acknowledged = System.nanoTime();
       String line = imap.readLine();
       long heard = System.nanoTime();
@@ -98,7 +86,7 @@ class ImapMeshTest {
           + " nothing vanished, only the changes since")
   void resumesOnAnotherDeviceAfterKill9() throws IOException {
     for (int i = 0; i < 10; i++) {
-      assertThat(send(mesh.device(i % 3), "before " + i)).isEqualTo(250);
+      assertThat(MailTesting.mailAlice(mesh.device(i % 3), "before " + i)).isEqualTo(250);
     }
     DeviceProcess victim = mesh.device(MailTesting.mailDevice(mesh.device(0)));
     long validity;
@@ -137,7 +125,7 @@ class ImapMeshTest {
     assertThat(resumed.untagged()).noneMatch(l -> l.contains(" FETCH "));
 
     // Changes after the failover reach the resumed client, and only they.
-    assertThat(send(survivor, "after")).isEqualTo(250);
+    assertThat(MailTesting.mailAlice(survivor, "after")).isEqualTo(250);
     try (ImapClient imap = ImapClient.login(port, "alice", password)) {
       imap.command("ENABLE QRESYNC");
       imap.command("SELECT INBOX");
