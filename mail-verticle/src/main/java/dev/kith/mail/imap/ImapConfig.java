@@ -1,5 +1,6 @@
 package dev.kith.mail.imap;
 
+import dev.kith.mail.MailConfig;
 import dev.kith.mesh.spi.config.ConfigException;
 import dev.kith.mesh.spi.config.ConfigSection;
 import dev.kith.mesh.spi.config.Setting;
@@ -63,12 +64,7 @@ public record ImapConfig(
 
     @Override
     public ImapConfig parse(Settings v) {
-      String host = v.string(IMAP_BIND_HOST);
-      if (!Settings.HOST.matcher(host).matches()
-          || !(host.contains(":") || host.matches("[0-9.]+"))) {
-        throw new ConfigException(
-            IMAP_BIND_HOST, "'" + host + "' is not an IP address to listen on");
-      }
+      String host = MailConfig.Section.listenAddress(v, IMAP_BIND_HOST);
       int port = v.port(IMAP_PORT, 0);
       int tlsPort = v.port(IMAPS_PORT, 0);
       if (port != 0 && port == tlsPort) {

@@ -1,6 +1,5 @@
 package dev.kith.mail.imap;
 
-import dev.kith.mesh.spi.ServiceFailure;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 
@@ -33,9 +32,6 @@ final class ImapFailure extends RuntimeException {
   static String replyFor(Throwable e) {
     if (e instanceof ImapFailure f) {
       return f.reply;
-    }
-    if (e instanceof ServiceFailure f) {
-      return code(f.status(), f.getMessage());
     }
     if (e instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
       return code(r.failureCode(), r.getMessage());

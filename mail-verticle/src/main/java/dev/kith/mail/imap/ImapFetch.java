@@ -9,11 +9,9 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * FETCH and UID FETCH: the items of RFC 3501 and RFC 9051 (FLAGS, UID, INTERNALDATE, RFC822.SIZE,
@@ -98,28 +96,7 @@ final class ImapFetch {
         .changes(box.name(), since)
         .map(
             changes -> {
-              List<Long> gone = new ArrayList<>();
-              long largest = Math.max(1, box.uidNext() - 1);
-              JsonArray listed = changes.getJsonArray("vanished");
-              if (listed != null) {
-                listed.forEach(
-                    o -> {
-                      long uid = ((Number) o).longValue();
-                      if (set.contains(uid, largest)) {
-                        gone.add(uid);
-                      }
-                    });
-              } else {
-                Set<Long> present = new HashSet<>();
-                changes.getJsonArray("uids").forEach(o -> present.add(((Number) o).longValue()));
-                for (long[] r : set.ranges(largest)) {
-                  for (long uid = r[0]; uid <= r[1] && uid < box.uidNext(); uid++) {
-                    if (!present.contains(uid)) {
-                      gone.add(uid);
-                    }
-                  }
-                }
-              }
+              List<Long> gone = ImapSelected.vanishedEarlier(changes, set, box.uidNext());
               if (!gone.isEmpty()) {
                 session.write("* VANISHED (EARLIER) " + SequenceSet.format(gone) + "\r\n");
               }
@@ -127,19 +104,13 @@ final class ImapFetch {
             });
   }
 
+  /** The messages in chunks, each read once the socket has room for more. */
   private Future<Void> fetchAll(
       ImapSelected box, List<Long> uids, ImapFetchItems items, Long since, boolean markSeen) {
-    int chunk = items.needsBytes() ? BYTES_CHUNK : RECORDS_CHUNK;
-    Future<Void> chain = Future.succeededFuture();
-    for (int from = 0; from < uids.size(); from += chunk) {
-      JsonArray part =
-          new JsonArray(new ArrayList<>(uids.subList(from, Math.min(uids.size(), from + chunk))));
-      chain =
-          chain
-              .compose(v -> session.drained())
-              .compose(v -> fetchChunk(box, part, items, since, markSeen));
-    }
-    return chain;
+    return ImapMessageCommands.inChunks(
+        uids,
+        items.needsBytes() ? BYTES_CHUNK : RECORDS_CHUNK,
+        part -> session.drained().compose(v -> fetchChunk(box, part, items, since, markSeen)));
   }
 
   private Future<Void> fetchChunk(
@@ -168,7 +139,7 @@ final class ImapFetch {
               }
               List<Future<byte[]>> reads = new ArrayList<>();
               for (JsonObject m : chosen) {
-                reads.add(bytes(m));
+                reads.add(session.messageBytes(m));
               }
               return Future.join(reads)
                   .transform(
@@ -226,15 +197,6 @@ final class ImapFetch {
             });
   }
 
-  private Future<byte[]> bytes(JsonObject record) {
-    return session
-        .server()
-        .context()
-        .vault()
-        .getObject(session.owner(), record.getString("object"))
-        .map(o -> o.bytes().getBytes());
-  }
-
   /** One message's {@code * n FETCH (...)} line, literals included. */
   private Buffer render(ImapSelected box, JsonObject m, ImapFetchItems items, byte[] raw) {
     long uid = m.getLong("uid");
@@ -266,10 +228,5 @@ final class ImapFetch {
       flags.forEach(f -> out.add(String.valueOf(f)));
     }
     return "(" + String.join(" ", out) + ")";
-  }
-
-  /** An IMAP string: quoted when it can be, else a literal. */
-  static String quote(String text) {
-    return ImapMessage.string(text);
   }
 }

@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
  */
 record ImapListArgs(
     List<Pattern> patterns,
+    List<Pattern> caseless,
     boolean delimiterOnly,
     boolean specialUseOnly,
     boolean subscribedAttribute,
@@ -76,14 +77,16 @@ record ImapListArgs(
     }
     boolean delimiterOnly = patterns.size() == 1 && patterns.get(0).isEmpty();
     List<Pattern> compiled = new ArrayList<>();
+    List<Pattern> caseless = new ArrayList<>();
     for (String p : patterns) {
-      compiled.add(compile(reference + p));
+      compiled.add(compile(reference + p, 0));
+      caseless.add(compile(reference + p, Pattern.CASE_INSENSITIVE));
     }
-    return new ImapListArgs(compiled, delimiterOnly, specialUseOnly, subscribed, status);
+    return new ImapListArgs(compiled, caseless, delimiterOnly, specialUseOnly, subscribed, status);
   }
 
   /** {@code *} and {@code %} match anything (the names are flat); INBOX in any case. */
-  private static Pattern compile(String pattern) {
+  private static Pattern compile(String pattern, int flags) {
     StringBuilder regex = new StringBuilder();
     for (char ch : pattern.toCharArray()) {
       if (ch == '*' || ch == '%') {
@@ -92,14 +95,12 @@ record ImapListArgs(
         regex.append(Pattern.quote(String.valueOf(ch)));
       }
     }
-    return Pattern.compile(regex.toString());
+    return Pattern.compile(regex.toString(), flags);
   }
 
   boolean matches(String name) {
-    for (Pattern p : patterns) {
-      if (p.matcher(name).matches()
-          || (name.equals("INBOX")
-              && Pattern.compile(p.pattern(), Pattern.CASE_INSENSITIVE).matcher(name).matches())) {
+    for (Pattern p : name.equals("INBOX") ? caseless : patterns) {
+      if (p.matcher(name).matches()) {
         return true;
       }
     }

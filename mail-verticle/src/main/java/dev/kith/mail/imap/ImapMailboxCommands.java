@@ -4,7 +4,6 @@ import dev.kith.mail.api.Mailboxes;
 import dev.kith.mail.mime.MessageParser;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -163,7 +162,9 @@ final class ImapMailboxCommands {
     out.append("* OK [UIDNEXT ").append(box.uidNext()).append("] Predicted next UID\r\n");
     out.append("* OK [HIGHESTMODSEQ ").append(box.highestModSeq()).append("] Highest\r\n");
     if (session.enabled("IMAP4REV2")) {
-      out.append("* LIST () \"/\" ").append(ImapFetch.quote(view.getString("name"))).append("\r\n");
+      out.append("* LIST () \"/\" ")
+          .append(ImapMessage.string(view.getString("name")))
+          .append("\r\n");
     }
     session.write(out.toString());
     session.select(box);
@@ -183,27 +184,7 @@ final class ImapMailboxCommands {
   /** QRESYNC on SELECT: what vanished and what changed since the client's modification sequence. */
   private void resync(ImapSelected box, JsonObject changes, QresyncParams q) {
     StringBuilder out = new StringBuilder();
-    List<Long> gone = new ArrayList<>();
-    JsonArray vanished = changes.getJsonArray("vanished");
-    long largest = Math.max(box.uidNext() - 1, 1);
-    if (vanished != null) {
-      vanished.forEach(
-          o -> {
-            long uid = ((Number) o).longValue();
-            if (q.known() == null || q.known().contains(uid, largest)) {
-              gone.add(uid);
-            }
-          });
-    } else {
-      SequenceSet known = q.known() == null ? SequenceSet.parse("1:*") : q.known();
-      for (long[] r : known.ranges(largest)) {
-        for (long uid = r[0]; uid <= r[1] && uid < box.uidNext(); uid++) {
-          if (box.seqOf(uid) == 0) {
-            gone.add(uid);
-          }
-        }
-      }
-    }
+    List<Long> gone = ImapSelected.vanishedEarlier(changes, q.known(), box.uidNext());
     if (!gone.isEmpty()) {
       out.append("* VANISHED (EARLIER) ").append(SequenceSet.format(gone)).append("\r\n");
     }
@@ -211,15 +192,7 @@ final class ImapMailboxCommands {
       JsonObject m = (JsonObject) o;
       int seq = box.seqOf(m.getLong("uid"));
       if (seq > 0) {
-        out.append("* ")
-            .append(seq)
-            .append(" FETCH (UID ")
-            .append(m.getLong("uid"))
-            .append(" FLAGS ")
-            .append(ImapFetch.flagList(m.getJsonArray("flags")))
-            .append(" MODSEQ (")
-            .append(m.getLong("modseq"))
-            .append("))\r\n");
+        out.append(ImapSelected.flagsFetch(seq, m, true));
       }
     }
     session.write(out.toString());
@@ -272,7 +245,7 @@ final class ImapMailboxCommands {
                 }
                 out.append("* ").append(lsub ? "LSUB" : "LIST").append(" (");
                 out.append(String.join(" ", attributes)).append(") \"/\" ");
-                out.append(ImapFetch.quote(name)).append("\r\n");
+                out.append(ImapMessage.string(name)).append("\r\n");
                 if (args.status() != null) {
                   out.append(statusLine(box, args.status()));
                 }
@@ -333,7 +306,7 @@ final class ImapMailboxCommands {
       parts.add(item + " " + value);
     }
     return "* STATUS "
-        + ImapFetch.quote(box.getString("name"))
+        + ImapMessage.string(box.getString("name"))
         + " ("
         + String.join(" ", parts)
         + ")\r\n";
@@ -357,8 +330,8 @@ final class ImapMailboxCommands {
     if (!(c.arg(at) instanceof ImapArg.Str message) || c.size() != at + 1) {
       throw ImapFailure.bad("APPEND takes a mailbox, optional flags and date, and a literal");
     }
-    byte[] raw = crlf(message.bytes());
-    if (raw.length == 0) {
+    byte[] sent = message.bytes();
+    if (sent.length == 0) {
       throw ImapFailure.no("An empty message cannot be appended");
     }
     List<String> flagList = flags;
@@ -367,16 +340,25 @@ final class ImapMailboxCommands {
     ImapServer server = session.server();
     return server
         .vertx()
-        .executeBlocking(() -> MessageParser.summary(raw), false)
+        // Both passes over the message (its line ends, its summary) run on a worker: it may be
+        // as large as smtp-max-message-bytes.
+        .executeBlocking(() -> Appended.of(crlf(sent)), false)
         .compose(
-            summary ->
+            appended ->
                 server
                     .context()
                     .vault()
-                    .putObject(owner, "message/rfc822", Buffer.buffer(raw))
+                    .putObject(owner, "message/rfc822", Buffer.buffer(appended.raw()))
                     .compose(
                         object ->
-                            mailboxes().append(object, raw.length, name, flagList, summary, date)))
+                            mailboxes()
+                                .append(
+                                    object,
+                                    appended.raw().length,
+                                    name,
+                                    flagList,
+                                    appended.summary(),
+                                    date)))
         .map(
             r ->
                 "OK [APPENDUID "
@@ -386,6 +368,13 @@ final class ImapMailboxCommands {
                     + "] APPEND completed")
         .recover(e -> ImapFailure.tryCreate(e, name))
         .compose(done -> session.refresh(true).map(v -> done));
+  }
+
+  /** An appended message as it is stored, and its summary. */
+  private record Appended(byte[] raw, JsonObject summary) {
+    static Appended of(byte[] raw) {
+      return new Appended(raw, MessageParser.summary(raw));
+    }
   }
 
   /**

@@ -217,10 +217,15 @@ final class ImapMessageCommands {
 
   /** Runs {@code each} over {@code uids} in chunks of {@value #CHUNK}, one after another. */
   static <T> Future<Void> inChunks(List<Long> uids, Function<JsonArray, Future<T>> each) {
+    return inChunks(uids, CHUNK, each);
+  }
+
+  /** Runs {@code each} over {@code uids} in chunks of {@code size}, one after another. */
+  static <T> Future<Void> inChunks(List<Long> uids, int size, Function<JsonArray, Future<T>> each) {
     Future<Void> chain = Future.succeededFuture();
-    for (int from = 0; from < uids.size(); from += CHUNK) {
+    for (int from = 0; from < uids.size(); from += size) {
       JsonArray chunk =
-          new JsonArray(new ArrayList<>(uids.subList(from, Math.min(uids.size(), from + CHUNK))));
+          new JsonArray(new ArrayList<>(uids.subList(from, Math.min(uids.size(), from + size))));
       chain = chain.compose(v -> each.apply(chunk).mapEmpty());
     }
     return chain;

@@ -43,28 +43,24 @@ final class ImapSearchCommand {
     boolean bytes = search.needsText() || search.needsHeaders();
     List<Long> hits = new ArrayList<>();
     java.util.Map<Long, Long> modseqs = new java.util.HashMap<>();
-    int chunk = bytes ? ImapFetch.BYTES_CHUNK : ImapFetch.RECORDS_CHUNK;
-    Future<Void> chain = Future.succeededFuture();
-    for (int from = 0; from < uids.size(); from += chunk) {
-      JsonArray part =
-          new JsonArray(new ArrayList<>(uids.subList(from, Math.min(uids.size(), from + chunk))));
-      chain =
-          chain.compose(
-              v ->
-                  session
-                      .mailboxes()
-                      .records(box.name(), part)
-                      .compose(r -> check(search, r.getJsonArray("records"), bytes))
-                      .map(
-                          matched -> {
-                            for (JsonObject m : matched) {
-                              long n = byUid ? m.getLong("uid") : box.seqOf(m.getLong("uid"));
-                              hits.add(n);
-                              modseqs.put(n, m.getLong("modseq", 1L));
-                            }
-                            return null;
-                          }));
-    }
+    Future<Void> chain =
+        ImapMessageCommands.inChunks(
+            uids,
+            bytes ? ImapFetch.BYTES_CHUNK : ImapFetch.RECORDS_CHUNK,
+            part ->
+                session
+                    .mailboxes()
+                    .records(box.name(), part)
+                    .compose(r -> check(search, r.getJsonArray("records"), bytes))
+                    .map(
+                        matched -> {
+                          for (JsonObject m : matched) {
+                            long n = byUid ? m.getLong("uid") : box.seqOf(m.getLong("uid"));
+                            hits.add(n);
+                            modseqs.put(n, m.getLong("modseq", 1L));
+                          }
+                          return null;
+                        }));
     return chain.map(
         v -> {
           long highest = 0;
@@ -90,13 +86,7 @@ final class ImapSearchCommand {
     }
     List<Future<byte[]>> reads = new ArrayList<>();
     for (JsonObject m : list) {
-      reads.add(
-          session
-              .server()
-              .context()
-              .vault()
-              .getObject(session.owner(), m.getString("object"))
-              .map(o -> o.bytes().getBytes()));
+      reads.add(session.messageBytes(m));
     }
     return Future.all(reads)
         .map(

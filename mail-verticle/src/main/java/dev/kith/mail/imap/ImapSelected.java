@@ -183,12 +183,7 @@ final class ImapSelected {
       if (seq == 0 || seq > before || (mine != null && mine >= c.getLong("modseq"))) {
         continue;
       }
-      out.append("* ").append(seq).append(" FETCH (UID ").append(uid);
-      out.append(" FLAGS ").append(ImapFetch.flagList(c.getJsonArray("flags")));
-      if (session.enabled("CONDSTORE")) {
-        out.append(" MODSEQ (").append(c.getLong("modseq")).append(')');
-      }
-      out.append(")\r\n");
+      out.append(flagsFetch(seq, c, session.enabled("CONDSTORE")));
     }
     reported.clear();
     uidNext = answer.getLong("uidNext");
@@ -196,6 +191,49 @@ final class ImapSelected {
     if (out.length() > 0) {
       session.write(out.toString());
     }
+  }
+
+  /** An untagged {@code * seq FETCH (UID u FLAGS (..) [MODSEQ (m)])} of a changed message. */
+  static String flagsFetch(int seq, JsonObject change, boolean modseq) {
+    return "* "
+        + seq
+        + " FETCH (UID "
+        + change.getLong("uid")
+        + " FLAGS "
+        + ImapFetch.flagList(change.getJsonArray("flags"))
+        + (modseq ? " MODSEQ (" + change.getLong("modseq") + ")" : "")
+        + ")\r\n";
+  }
+
+  /**
+   * The UIDs of {@code known} (every UID when null) below {@code uidNext} that a {@code changes}
+   * answer says are gone: those it lists as vanished, or, when the instance no longer knows every
+   * expunge, those missing from its UIDs (RFC 7162 lets VANISHED (EARLIER) name UIDs that never
+   * existed).
+   */
+  static List<Long> vanishedEarlier(JsonObject changes, SequenceSet known, long uidNext) {
+    long largest = Math.max(1, uidNext - 1);
+    List<Long> gone = new ArrayList<>();
+    JsonArray listed = changes.getJsonArray("vanished");
+    if (listed != null) {
+      for (Object o : listed) {
+        long uid = ((Number) o).longValue();
+        if (known == null || known.contains(uid, largest)) {
+          gone.add(uid);
+        }
+      }
+      return gone;
+    }
+    java.util.Set<Long> present = new java.util.HashSet<>();
+    changes.getJsonArray("uids").forEach(o -> present.add(((Number) o).longValue()));
+    for (long[] r : (known == null ? SequenceSet.parse("1:*") : known).ranges(largest)) {
+      for (long uid = r[0]; uid <= r[1] && uid < uidNext; uid++) {
+        if (!present.contains(uid)) {
+          gone.add(uid);
+        }
+      }
+    }
+    return gone;
   }
 
   /** The UIDs the client knows that are gone. */

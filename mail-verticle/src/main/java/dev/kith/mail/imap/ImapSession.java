@@ -6,6 +6,7 @@ import dev.kith.mesh.spi.Owners;
 import dev.kith.mesh.spi.config.Settings;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -582,6 +583,15 @@ final class ImapSession implements ImapParser.Listener {
 
   String owner() {
     return owner;
+  }
+
+  /** The bytes of a message whose record {@link Mailboxes#records} gave, from the owner's vault. */
+  Future<byte[]> messageBytes(JsonObject record) {
+    return server
+        .context()
+        .vault()
+        .getObject(owner, record.getString("object"))
+        .map(o -> o.bytes().getBytes());
   }
 
   Mailboxes mailboxes() {

@@ -146,19 +146,14 @@ final class MailboxImap {
     JsonArray updated = new JsonArray();
     return mail.inBatches(
             writes,
-            r ->
-                mail.write(r, null)
-                    .onSuccess(s -> updated.add(flagsOf(r.put("modseq", modseq(s))))))
+            // write gives the record its new modification sequence
+            r -> mail.write(r, null).onSuccess(s -> updated.add(flagsOf(r))))
         .map(
             v ->
                 new JsonObject()
                     .put("highestModSeq", box.highestModSeq)
                     .put("updated", updated)
                     .put("modified", modified));
-  }
-
-  private static long modseq(JsonObject summary) {
-    return summary.getLong("modseq", 1L);
   }
 
   Future<JsonObject> copy(String name, JsonArray uids, String targetName, boolean move) {
@@ -220,9 +215,8 @@ final class MailboxImap {
             .put("received", internalDate > 0 ? internalDate : System.currentTimeMillis())
             .put("flags", new JsonArray());
     set.applyTo(record, "=");
-    String id =
-        HexFormat.of()
-            .formatHex(Delivery.sha256(java.util.UUID.randomUUID().toString().getBytes()), 0, 16);
+    // A new message however often it is appended: a random id (32 hex digits), not its Message-ID.
+    String id = java.util.UUID.randomUUID().toString().replace("-", "");
     return mail.file(id, record, box)
         .map(
             uid ->

@@ -90,7 +90,7 @@ class SmtpEdgeTest {
     String operator = Credentials.operatorToken(device.home()).orElseThrow();
     // Creates alice's account, the way an administrator would.
     assertThat(Credentials.ownerToken(url, device.home(), operator, "alice")).isPresent();
-    alicePassword = "harness-alice-" + meshId(device.home());
+    alicePassword = dev.kith.mail.MailTesting.password(device, "alice");
     // Alice's mailbox is placed by the controller shortly after the device is ready; the tests
     // that expect a 250 need it running.
     String token = aliceToken();
@@ -559,7 +559,7 @@ class SmtpEdgeTest {
     // dave and the addresses 127.0.0.2x are this test's own, so its lockout touches no other test.
     String operator = Credentials.operatorToken(device.home()).orElseThrow();
     assertThat(Credentials.ownerToken(url, device.home(), operator, "dave")).isPresent();
-    String davePassword = "harness-dave-" + meshId(device.home());
+    String davePassword = dev.kith.mail.MailTesting.password(device, "dave");
     String guesser = "127.0.0.20";
     List<String> replies = new ArrayList<>();
     for (int i = 1; i <= 25; i++) {
@@ -799,11 +799,6 @@ class SmtpEdgeTest {
       sum += Double.parseDouble(m.group(1));
     }
     return (long) sum;
-  }
-
-  private static String meshId(Path home) throws IOException {
-    return new JsonObject(Files.readString(home.resolve("trust").resolve("mesh.json")))
-        .getString("meshId", home.toString());
   }
 
   /** A raw SMTP dialogue: one command, one (possibly multi-line) reply. */
