@@ -114,7 +114,13 @@ public final class PlacementController {
   private long holdUntilNanos;
   private long accountsTimer = -1;
   private volatile Set<String> accountOwners = Set.of();
+  private volatile boolean accountsRead;
+  private long accountTicks;
+  private boolean warnedNoAccounts;
   private static final long ACCOUNTS_PERIOD_MILLIS = 3_000;
+
+  /** A standby reads the accounts on every this-many ticks, so that it knows them if it leads. */
+  private static final long STANDBY_ACCOUNT_TICKS = 10;
 
   /**
    * @param candidates every device the mesh knows, dead ones included, as placement candidates
@@ -192,9 +198,13 @@ public final class PlacementController {
    * Reads which owners have accounts: per-owner services run for them, and only for them. An owner
    * without a device of their own still gets the services that may run anywhere trusted (a family
    * member's mailbox on the family's devices); a device's name names no owner by itself.
+   *
+   * <p>Every device reads them, a standby less often than the controller: a device that starts to
+   * lead during a partition may be on a side that holds no replica of the accounts, and must still
+   * know whose services to move there.
    */
   private void refreshAccountOwners() {
-    if (!isActive()) {
+    if (!isActive() && accountTicks++ % STANDBY_ACCOUNT_TICKS != 0) {
       return;
     }
     Future<Set<String>> read;
@@ -205,12 +215,35 @@ public final class PlacementController {
     }
     read.onSuccess(
             owners -> {
+              accountsRead = true;
               if (!owners.equals(accountOwners)) {
                 accountOwners = Set.copyOf(owners);
                 reconcileSoon();
               }
             })
         .onFailure(e -> log.debug("{}: cannot list accounts now: {}", config.name(), e.toString()));
+  }
+
+  /**
+   * The owners whose per-owner instances a round places: those with an account, or, while this
+   * device has never managed to read the accounts, those the placement map already names (they had
+   * an account when their instances were placed).
+   */
+  private Set<String> owners(Map<InstanceKey, PlacementRecord> records) {
+    if (accountsRead) {
+      return new TreeSet<>(accountOwners);
+    }
+    Set<String> owners = new TreeSet<>();
+    records.keySet().stream().map(InstanceKey::owner).filter(o -> o != null).forEach(owners::add);
+    if (!warnedNoAccounts && !owners.isEmpty()) {
+      warnedNoAccounts = true;
+      log.warn(
+          "{} leads placement but has not read the accounts yet (no replica of them is"
+              + " reachable); it keeps the services of {} running until it can",
+          config.name(),
+          owners);
+    }
+    return owners;
   }
 
   public void stop() {
@@ -370,7 +403,7 @@ public final class PlacementController {
       BooleanSupplier decides) {
     // Per-owner services run for owners with an account: a device named after a user who has
     // none (root's laptop before anyone ran kith owner add) runs no mailbox for nobody.
-    Set<String> owners = new TreeSet<>(accountOwners);
+    Set<String> owners = owners(records);
     Map<InstanceKey, Assignment> current = new LinkedHashMap<>();
     long maxEpoch = 0;
     for (long floor : floors.values()) {

@@ -9,6 +9,7 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.kith.health.placement.Candidate;
 import dev.kith.health.power.PowerStatus;
 import dev.kith.health.probe.BeaconService;
+import dev.kith.health.probe.ProbeService;
 import dev.kith.mesh.cluster.HazelcastSetup;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.testing.FreePorts;
@@ -20,9 +21,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -43,6 +46,7 @@ class PlacementControllerTest {
   private HazelcastInstance hazelcast;
   private PlacementStore store;
   private PlacementController controller;
+  private DeviceConfig config;
   private final List<Candidate> devices = new CopyOnWriteArrayList<>();
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
@@ -81,18 +85,27 @@ class PlacementControllerTest {
                 .toJson()
                 .encode());
     devices.add(device("a.alice", true));
+    this.config = config;
+  }
+
+  /** Starts the controller, which reads the accounts through {@code accounts}. */
+  private void startController(Supplier<Future<Set<String>>> accounts) {
     controller =
         new PlacementController(
             vertx,
             hazelcast,
             config,
             store,
-            List.of(new BeaconService()),
+            List.of(new BeaconService(), new ProbeService()),
             () -> Future.succeededFuture(List.copyOf(devices)),
             device -> System.currentTimeMillis(),
-            () -> Future.succeededFuture(java.util.Set.of()),
+            accounts,
             registry);
     vertx.runOnContext(v -> controller.start());
+  }
+
+  private void startController() {
+    startController(() -> Future.succeededFuture(Set.of()));
   }
 
   @AfterEach
@@ -113,12 +126,17 @@ class PlacementControllerTest {
   }
 
   private String beaconDevice() {
-    return PlacementRecord.fromJson(new JsonObject(store.placementsMap().get("beacon"))).device();
+    return deviceOf("beacon");
+  }
+
+  private String deviceOf(String mapKey) {
+    return PlacementRecord.fromJson(new JsonObject(store.placementsMap().get(mapKey))).device();
   }
 
   @Test
   @DisplayName("moves the beacon off a device the device list reports dead, at once")
   void movesOffADeadDevice() {
+    startController();
     devices.add(device("b.alice", false));
 
     Duration moved =
@@ -137,6 +155,7 @@ class PlacementControllerTest {
       "has a failover counter at 0 for every reason but new before any move, and the first move"
           + " counts 1 on it")
   void failoverCountersStartAtZero() {
+    startController();
     for (String reason : List.of("failed", "low-battery", "drain", "takeover", "power")) {
       assertThat(
               registry.find("kith.failovers").tags("service", "beacon", "reason", reason).counter())
@@ -163,6 +182,7 @@ class PlacementControllerTest {
   @DisplayName(
       "keeps the beacon on a device the device list lacks for the grace period, then moves it")
   void waitsForADeviceMissingFromTheList() {
+    startController();
     // b.alice runs the beacon but is not in the list at all: a read that missed its entry.
     eventually(
         Duration.ofSeconds(5),
@@ -180,5 +200,33 @@ class PlacementControllerTest {
           assertThat(beaconDevice()).isEqualTo("a.alice");
         });
     assertThat(store.placementsMap().get("beacon")).contains("\"reason\":\"failed\"");
+  }
+
+  @Test
+  @DisplayName(
+      "a controller that cannot read the accounts still moves the instances of the owners the"
+          + " placement map names")
+  void movesOwnersItCannotReadTheAccountsOf() {
+    // probe/alice runs on b.alice, which died; no replica of the accounts answers this side.
+    long placedAt = System.currentTimeMillis();
+    store
+        .placementsMap()
+        .set(
+            "probe/alice",
+            new PlacementRecord(
+                    "probe", "alice", "b.alice", 1002, null, "running", "new", placedAt, placedAt,
+                    null)
+                .toJson()
+                .encode());
+    devices.add(device("b.alice", false));
+    startController(
+        () -> Future.failedFuture(new IllegalStateException("no replica of the accounts answers")));
+
+    eventually(
+        Duration.ofSeconds(5),
+        () -> {
+          assertThat(deviceOf("probe/alice")).isEqualTo("a.alice");
+          assertThat(beaconDevice()).isEqualTo("a.alice");
+        });
   }
 }
