@@ -131,7 +131,7 @@ public record MailConfig(
       return new MailConfig(
           domains(v),
           v.port(SMTP_PORT, 0),
-          listenAddress(v, SMTP_BIND_HOST),
+          v.listenAddress(SMTP_BIND_HOST),
           v.longValue(SMTP_MAX_MESSAGE_BYTES, 1024, 1L << 30),
           v.integer(SMTP_MAX_RECIPIENTS, 1, 10_000),
           v.integer(SMTP_MAX_CONNECTIONS, 1, 100_000),
@@ -144,16 +144,6 @@ public record MailConfig(
           tls,
           v.longValue(MAIL_RETRY_MILLIS, 10, 86_400_000),
           v.integer(MAIL_EXPIRY_HOURS, 1, 24 * 60));
-    }
-
-    /** The IP address setting {@code key} names for a server to listen on. */
-    public static String listenAddress(Settings v, String key) {
-      String host = v.string(key);
-      if (!Settings.HOST.matcher(host).matches()
-          || !(host.contains(":") || host.matches("[0-9.]+"))) {
-        throw new ConfigException(key, "'" + host + "' is not an IP address to listen on");
-      }
-      return host;
     }
 
     private static List<String> domains(Settings v) {

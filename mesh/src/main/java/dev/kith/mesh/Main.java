@@ -78,6 +78,11 @@ public final class Main {
             yield ExitCode.OK;
           }
           default -> {
+            String name = command;
+            var module = ModuleCommands.find(name);
+            if (module.isPresent()) {
+              yield ModuleCommands.run(module.get(), rest);
+            }
             System.err.println("kith: " + command + ": unknown command (see kith --help)");
             yield ExitCode.USAGE;
           }
@@ -208,6 +213,7 @@ public final class Main {
         .append("  kith import FILE [--owner OWNER] [--url URL]\n")
         .append(
             "                                restore a vault from such a file (safe to repeat)\n")
+        .append(moduleCommands())
         .append("  kith --help | --version\n\n")
         .append("client commands send KITH_ACCESS_TOKEN if set, else the session of kith login\n")
         .append("in --home DIR (default ~/.kith), else that home's operator token, which only\n")
@@ -223,6 +229,16 @@ public final class Main {
     }
     System.out.print(text);
     return ExitCode.OK;
+  }
+
+  /** The usage lines of the commands that service modules add. */
+  private static String moduleCommands() {
+    StringBuilder text = new StringBuilder();
+    for (var command : ModuleCommands.installed()) {
+      text.append(String.format("  kith %s%n", command.usage()));
+      text.append(String.format("%32s%s%n", "", command.summary()));
+    }
+    return text.toString();
   }
 
   private static void helpLine(StringBuilder text, Setting setting) {

@@ -1,6 +1,5 @@
 package dev.kith.mail.imap;
 
-import dev.kith.mail.MailConfig;
 import dev.kith.mesh.spi.config.ConfigException;
 import dev.kith.mesh.spi.config.ConfigSection;
 import dev.kith.mesh.spi.config.Setting;
@@ -64,7 +63,7 @@ public record ImapConfig(
 
     @Override
     public ImapConfig parse(Settings v) {
-      String host = MailConfig.Section.listenAddress(v, IMAP_BIND_HOST);
+      String host = v.listenAddress(IMAP_BIND_HOST);
       int port = v.port(IMAP_PORT, 0);
       int tlsPort = v.port(IMAPS_PORT, 0);
       if (port != 0 && port == tlsPort) {

@@ -11,6 +11,7 @@ import dev.kith.mesh.spi.web.Replies;
 import dev.kith.mesh.spi.web.RouteModule;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpMethod;
@@ -98,9 +99,23 @@ public final class Edge extends VerticleBase {
   @Override
   public Future<?> start() {
     router = Router.router(vertx);
+    // Requests for a service's own host names (web sites) leave before anything of the API runs.
+    for (KithService service : services) {
+      Handler<RoutingContext> hosts = service.hostHandler(serviceContext);
+      if (hosts != null) {
+        Access.infrastructure(router.route()).handler(hosts);
+      }
+    }
     Access.infrastructure(router.route()).handler(Edge::noSniffing);
     // Credentials first, before any body is read: an unknown caller's upload is refused unread.
     Access.infrastructure(router.route()).handler(this::authenticate);
+    for (KithService service : services) {
+      Router uploads = Router.router(vertx);
+      service.uploadRoutes(uploads, serviceContext);
+      if (!uploads.getRoutes().isEmpty()) {
+        Access.infrastructure(router.route("/api/" + service.name() + "/*")).subRouter(uploads);
+      }
+    }
     Access.infrastructure(router.route()).handler(Edge::requireJsonBody);
     rawBodies.forEach(module -> module.mount(router));
     Access.infrastructure(router.route())

@@ -1,6 +1,8 @@
 package dev.kith.mesh.spi;
 
+import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 
 /**
@@ -44,4 +46,22 @@ public interface KithService {
    * ctx.fail(status, cause)} or {@code Replies.fail}) and the edge writes the JSON error.
    */
   default void routes(Router router, ServiceContext context) {}
+
+  /**
+   * Adds routes that read their request bodies themselves (uploads of files or archives, with their
+   * own limits) to a router that the edge mounts at {@code /api/<name>/} before it reads any body:
+   * the edge neither buffers these bodies nor requires them to be JSON. Each route declares who may
+   * call it, like those of {@link #routes}.
+   */
+  default void uploadRoutes(Router router, ServiceContext context) {}
+
+  /**
+   * A handler that the edge runs first for every request, before credentials are read: it answers
+   * the requests addressed to a host name this service serves (a web site's domain, by {@code
+   * Host}) and calls {@code ctx.next()} for all others, which then reach the API. Such answers are
+   * on their own origin, so the handler never sees the API's cookies in use. {@code null}: none.
+   */
+  default Handler<RoutingContext> hostHandler(ServiceContext context) {
+    return null;
+  }
 }

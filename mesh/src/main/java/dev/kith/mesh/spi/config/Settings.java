@@ -124,6 +124,15 @@ public final class Settings {
     return p;
   }
 
+  /** The IP address setting {@code key} names for a server to listen on. */
+  public String listenAddress(String key) {
+    String host = string(key);
+    if (!HOST.matcher(host).matches() || !(host.contains(":") || host.matches("[0-9.]+"))) {
+      throw new ConfigException(key, "'" + host + "' is not an IP address to listen on");
+    }
+    return host;
+  }
+
   /** {@code HOST:PORT}, checked; null when the setting has no value. */
   public String hostAndPort(String key) {
     String value = optional(key);

@@ -1,0 +1,280 @@
+package dev.kith.web;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers a request for a site's file the way people expect of a static host: {@code index.html}
+ * for a folder, a redirect to add a folder's missing slash, the site's own {@code 404.html}, the
+ * type from the extension, a strong {@code ETag} (the served object's id) with {@code 304} for
+ * {@code If-None-Match}, {@code Last-Modified} (when the version was published) with {@code
+ * If-Modified-Since}, one {@code Range}, {@code HEAD}, the gzip or brotli copy made at publish time
+ * by {@code Accept-Encoding}, the site's {@code Cache-Control} rules, and {@code nosniff}. Every
+ * answer names the version it came from ({@code Kith-Site-Version}), so a reader can tell that it
+ * never saw two versions mixed.
+ */
+final class SiteServer {
+
+  private static final Logger log = LoggerFactory.getLogger(SiteServer.class);
+
+  static final String VERSION_HEADER = "Kith-Site-Version";
+
+  private static final DateTimeFormatter HTTP_DATE =
+      DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC).withLocale(Locale.ROOT);
+
+  private final SiteFiles files;
+  private final WebMetrics metrics;
+  private final String device;
+
+  SiteServer(SiteFiles files, WebMetrics metrics, String device) {
+    this.files = files;
+    this.metrics = metrics;
+    this.device = device;
+  }
+
+  void serve(HttpServerRequest request, Site site) {
+    String label = site.owner() + "/" + site.name();
+    HttpServerResponse response = request.response();
+    response.putHeader("X-Content-Type-Options", "nosniff");
+    if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
+      response.putHeader("Allow", "GET, HEAD");
+      plain(request, label, 405, "Method not allowed: a site answers GET and HEAD\n");
+      return;
+    }
+    String manifestId = site.manifest();
+    if (manifestId == null) {
+      plain(request, label, 404, "This site has nothing published yet.\n");
+      return;
+    }
+    long version = site.current();
+    long publishedAt = site.publishedAt();
+    request.pause();
+    files
+        .manifest(site.owner(), manifestId)
+        .onComplete(
+            read -> {
+              request.resume();
+              if (read.failed()) {
+                unavailable(request, label, read.cause());
+                return;
+              }
+              response.putHeader(VERSION_HEADER, String.valueOf(version));
+              find(request, site, label, read.result(), publishedAt);
+            });
+  }
+
+  private void find(
+      HttpServerRequest request, Site site, String label, Manifest manifest, long publishedAt) {
+    String path = SitePaths.request(request.path());
+    if (path == null) {
+      notFound(request, site, label, manifest, publishedAt);
+      return;
+    }
+    Manifest.Entry entry;
+    if (path.isEmpty() || path.endsWith("/")) {
+      entry = manifest.files().get(path + "index.html");
+    } else {
+      entry = manifest.files().get(path);
+      if (entry == null && manifest.files().containsKey(path + "/index.html")) {
+        String query = request.query();
+        request
+            .response()
+            .putHeader("Location", request.path() + "/" + (query == null ? "" : "?" + query));
+        request.response().putHeader("Cache-Control", HeaderRules.DEFAULT);
+        plain(request, label, 301, "Moved to " + request.path() + "/\n");
+        return;
+      }
+    }
+    if (entry == null) {
+      notFound(request, site, label, manifest, publishedAt);
+      return;
+    }
+    send(
+        request,
+        site,
+        label,
+        entry,
+        200,
+        manifest.rules().cacheControl(request.path()),
+        publishedAt);
+  }
+
+  private void notFound(
+      HttpServerRequest request, Site site, String label, Manifest manifest, long publishedAt) {
+    Manifest.Entry page = manifest.files().get("404.html");
+    if (page == null) {
+      plain(request, label, 404, "Not found\n");
+      return;
+    }
+    send(request, site, label, page, 404, HeaderRules.DEFAULT, publishedAt);
+  }
+
+  /** The file itself, or 304, or a part of it. */
+  private void send(
+      HttpServerRequest request,
+      Site site,
+      String label,
+      Manifest.Entry entry,
+      int status,
+      String cacheControl,
+      long publishedAt) {
+    HttpServerResponse response = request.response();
+    String range = status == 200 ? request.getHeader("Range") : null;
+    if (range != null && !ifRangeHolds(request, entry)) {
+      range = null;
+    }
+    // A part is always of the file itself; otherwise the smallest copy the client takes.
+    String id = entry.id();
+    long size = entry.size();
+    String encoding = null;
+    if (range == null) {
+      String accepted = request.getHeader("Accept-Encoding");
+      if (entry.br() != null && accepts(accepted, "br")) {
+        id = entry.br();
+        size = entry.brSize();
+        encoding = "br";
+      } else if (entry.gzip() != null && accepts(accepted, "gzip")) {
+        id = entry.gzip();
+        size = entry.gzipSize();
+        encoding = "gzip";
+      }
+    }
+    String etag = "\"" + id + "\"";
+    response.putHeader("Content-Type", entry.type());
+    response.putHeader("ETag", etag);
+    response.putHeader("Last-Modified", HTTP_DATE.format(Instant.ofEpochMilli(publishedAt)));
+    response.putHeader("Cache-Control", cacheControl);
+    response.putHeader("Accept-Ranges", "bytes");
+    if (entry.gzip() != null || entry.br() != null) {
+      response.putHeader("Vary", "Accept-Encoding");
+    }
+    // The edge may compress answers itself; these are final as they are.
+    response.putHeader("Content-Encoding", encoding == null ? "identity" : encoding);
+    if (status == 200 && notModified(request, etag, publishedAt)) {
+      response.setStatusCode(304).end();
+      metrics.request(label, 304, 0);
+      return;
+    }
+    long offset = 0;
+    long length = size;
+    if (range != null) {
+      long[] r = Ranges.parse(range, size);
+      if (r == Ranges.UNSATISFIABLE) {
+        response.putHeader("Content-Range", "bytes */" + size);
+        plain(request, label, 416, "Range not satisfiable: the file has " + size + " bytes\n");
+        return;
+      }
+      if (r != null) {
+        offset = r[0];
+        length = r[1] - r[0] + 1;
+        status = 206;
+        response.putHeader("Content-Range", "bytes " + r[0] + "-" + r[1] + "/" + size);
+      }
+    }
+    response.setStatusCode(status);
+    response.putHeader("Content-Length", String.valueOf(length));
+    if (request.method() == HttpMethod.HEAD) {
+      response.end();
+      metrics.request(label, status, 0);
+      return;
+    }
+    int answered = status;
+    long bodyLength = length;
+    (status == 206
+            ? files.range(site.owner(), id, offset, length)
+            : files.bytes(site.owner(), id, size))
+        .onSuccess(
+            (Buffer body) -> {
+              response.end(body);
+              metrics.request(label, answered, bodyLength);
+            })
+        .onFailure(e -> unavailable(request, label, e));
+  }
+
+  private static boolean accepts(String acceptEncoding, String coding) {
+    if (acceptEncoding == null) {
+      return false;
+    }
+    for (String part : acceptEncoding.split(",")) {
+      String[] pieces = part.trim().split(";");
+      if (!pieces[0].trim().equalsIgnoreCase(coding)) {
+        continue;
+      }
+      for (int i = 1; i < pieces.length; i++) {
+        String p = pieces[i].trim().replace(" ", "");
+        if (p.equals("q=0") || p.equals("q=0.0") || p.equals("q=0.00") || p.equals("q=0.000")) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private static boolean notModified(HttpServerRequest request, String etag, long publishedAt) {
+    String ifNoneMatch = request.getHeader("If-None-Match");
+    if (ifNoneMatch != null) {
+      for (String tag : ifNoneMatch.split(",")) {
+        String t = tag.trim();
+        if (t.startsWith("W/")) {
+          t = t.substring(2);
+        }
+        if (t.equals("*") || t.equals(etag)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    String since = request.getHeader("If-Modified-Since");
+    if (since != null) {
+      try {
+        long at = Instant.from(HTTP_DATE.parse(since.trim())).getEpochSecond();
+        return publishedAt / 1000 <= at;
+      } catch (DateTimeParseException e) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** {@code If-Range}: the range applies only if the file is still the one the client has. */
+  private static boolean ifRangeHolds(HttpServerRequest request, Manifest.Entry entry) {
+    String ifRange = request.getHeader("If-Range");
+    return ifRange == null || ifRange.trim().equals("\"" + entry.id() + "\"");
+  }
+
+  private void plain(HttpServerRequest request, String label, int status, String text) {
+    HttpServerResponse response = request.response();
+    response.setStatusCode(status);
+    response.putHeader("Content-Type", "text/plain; charset=utf-8");
+    if (request.method() == HttpMethod.HEAD) {
+      response.putHeader("Content-Length", String.valueOf(Buffer.buffer(text).length())).end();
+    } else {
+      response.end(text);
+    }
+    metrics.request(label, status, 0);
+  }
+
+  private void unavailable(HttpServerRequest request, String label, Throwable e) {
+    log.warn(
+        "{} cannot read {}'s site files now: {}; the reader gets 503 and may retry",
+        device,
+        label,
+        e.toString());
+    if (request.response().ended()) {
+      return;
+    }
+    request.response().headers().clear();
+    request.response().putHeader("Retry-After", "1");
+    plain(request, label, 503, "The site's files cannot be read right now; try again shortly.\n");
+  }
+}
