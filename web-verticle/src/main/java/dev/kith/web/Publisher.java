@@ -54,8 +54,8 @@ final class Publisher {
    *
    * @throws ServiceFailure 400 for a bad path or digest, or a path named twice; 413 for too many
    */
-  List<FileRef> fileList(JsonArray list) {
-    if (list == null) {
+  List<FileRef> fileList(Object given) {
+    if (!(given instanceof JsonArray list)) {
       throw ServiceFailure.badRequest("send files: [{\"path\": ..., \"sha256\": ...}, ...]");
     }
     if (list.size() > config.maxFiles()) {

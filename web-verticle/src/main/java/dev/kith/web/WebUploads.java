@@ -70,7 +70,7 @@ final class WebUploads {
           return json(ctx, listLimit(p.config()))
               .compose(
                   body -> {
-                    var list = p.publisher().fileList(body.getJsonArray("files"));
+                    var list = p.publisher().fileList(body.getValue("files"));
                     return p.publisher().missing(owner, list);
                   })
               .map(m -> new JsonObject().put("missing", new JsonArray(m)));
@@ -88,7 +88,7 @@ final class WebUploads {
           return json(ctx, listLimit(p.config()))
               .compose(
                   body -> {
-                    var list = p.publisher().fileList(body.getJsonArray("files"));
+                    var list = p.publisher().fileList(body.getValue("files"));
                     List<String> domains = null;
                     if (body.getValue("domains") != null) {
                       if (!(body.getValue("domains") instanceof JsonArray a)) {

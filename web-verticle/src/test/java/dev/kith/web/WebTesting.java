@@ -36,6 +36,30 @@ final class WebTesting {
         "application/json");
   }
 
+  /** Sends bytes to the web API as {@code owner}, with exactly these credentials. */
+  static Http.Response sendBytes(
+      DeviceProcess device, String owner, String method, String path, String type, byte[] body) {
+    try {
+      var request =
+          java.net.http.HttpRequest.newBuilder(
+                  java.net.URI.create(device.httpUrl() + "/api/web" + path))
+              .timeout(java.time.Duration.ofSeconds(60))
+              .header("Authorization", "Bearer " + token(device, owner))
+              .header("Content-Type", type)
+              .method(method, java.net.http.HttpRequest.BodyPublishers.ofByteArray(body))
+              .build();
+      var response =
+          java.net.http.HttpClient.newHttpClient()
+              .send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+      return new Http.Response(response.statusCode(), response.body(), response.headers().map());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
   static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
