@@ -14,8 +14,25 @@ import java.util.List;
  *  "versions": [{"version": 3, "manifest": "9f2c...", "publishedAt": 1765000000000,
  *                "files": 500, "bytes": 2048000}, ...]}
  * </pre>
+ *
+ * The other components are derived from the record once, for the requests that read them.
  */
-record Site(String owner, String name, List<String> domains, long current, JsonObject json) {
+record Site(
+    String owner,
+    String name,
+    List<String> domains,
+    long current,
+    JsonObject json,
+    String label,
+    String currentText,
+    String manifest,
+    long publishedAt,
+    String lastModified) {
+
+  private static final java.time.format.DateTimeFormatter HTTP_DATE =
+      java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+          .withZone(java.time.ZoneOffset.UTC)
+          .withLocale(java.util.Locale.ROOT);
 
   static final String VAULT_OWNER = "kith-web";
 
@@ -26,12 +43,22 @@ record Site(String owner, String name, List<String> domains, long current, JsonO
   static Site fromJson(JsonObject json) {
     List<String> domains = new ArrayList<>();
     json.getJsonArray("domains", new JsonArray()).forEach(d -> domains.add((String) d));
+    String owner = json.getString("owner");
+    String site = json.getString("site");
+    long current = json.getLong("current", 0L);
+    JsonObject version = version(json, current);
+    long publishedAt = version == null ? 0 : version.getLong("publishedAt", 0L);
     return new Site(
-        json.getString("owner"),
-        json.getString("site"),
+        owner,
+        site,
         List.copyOf(domains),
-        json.getLong("current", 0L),
-        json);
+        current,
+        json,
+        owner + "/" + site,
+        String.valueOf(current),
+        version == null ? null : version.getString("manifest"),
+        publishedAt,
+        HTTP_DATE.format(java.time.Instant.ofEpochMilli(publishedAt)));
   }
 
   static JsonObject empty(String owner, String site) {
@@ -54,24 +81,18 @@ record Site(String owner, String name, List<String> domains, long current, JsonO
 
   /** A kept version, or null. */
   JsonObject version(long n) {
-    for (int i = 0; i < versions().size(); i++) {
-      JsonObject v = versions().getJsonObject(i);
+    return version(json, n);
+  }
+
+  private static JsonObject version(JsonObject json, long n) {
+    JsonArray versions = json.getJsonArray("versions", new JsonArray());
+    for (int i = 0; i < versions.size(); i++) {
+      JsonObject v = versions.getJsonObject(i);
       if (v.getLong("version") == n) {
         return v;
       }
     }
     return null;
-  }
-
-  /** The current version's manifest object, or null when nothing is published. */
-  String manifest() {
-    JsonObject v = version(current);
-    return v == null ? null : v.getString("manifest");
-  }
-
-  long publishedAt() {
-    JsonObject v = version(current);
-    return v == null ? 0 : v.getLong("publishedAt", 0L);
   }
 
   /** The record as the API shows it. */

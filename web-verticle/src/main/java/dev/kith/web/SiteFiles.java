@@ -4,7 +4,6 @@ import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -21,13 +20,7 @@ final class SiteFiles {
   private final ObjectCache cache;
   private final WebMetrics metrics;
   private final Map<String, Future<Buffer>> loading = new ConcurrentHashMap<>();
-  private final Map<String, Manifest> manifests =
-      new LinkedHashMap<>(64, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Manifest> eldest) {
-          return size() > MANIFESTS;
-        }
-      };
+  private final Map<String, Manifest> manifests = new ConcurrentHashMap<>();
 
   SiteFiles(Vault vault, ObjectCache cache, WebMetrics metrics) {
     this.vault = vault;
@@ -35,23 +28,27 @@ final class SiteFiles {
     this.metrics = metrics;
   }
 
+  /** A manifest this device has parsed already, or null. */
+  Manifest cachedManifest(String id) {
+    return manifests.get(id);
+  }
+
   /** A manifest, parsed once per device. */
   Future<Manifest> manifest(String owner, String id) {
-    synchronized (manifests) {
-      Manifest m = manifests.get(id);
-      if (m != null) {
-        return Future.succeededFuture(m);
-      }
+    Manifest m = manifests.get(id);
+    if (m != null) {
+      return Future.succeededFuture(m);
     }
     return vault
         .getObject(owner, id)
         .map(
             o -> {
-              Manifest m = Manifest.decode(o.bytes());
-              synchronized (manifests) {
-                manifests.put(id, m);
+              Manifest parsed = Manifest.decode(o.bytes());
+              if (manifests.size() >= MANIFESTS) {
+                manifests.clear();
               }
-              return m;
+              manifests.put(id, parsed);
+              return parsed;
             });
   }
 

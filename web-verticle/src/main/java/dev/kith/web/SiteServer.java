@@ -1,6 +1,7 @@
 package dev.kith.web;
 
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -26,7 +27,19 @@ final class SiteServer {
 
   private static final Logger log = LoggerFactory.getLogger(SiteServer.class);
 
-  static final String VERSION_HEADER = "Kith-Site-Version";
+  static final CharSequence VERSION_HEADER = HttpHeaders.createOptimized("Kith-Site-Version");
+  private static final CharSequence NOSNIFF = HttpHeaders.createOptimized("X-Content-Type-Options");
+  private static final CharSequence NOSNIFF_VALUE = HttpHeaders.createOptimized("nosniff");
+  private static final CharSequence CONTENT_TYPE = HttpHeaders.CONTENT_TYPE;
+  private static final CharSequence CONTENT_LENGTH = HttpHeaders.CONTENT_LENGTH;
+  private static final CharSequence CONTENT_ENCODING = HttpHeaders.CONTENT_ENCODING;
+  private static final CharSequence ETAG = HttpHeaders.ETAG;
+  private static final CharSequence LAST_MODIFIED = HttpHeaders.LAST_MODIFIED;
+  private static final CharSequence CACHE_CONTROL = HttpHeaders.CACHE_CONTROL;
+  private static final CharSequence ACCEPT_RANGES = HttpHeaders.ACCEPT_RANGES;
+  private static final CharSequence BYTES = HttpHeaders.createOptimized("bytes");
+  private static final CharSequence VARY = HttpHeaders.VARY;
+  private static final CharSequence ACCEPT_ENCODING = HttpHeaders.createOptimized("Accept-Encoding");
 
   private static final DateTimeFormatter HTTP_DATE =
       DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC).withLocale(Locale.ROOT);
@@ -41,10 +54,14 @@ final class SiteServer {
     this.device = device;
   }
 
-  void serve(HttpServerRequest request, Site site) {
-    String label = site.owner() + "/" + site.name();
+  /**
+   * @param edge whether the edge's server answers (it may compress answers itself, so each says
+   *     whether it is final as it is)
+   */
+  void serve(HttpServerRequest request, Site site, boolean edge) {
+    String label = site.label();
     HttpServerResponse response = request.response();
-    response.putHeader("X-Content-Type-Options", "nosniff");
+    response.putHeader(NOSNIFF, NOSNIFF_VALUE);
     if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
       response.putHeader("Allow", "GET, HEAD");
       plain(request, label, 405, "Method not allowed: a site answers GET and HEAD\n");
@@ -55,8 +72,12 @@ final class SiteServer {
       plain(request, label, 404, "This site has nothing published yet.\n");
       return;
     }
-    long version = site.current();
-    long publishedAt = site.publishedAt();
+    Manifest known = files.cachedManifest(manifestId);
+    if (known != null) {
+      response.putHeader(VERSION_HEADER, site.currentText());
+      find(request, site, label, known, edge);
+      return;
+    }
     request.pause();
     files
         .manifest(site.owner(), manifestId)
@@ -67,16 +88,16 @@ final class SiteServer {
                 unavailable(request, label, read.cause());
                 return;
               }
-              response.putHeader(VERSION_HEADER, String.valueOf(version));
-              find(request, site, label, read.result(), publishedAt);
+              response.putHeader(VERSION_HEADER, site.currentText());
+              find(request, site, label, read.result(), edge);
             });
   }
 
   private void find(
-      HttpServerRequest request, Site site, String label, Manifest manifest, long publishedAt) {
+      HttpServerRequest request, Site site, String label, Manifest manifest, boolean edge) {
     String path = SitePaths.request(request.path());
     if (path == null) {
-      notFound(request, site, label, manifest, publishedAt);
+      notFound(request, site, label, manifest, edge);
       return;
     }
     Manifest.Entry entry;
@@ -95,27 +116,20 @@ final class SiteServer {
       }
     }
     if (entry == null) {
-      notFound(request, site, label, manifest, publishedAt);
+      notFound(request, site, label, manifest, edge);
       return;
     }
-    send(
-        request,
-        site,
-        label,
-        entry,
-        200,
-        manifest.rules().cacheControl(request.path()),
-        publishedAt);
+    send(request, site, label, entry, 200, manifest.rules().cacheControl(request.path()), edge);
   }
 
   private void notFound(
-      HttpServerRequest request, Site site, String label, Manifest manifest, long publishedAt) {
+      HttpServerRequest request, Site site, String label, Manifest manifest, boolean edge) {
     Manifest.Entry page = manifest.files().get("404.html");
     if (page == null) {
       plain(request, label, 404, "Not found\n");
       return;
     }
-    send(request, site, label, page, 404, HeaderRules.DEFAULT, publishedAt);
+    send(request, site, label, page, 404, HeaderRules.DEFAULT, edge);
   }
 
   /** The file itself, or 304, or a part of it. */
@@ -126,7 +140,8 @@ final class SiteServer {
       Manifest.Entry entry,
       int status,
       String cacheControl,
-      long publishedAt) {
+      boolean edge) {
+    long publishedAt = site.publishedAt();
     HttpServerResponse response = request.response();
     String range = status == 200 ? request.getHeader("Range") : null;
     if (range != null && !ifRangeHolds(request, entry)) {
@@ -149,16 +164,20 @@ final class SiteServer {
       }
     }
     String etag = "\"" + id + "\"";
-    response.putHeader("Content-Type", entry.type());
-    response.putHeader("ETag", etag);
-    response.putHeader("Last-Modified", HTTP_DATE.format(Instant.ofEpochMilli(publishedAt)));
-    response.putHeader("Cache-Control", cacheControl);
-    response.putHeader("Accept-Ranges", "bytes");
+    response.putHeader(CONTENT_TYPE, entry.type());
+    response.putHeader(ETAG, etag);
+    response.putHeader(LAST_MODIFIED, site.lastModified());
+    response.putHeader(CACHE_CONTROL, cacheControl);
+    response.putHeader(ACCEPT_RANGES, BYTES);
     if (entry.gzip() != null || entry.br() != null) {
-      response.putHeader("Vary", "Accept-Encoding");
+      response.putHeader(VARY, ACCEPT_ENCODING);
     }
-    // The edge may compress answers itself; these are final as they are.
-    response.putHeader("Content-Encoding", encoding == null ? "identity" : encoding);
+    if (encoding != null) {
+      response.putHeader(CONTENT_ENCODING, encoding);
+    } else if (edge) {
+      // The edge may compress answers itself; this one is final as it is.
+      response.putHeader(CONTENT_ENCODING, HttpHeaders.IDENTITY);
+    }
     if (status == 200 && notModified(request, etag, publishedAt)) {
       response.setStatusCode(304).end();
       metrics.request(label, 304, 0);
@@ -181,7 +200,7 @@ final class SiteServer {
       }
     }
     response.setStatusCode(status);
-    response.putHeader("Content-Length", String.valueOf(length));
+    response.putHeader(CONTENT_LENGTH, String.valueOf(length));
     if (request.method() == HttpMethod.HEAD) {
       response.end();
       metrics.request(label, status, 0);

@@ -2,8 +2,9 @@ package dev.kith.web;
 
 import dev.kith.mesh.spi.ServiceContext;
 import dev.kith.mesh.spi.ServiceUnavailable;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpServer;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
@@ -24,7 +25,7 @@ final class Web {
 
   private final ServiceContext context;
   private volatile Parts parts;
-  private HttpServer webPort;
+  private String webPortDeployment;
 
   /** What exists once the vault is there. */
   record Parts(
@@ -62,22 +63,39 @@ final class Web {
             });
   }
 
+  /** One server on the web port per event loop (as many as cores): they share the port. */
   private Future<Void> listen(WebConfig config, Parts p) {
+    int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.bindHost())
+            .setPort(config.port())
+            .setMaxInitialLineLength(8 * 1024)
+            .setMaxHeaderSize(16 * 1024);
     return context
         .vertx()
-        .createHttpServer(
-            new HttpServerOptions()
-                .setHost(config.bindHost())
-                .setPort(config.port())
-                .setMaxInitialLineLength(8 * 1024)
-                .setMaxHeaderSize(16 * 1024))
-        .requestHandler(request -> serveOnWebPort(p, request))
-        .listen()
+        .deployVerticle(
+            () ->
+                new VerticleBase() {
+                  @Override
+                  public Future<?> start() {
+                    return vertx
+                        .createHttpServer(options)
+                        .requestHandler(request -> serveOnWebPort(p, request))
+                        .listen();
+                  }
+                },
+            new DeploymentOptions().setInstances(instances))
         .onSuccess(
-            s -> {
-              webPort = s;
-              log.info("{} serves sites on web port {}", context.device(), s.actualPort());
+            id -> {
+              webPortDeployment = id;
+              log.info(
+                  "{} serves sites on web port {} ({} event loops)",
+                  context.device(),
+                  config.port(),
+                  instances);
             })
+        .<Void>mapEmpty()
         .recover(
             e -> {
               log.error(
@@ -87,8 +105,7 @@ final class Web {
                   config.port(),
                   e.getMessage());
               return Future.succeededFuture();
-            })
-        .mapEmpty();
+            });
   }
 
   private void serveOnWebPort(Parts p, HttpServerRequest request) {
@@ -116,15 +133,16 @@ final class Web {
       p.metrics().request("-", 404, 0);
       return;
     }
-    p.server().serve(request, site);
+    p.server().serve(request, site, false);
   }
 
   Future<Void> stop() {
     Parts p = parts;
     parts = null;
-    HttpServer s = webPort;
-    webPort = null;
-    Future<Void> closed = s == null ? Future.succeededFuture() : s.close();
+    String deployment = webPortDeployment;
+    webPortDeployment = null;
+    Future<Void> closed =
+        deployment == null ? Future.succeededFuture() : context.vertx().undeploy(deployment);
     return p == null ? closed : Future.all(closed, p.sites().stop()).mapEmpty();
   }
 
@@ -149,7 +167,7 @@ final class Web {
       ctx.next();
       return;
     }
-    p.server().serve(ctx.request(), site);
+    p.server().serve(ctx.request(), site, true);
   }
 
   /** The host a request names, lowercased, without its port. */

@@ -14,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class WebMetrics {
 
   private final MeterRegistry registry;
-  private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+  private final Map<String, Map<Integer, Counter>> requests = new ConcurrentHashMap<>();
   private final Map<String, Counter> bytes = new ConcurrentHashMap<>();
   private final Counter hits;
   private final Counter misses;
@@ -49,8 +49,9 @@ final class WebMetrics {
   /** One answered request: its site ("-" for none) and status. */
   void request(String site, int status, long bodyBytes) {
     requests
+        .computeIfAbsent(site, k -> new ConcurrentHashMap<>())
         .computeIfAbsent(
-            site + "|" + status,
+            status,
             k ->
                 Counter.builder("kith.web.requests")
                     .description("HTTP requests for sites, by site and status")
