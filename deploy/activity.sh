@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Simulated use of the compose mesh, so that the dashboard has something to show: every few
 # seconds it writes a record to alice's and bob's vaults, now and then an object, asks each
-# owner's probe, and sends each owner a mail over SMTP, each time through the next device in turn. docker-compose.yml runs it in a
+# owner's probe, sends each owner a mail over SMTP, and reads alice's page (published now and
+# then), each time through the next device in turn. docker-compose.yml runs it in a
 # container from the device image (bash and coreutils are all it needs; no curl there).
 #
 # Usage: activity.sh [DEVICE...]   (default: the five compose devices)
@@ -89,6 +90,27 @@ imap() { # HOST
   ' imap "$1" 2>/dev/null || echo 000
 }
 
+# alice's page (alice.compose), published through HOST the way kith publish does: the object
+# first, then the version that names it by its SHA-256; prints the commit's status (201).
+publish_page() { # HOST N
+  local content="<!doctype html><title>alice</title><h1>alice's page, round $2</h1>"
+  local id
+  id="$(printf '%s' "${content}" | sha256sum | cut -c1-64)"
+  http POST "$1" /api/vault/alice/objects "${content}" text/html "${token[alice]:-}" >/dev/null
+  http POST "$1" /api/web/sites/alice/versions \
+    "{\"files\":[{\"path\":\"index.html\",\"sha256\":\"${id}\"}],\"domains\":[\"alice.compose\"]}" \
+    application/json "${token[alice]:-}"
+}
+
+# GET / of alice's page through HOST's port 8080, by Host; prints the status.
+page() { # HOST
+  timeout 5 bash -c '
+    exec 3<>"/dev/tcp/$1/8080" || exit 1
+    printf "GET / HTTP/1.0\r\nHost: alice.compose\r\n\r\n" >&3
+    read -r _ status _ <&3 && echo "${status}"
+  ' page "$1" 2>/dev/null || echo 000
+}
+
 log() { echo "activity: $(date -u +%H:%M:%S) $*"; }
 
 report() { # STATUS WHAT
@@ -103,6 +125,7 @@ login_all
 log "writing to alice's and bob's vaults through ${devices[*]}, every ${period} s"
 
 n=0
+page_published=0
 while true; do
   if ((SECONDS - logged_in_at > 600)) || [[ -z "${token[alice]:-}" || -z "${token[bob]:-}" ]]; then
     login_all
@@ -122,6 +145,14 @@ while true; do
     report "$(http GET "${host}" "/api/probe/${owner}" "" application/json "${t}")" "GET ${owner}'s probe via ${host}"
     report "$(smtp "${host}" "${owner}" "${n}")" "SMTP to ${owner}@localhost via ${host}"
     [[ "$(imap "${host}")" == OK ]] || log "IMAP CAPABILITY via ${host}: no answer"
+    if [[ "${owner}" == alice ]]; then
+      if ((page_published == 0 || n % 100 == 0)); then
+        status="$(publish_page "${host}" "${n}")"
+        report "${status}" "publish alice's page via ${host}"
+        [[ "${status}" == 201 ]] && page_published=1
+      fi
+      report "$(page "${host}")" "GET alice's page via ${host}"
+    fi
     n=$((n + 1))
   done
   sleep "${period}"

@@ -131,6 +131,7 @@ class ComposeStackIT {
             "DESKTOP_BOB",
             "PHONE_BOB",
             "IMAP",
+            "WEB",
             "PROMETHEUS",
             "GRAFANA")) {
       env.put("KITH_PORT_" + port, "0"); // any free port: other stacks may hold 8081-8085, 9090
