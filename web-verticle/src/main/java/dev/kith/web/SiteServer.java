@@ -39,7 +39,8 @@ final class SiteServer {
   private static final CharSequence ACCEPT_RANGES = HttpHeaders.ACCEPT_RANGES;
   private static final CharSequence BYTES = HttpHeaders.createOptimized("bytes");
   private static final CharSequence VARY = HttpHeaders.VARY;
-  private static final CharSequence ACCEPT_ENCODING = HttpHeaders.createOptimized("Accept-Encoding");
+  private static final CharSequence ACCEPT_ENCODING =
+      HttpHeaders.createOptimized("Accept-Encoding");
 
   private static final DateTimeFormatter HTTP_DATE =
       DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC).withLocale(Locale.ROOT);

@@ -39,9 +39,9 @@ import org.openqa.selenium.logging.LoggingPreferences;
 class ChromiumSiteTest {
 
   static final String HOST = "pages.example";
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path DRIVER = Path.of("/usr/bin/chromedriver");
-  private static final Path FONT = Path.of("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
+  private static final Path CHROMIUM = DebianTools.CHROMIUM;
+  private static final Path DRIVER = DebianTools.CHROMEDRIVER;
+  private static final Path FONT = DebianTools.FONT;
 
   private DeviceProcess device;
   private ChromeDriver browser;
@@ -61,9 +61,9 @@ class ChromiumSiteTest {
       "Chromium loads a site with CSS, a script, images and a font with no failed request and no console error")
   @SuppressWarnings("unchecked")
   void chromiumLoadsTheSite(@TempDir Path profile) throws Exception {
-    assertThat(Files.isExecutable(CHROMIUM)).as("Debian's chromium at " + CHROMIUM).isTrue();
-    assertThat(Files.isExecutable(DRIVER)).as("Debian's chromium-driver at " + DRIVER).isTrue();
-    assertThat(Files.isReadable(FONT)).as("Debian's fonts-dejavu-core at " + FONT).isTrue();
+    DebianTools.require(CHROMIUM, "chromium");
+    DebianTools.require(DRIVER, "chromium-driver");
+    DebianTools.require(FONT, "fonts-dejavu-core");
     device = DeviceProcess.builder("laptop.alice").start().awaitReady(Duration.ofSeconds(60));
     WebTesting.publish(device, "alice", "alice", site(), List.of(HOST));
 

@@ -147,6 +147,7 @@ class WebMeshTest {
   @Order(3)
   @DisplayName("kill -9 of one device during a wrk run against the other two fails no request")
   void killDuringLoad() throws Exception {
+    DebianTools.require(DebianTools.WRK, "wrk");
     List<Wrk> runs = new ArrayList<>();
     for (DeviceProcess target : List.of(mesh.device(0), mesh.device(1))) {
       runs.add(Wrk.start(target.httpPort(), HOST, "/pages/page-7.html", 8, 6));
