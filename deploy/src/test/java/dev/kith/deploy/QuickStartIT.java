@@ -58,8 +58,8 @@ class QuickStartIT {
   @Test
   @DisplayName(
       "the README's quick start, as written: three devices list each other alive, bob's account"
-          + " exists, alice's record and mail are read through another device, and every device"
-          + " stops with Ctrl-C without an ERROR line")
+          + " exists, alice's record, mail and web page are read through another device, and every"
+          + " device stops with Ctrl-C without an ERROR line")
   void quickStart() throws Exception {
     assertThat(jar).as("the fat jar, built by mvn package").isRegularFile();
     List<String> lines = quickStartLines();
@@ -119,6 +119,9 @@ class QuickStartIT {
       eventually(WAIT, () -> assertThat(bash(line, "").code).isZero());
     } else if (line.contains("/api/mail/mailboxes/INBOX/messages")) {
       eventually(WAIT, () -> assertThat(bash(line, "").stdout).contains("friend@example.net"));
+    } else if (line.contains("Host: alice.example")) {
+      // Every device serves the site once its record has reached it.
+      eventually(WAIT, () -> assertThat(bash(line, "").stdout).contains("Alice, at home"));
     } else if (line.contains("records/notes%2Ffirst") && !line.contains("-X PUT")) {
       eventually(WAIT, () -> assertThat(bash(line, "").stdout).contains("hello"));
     } else {

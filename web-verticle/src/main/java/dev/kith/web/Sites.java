@@ -56,7 +56,9 @@ final class Sites {
 
   Future<Void> stop() {
     loaded = false;
-    return watch == null ? Future.succeededFuture() : watch.close();
+    Vault.Watch w = watch;
+    watch = null;
+    return w == null ? Future.succeededFuture() : w.close();
   }
 
   boolean loaded() {

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 final class Web {
 
   private static final Logger log = LoggerFactory.getLogger(Web.class);
+  private static final long LOAD_RETRY_MILLIS = 2000;
 
   private final ServiceContext context;
   private volatile Parts parts;
@@ -54,12 +55,44 @@ final class Web {
             new SiteServer(files, metrics, context.device()),
             new Publisher(context.vertx(), context.vault(), sites, config, files),
             metrics);
-    return sites
+    parts = p;
+    load(p, 0);
+    return config.port() == 0 ? Future.succeededFuture() : listen(config, p);
+  }
+
+  /**
+   * Reads every site, and tries again every {@link #LOAD_RETRY_MILLIS} while the {@code kith-web}
+   * vault cannot be read (a device that starts alone after a power cut): the device starts and
+   * serves everything else meanwhile; sites answer 503 on the web port, and their API too.
+   */
+  private void load(Parts p, int attempt) {
+    if (parts != p) {
+      return; // stopped
+    }
+    p.sites()
         .start()
-        .compose(
+        .onSuccess(
             v -> {
-              parts = p;
-              return config.port() == 0 ? Future.succeededFuture() : listen(config, p);
+              if (attempt > 0) {
+                log.info(
+                    "{} read the sites after {} tries; it serves them",
+                    context.device(),
+                    attempt + 1);
+              }
+            })
+        .onFailure(
+            e -> {
+              if (attempt == 0) {
+                log.warn(
+                    "{} cannot read the web sites yet ({}); it serves none until it can, and tries"
+                        + " again every {} ms. If this lasts, check that a majority of the devices"
+                        + " are up",
+                    context.device(),
+                    e.toString(),
+                    LOAD_RETRY_MILLIS);
+              }
+              p.sites().stop();
+              context.vertx().setTimer(LOAD_RETRY_MILLIS, t -> load(p, attempt + 1));
             });
   }
 
@@ -125,6 +158,13 @@ final class Web {
   }
 
   private static void serveSite(Parts p, HttpServerRequest request) {
+    if (!p.sites().loaded()) {
+      request.response().putHeader("Retry-After", "2").setStatusCode(503);
+      request.response().putHeader("Content-Type", "text/plain; charset=utf-8");
+      request.response().end("The sites are not loaded yet; try again shortly.\n");
+      p.metrics().request("-", 503, 0);
+      return;
+    }
     Site site = p.sites().byHost(host(request));
     if (site == null) {
       request.response().putHeader("X-Content-Type-Options", "nosniff");
@@ -153,7 +193,7 @@ final class Web {
   /** The parts, or a 503 failure while the service starts. */
   Parts parts() {
     Parts p = parts;
-    if (p == null) {
+    if (p == null || !p.sites().loaded()) {
       throw new ServiceUnavailable("the web service of " + context.device() + " is starting");
     }
     return p;
@@ -162,7 +202,7 @@ final class Web {
   /** The edge's first handler: a request whose {@code Host} is a site's domain is the site's. */
   void hostHandler(RoutingContext ctx) {
     Parts p = parts;
-    Site site = p == null ? null : p.sites().byHost(host(ctx.request()));
+    Site site = p == null || !p.sites().loaded() ? null : p.sites().byHost(host(ctx.request()));
     if (site == null) {
       ctx.next();
       return;

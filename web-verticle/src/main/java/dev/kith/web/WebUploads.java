@@ -210,7 +210,7 @@ final class WebUploads {
         chunk -> {
           if (body.length() + chunk.length() > limit) {
             ctx.response().putHeader("Connection", "close");
-            request.handler(null);
+            request.handler(dropped -> {});
             done.tryFail(tooLarge(limit));
             return;
           }
@@ -251,7 +251,7 @@ final class WebUploads {
           received[0] += chunk.length();
           if (received[0] > limit) {
             ctx.response().putHeader("Connection", "close");
-            request.handler(null);
+            request.handler(dropped -> {});
             file.close();
             deleteQuietly(path);
             done.tryFail(
