@@ -27,7 +27,7 @@ class JarRunIT {
 
   @Test
   @DisplayName(
-      "java -jar kith.jar answers /health within 10 s, counts itself alive, and Ctrl-C exits 0"
+      "java -jar kith.jar answers /health within 30 s, counts itself alive, and Ctrl-C exits 0"
           + " within 5 s")
   void runsWithDefaults(@TempDir Path home) {
     Path jar = Path.of(System.getProperty("kith.jar", "target/kith.jar"));
@@ -49,7 +49,9 @@ class JarRunIT {
             .env("KITH_HOME", home.toString())
             .start();
     try {
-      device.awaitHealthy(Duration.ofSeconds(10));
+      // A generous bound: alone it answers in 4-5 s (docs/benchmarks.md), but this test shares the
+      // two cores with another container test, which may be starting a whole compose stack.
+      device.awaitHealthy(Duration.ofSeconds(30));
       System.out.printf(
           "java -jar kith.jar answered /health in %d ms%n",
           (System.nanoTime() - startedAt) / 1_000_000);

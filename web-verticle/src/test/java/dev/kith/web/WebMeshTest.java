@@ -4,6 +4,7 @@ import static dev.kith.mesh.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kith.mesh.testing.DeviceProcess;
+import dev.kith.mesh.testing.Http;
 import dev.kith.mesh.testing.LocalMesh;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,8 +27,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * A site on three devices: published through one, served byte for byte by the others; a new version
- * uploads only what changed; readers never see two versions mixed; rollback; and {@code kill -9} of
- * a device under wrk load fails no request at the other two.
+ * uploads only what changed; readers never see two versions mixed; rollback; a fourth device, with
+ * no replica of alice's vault, serves the site from the others' replicas and then from memory; and
+ * {@code kill -9} of a device under wrk load fails no request at two others.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -145,6 +147,50 @@ class WebMeshTest {
 
   @Test
   @Order(3)
+  @DisplayName(
+      "a device that holds no replica of alice's vault serves her site from a replica device, and"
+          + " then from its memory")
+  void servesFromAnotherDevicesReplica() {
+    DeviceProcess extra = mesh.startExtra(mesh.newDevice("d4.alice"));
+    extra.awaitReady(Duration.ofSeconds(60));
+    String index = WebTesting.sha256(page(0, 1));
+    assertThat(
+            Http.send(
+                    "HEAD",
+                    extra.httpUrl() + "/api/vault/alice/objects/" + index + "?local=true",
+                    null,
+                    null)
+                .status())
+        .as("d4.alice holds none of alice's objects")
+        .isEqualTo(404);
+    eventually(
+        Duration.ofSeconds(30),
+        () -> assertThat(SiteHttp.get(extra.httpPort(), HOST, "/").status()).isEqualTo(200));
+    for (var e : site.entrySet()) {
+      String path = e.getKey().equals("index.html") ? "/" : "/" + e.getKey();
+      SiteHttp.Reply r = SiteHttp.get(extra.httpPort(), HOST, path);
+      assertThat(r.body()).as("%s at d4.alice", path).isEqualTo(e.getValue());
+    }
+    double misses = cacheReads(extra, "miss");
+    double hits = cacheReads(extra, "hit");
+    assertThat(misses).isGreaterThanOrEqualTo(FILES - 3);
+    SiteHttp.get(extra.httpPort(), HOST, "/img/picture-4.png");
+    assertThat(cacheReads(extra, "hit")).isGreaterThan(hits);
+    assertThat(cacheReads(extra, "miss")).isEqualTo(misses);
+  }
+
+  private static double cacheReads(DeviceProcess device, String result) {
+    String metrics = Http.get(device.httpUrl() + "/metrics").body();
+    return metrics
+        .lines()
+        .filter(
+            l -> l.startsWith("kith_web_cache_total{") && l.contains("result=\"" + result + "\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  @Test
+  @Order(4)
   @DisplayName("kill -9 of one device during a wrk run against the other two fails no request")
   void killDuringLoad() throws Exception {
     DebianTools.require(DebianTools.WRK, "wrk");
