@@ -43,6 +43,9 @@ done
 has_system() { [[ ",$SYSTEMS," == *",$1,"* ]]; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENCH=imap-bench
+# shellcheck source=deploy/bench/lib.sh
+source "$ROOT/deploy/bench/lib.sh"
 JAR="$ROOT/deploy/target/kith.jar"
 for tool in java curl jq mbsync python3; do
   command -v "$tool" >/dev/null || { echo "imap-bench: $tool not found" >&2; exit 1; }
@@ -58,13 +61,6 @@ MESH="imapbench$$"
 DEVICE_PIDS=()
 DOVECOT_PID=""
 
-stop_pid() {
-  local pid="$1" i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
 cleanup() {
   local status=$?
   set +e
@@ -79,23 +75,6 @@ trap 'exit 130' INT TERM
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
-say() { echo "$*" | tee -a "$LOG"; }
-TAKEN=" "
-free_port() {
-  local p="$1"
-  while [ -n "$(ss -Htln "sport = :$p" 2>/dev/null)" ] || [[ "$TAKEN" == *" $p "* ]]; do p=$((p + 1)); done
-  TAKEN="$TAKEN$p "
-  echo "$p"
-}
-wait_for() {
-  local seconds="$1" what="$2" deadline
-  shift 2
-  deadline=$(( $(date +%s) + seconds ))
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "imap-bench: gave up waiting for $what" >&2; return 1; }
-    sleep 0.2
-  done
-}
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo "$t"; }
 TICKS_PER_SECOND=$(getconf CLK_TCK)
 

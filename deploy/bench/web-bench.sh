@@ -43,6 +43,9 @@ done
 has_system() { [[ ",$SYSTEMS," == *",$1,"* ]]; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENCH=web-bench
+# shellcheck source=deploy/bench/lib.sh
+source "$ROOT/deploy/bench/lib.sh"
 JAR="$ROOT/deploy/target/kith.jar"
 for tool in java curl wrk python3; do
   command -v "$tool" >/dev/null || { echo "web-bench: $tool not found" >&2; exit 1; }
@@ -56,13 +59,6 @@ chmod 755 "$WORK"
 LOG="$WORK/bench.log"
 PIDS=()
 
-stop_pid() {
-  local pid="$1" i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
 cleanup() {
   local status=$?
   set +e
@@ -73,23 +69,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() { echo "$*" | tee -a "$LOG"; }
-TAKEN=" "
-free_port() {
-  local p="$1"
-  while [ -n "$(ss -Htln "sport = :$p" 2>/dev/null)" ] || [[ "$TAKEN" == *" $p "* ]]; do p=$((p + 1)); done
-  TAKEN="$TAKEN$p "
-  echo "$p"
-}
-wait_for() {
-  local seconds="$1" what="$2" deadline
-  shift 2
-  deadline=$(( $(date +%s) + seconds ))
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "web-bench: gave up waiting for $what" >&2; return 1; }
-    sleep 0.2
-  done
-}
 
 # The site, once: a 2 KB page and a 200 KB image (random bytes: nothing to compress).
 make_site() {

@@ -73,11 +73,7 @@ public final class MailTesting {
 
   /** An access token of {@code owner}, creating the owner first if needed. */
   public static String token(DeviceProcess device, String owner) {
-    String operator =
-        Credentials.operatorToken(device.home())
-            .orElseThrow(() -> new AssertionError(device.name() + " has no operator token"));
-    return Credentials.ownerToken(device.httpUrl(), device.home(), operator, owner)
-        .orElseThrow(() -> new AssertionError("cannot log in as " + owner + " at " + device));
+    return Credentials.ownerToken(device, owner);
   }
 
   /** Calls the mail API of {@code device} as {@code owner}. */

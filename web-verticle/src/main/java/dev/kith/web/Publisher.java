@@ -119,7 +119,7 @@ final class Publisher {
    * @param domains the site's domains from now on, or null to keep them
    */
   Future<JsonObject> commit(String owner, String site, List<FileRef> list, List<String> domains) {
-    List<String> checkedDomains = domains == null ? null : checkDomains(domains);
+    List<String> checkedDomains = domains == null ? null : SitePaths.domains(domains);
     Map<String, Long> sizes = new HashMap<>();
     List<String> absent = new ArrayList<>();
     Set<String> ids = new LinkedHashSet<>();
@@ -162,24 +162,6 @@ final class Publisher {
             })
         .compose(before -> build(owner, list, sizes, before))
         .compose(built -> switchTo(owner, site, built, checkedDomains));
-  }
-
-  private List<String> checkDomains(List<String> domains) {
-    if (domains.size() > 20) {
-      throw ServiceFailure.badRequest("a site has at most 20 domains");
-    }
-    List<String> out = new ArrayList<>();
-    for (String d : domains) {
-      try {
-        String domain = SitePaths.domain(d);
-        if (!out.contains(domain)) {
-          out.add(domain);
-        }
-      } catch (IllegalArgumentException e) {
-        throw ServiceFailure.badRequest(e.getMessage());
-      }
-    }
-    return out;
   }
 
   private void checkSizes(List<FileRef> list, Map<String, Long> sizes) {
@@ -327,71 +309,42 @@ final class Publisher {
 
   private Future<JsonObject> switchTo(
       String owner, String site, Built built, List<String> domains) {
-    Future<Void> claims = Future.succeededFuture();
-    if (domains != null) {
-      for (String d : domains) {
-        claims = claims.compose(v -> sites.claim(d, owner, site));
-      }
-    }
     long now = System.currentTimeMillis();
-    List<String> released = new ArrayList<>();
-    return claims
-        .compose(
-            v ->
-                sites.change(
-                    owner,
-                    site,
-                    record -> {
-                      released.clear();
-                      long version = record.getLong("next", 1L);
-                      JsonArray versions = record.getJsonArray("versions", new JsonArray()).copy();
-                      versions.add(
-                          new JsonObject()
-                              .put("version", version)
-                              .put("manifest", built.manifestId())
-                              .put("publishedAt", now)
-                              .put("files", built.manifest().files().size())
-                              .put("bytes", built.manifest().totalBytes()));
-                      while (versions.size() > config.keepVersions()) {
-                        versions.remove(0);
-                      }
-                      JsonObject next =
-                          record
-                              .copy()
-                              .put("versions", versions)
-                              .put("current", version)
-                              .put("next", version + 1);
-                      if (domains != null) {
-                        record
-                            .getJsonArray("domains", new JsonArray())
-                            .forEach(
-                                d -> {
-                                  if (!domains.contains((String) d)) {
-                                    released.add((String) d);
-                                  }
-                                });
-                        next.put("domains", new JsonArray(domains));
-                      }
-                      return next;
-                    }))
-        .compose(
-            s -> {
-              Future<Void> releases = Future.succeededFuture();
-              for (String d : released) {
-                releases = releases.compose(v -> sites.release(d, owner, site));
+    return sites
+        .change(
+            owner,
+            site,
+            domains,
+            record -> {
+              long version = record.getLong("next", 1L);
+              JsonArray versions = record.getJsonArray("versions", new JsonArray()).copy();
+              versions.add(
+                  new JsonObject()
+                      .put("version", version)
+                      .put("manifest", built.manifestId())
+                      .put("publishedAt", now)
+                      .put("files", built.manifest().files().size())
+                      .put("bytes", built.manifest().totalBytes()));
+              while (versions.size() > config.keepVersions()) {
+                versions.remove(0);
               }
-              return releases.map(
-                  v ->
-                      new JsonObject()
-                          .put("owner", owner)
-                          .put("site", site)
-                          .put("version", s.current())
-                          .put("manifest", built.manifestId())
-                          .put("files", built.manifest().files().size())
-                          .put("bytes", built.manifest().totalBytes())
-                          .put("compressed", built.compressed())
-                          .put("domains", new JsonArray(s.domains()))
-                          .put("ignored", new JsonArray(built.ignored())));
-            });
+              return record
+                  .copy()
+                  .put("versions", versions)
+                  .put("current", version)
+                  .put("next", version + 1);
+            })
+        .map(
+            s ->
+                new JsonObject()
+                    .put("owner", owner)
+                    .put("site", site)
+                    .put("version", s.current())
+                    .put("manifest", built.manifestId())
+                    .put("files", built.manifest().files().size())
+                    .put("bytes", built.manifest().totalBytes())
+                    .put("compressed", built.compressed())
+                    .put("domains", new JsonArray(s.domains()))
+                    .put("ignored", new JsonArray(built.ignored())));
   }
 }

@@ -18,6 +18,8 @@ final class SitePaths {
   private static final Pattern DOMAIN =
       Pattern.compile("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?");
 
+  static final int MAX_DOMAINS = 20;
+
   private SitePaths() {}
 
   /**
@@ -98,6 +100,30 @@ final class SitePaths {
           "'" + d + "' names this device itself, where the API answers; choose a site's own name");
     }
     return d;
+  }
+
+  /**
+   * A site's domains, checked, lowercased and without repeats.
+   *
+   * @throws dev.kith.mesh.spi.ServiceFailure 400 naming the first bad one, or for more than 20
+   */
+  static java.util.List<String> domains(java.util.List<?> given) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (Object d : given) {
+      try {
+        String domain = domain(d instanceof String s ? s : null);
+        if (!out.contains(domain)) {
+          out.add(domain);
+        }
+      } catch (IllegalArgumentException e) {
+        throw dev.kith.mesh.spi.ServiceFailure.badRequest(e.getMessage());
+      }
+    }
+    if (out.size() > MAX_DOMAINS) {
+      throw dev.kith.mesh.spi.ServiceFailure.badRequest(
+          "a site has at most " + MAX_DOMAINS + " domains");
+    }
+    return out;
   }
 
   /**

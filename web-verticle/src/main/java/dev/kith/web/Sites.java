@@ -144,6 +144,52 @@ final class Sites {
             });
   }
 
+  /**
+   * Changes a site's record like {@link #change}, and with {@code domains} not null makes them the
+   * site's domains: each is claimed first (409 when another site holds one), and those the site
+   * gives up are released after.
+   */
+  Future<Site> change(
+      String owner,
+      String site,
+      List<String> domains,
+      java.util.function.UnaryOperator<JsonObject> change) {
+    if (domains == null) {
+      return change(owner, site, change);
+    }
+    Future<Void> claims = Future.succeededFuture();
+    for (String d : domains) {
+      claims = claims.compose(v -> claim(d, owner, site));
+    }
+    List<String> released = new ArrayList<>();
+    return claims
+        .compose(
+            v ->
+                change(
+                    owner,
+                    site,
+                    record -> {
+                      released.clear();
+                      for (Object d :
+                          record.getJsonArray("domains", new io.vertx.core.json.JsonArray())) {
+                        if (!domains.contains((String) d)) {
+                          released.add((String) d);
+                        }
+                      }
+                      return change
+                          .apply(record)
+                          .put("domains", new io.vertx.core.json.JsonArray(domains));
+                    }))
+        .compose(
+            changed -> {
+              Future<Void> done = Future.succeededFuture();
+              for (String d : released) {
+                done = done.compose(v -> release(d, owner, site));
+              }
+              return done.map(changed);
+            });
+  }
+
   /** Removes a site's record. */
   Future<Void> remove(String owner, String site) {
     return vault.deleteRecord(Site.VAULT_OWNER, Site.key(owner, site)).mapEmpty();

@@ -15,7 +15,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.json.schema.common.dsl.ObjectSchemaBuilder;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -166,54 +165,12 @@ final class WebRoutes {
         ctx,
         200,
         () -> {
-          String owner = Access.ownerOf(ctx);
-          String name = siteName(ctx);
-          List<String> domains = new ArrayList<>();
-          for (Object d : JsonBody.of(ctx).getJsonArray("domains")) {
-            try {
-              String domain = SitePaths.domain((String) d);
-              if (!domains.contains(domain)) {
-                domains.add(domain);
-              }
-            } catch (IllegalArgumentException e) {
-              throw ServiceFailure.badRequest(e.getMessage());
-            }
-          }
-          if (domains.size() > 20) {
-            throw ServiceFailure.badRequest("a site has at most 20 domains");
-          }
-          Sites sites = web.parts().sites();
-          Future<Void> claims = Future.succeededFuture();
-          for (String d : domains) {
-            claims = claims.compose(v -> sites.claim(d, owner, name));
-          }
-          List<String> released = new ArrayList<>();
-          return claims
-              .compose(
-                  v ->
-                      sites.change(
-                          owner,
-                          name,
-                          record -> {
-                            released.clear();
-                            record
-                                .getJsonArray("domains", new JsonArray())
-                                .forEach(
-                                    d -> {
-                                      if (!domains.contains((String) d)) {
-                                        released.add((String) d);
-                                      }
-                                    });
-                            return record.copy().put("domains", new JsonArray(domains));
-                          }))
-              .compose(
-                  s -> {
-                    Future<Void> done = Future.succeededFuture();
-                    for (String d : released) {
-                      done = done.compose(v -> sites.release(d, owner, name));
-                    }
-                    return done.map(v -> s.describe());
-                  });
+          List<String> domains =
+              SitePaths.domains(JsonBody.of(ctx).getJsonArray("domains").getList());
+          return web.parts()
+              .sites()
+              .change(Access.ownerOf(ctx), siteName(ctx), domains, JsonObject::copy)
+              .map(Site::describe);
         });
   }
 

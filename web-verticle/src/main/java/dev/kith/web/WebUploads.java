@@ -59,51 +59,56 @@ final class WebUploads {
     return (long) c.maxFiles() * (BYTES_PER_FILE + c.maxPathLength()) + 16 * 1024;
   }
 
-  private void missing(RoutingContext ctx) {
-    WebRoutes.answer(
-        ctx,
-        200,
-        () -> {
-          String owner = Access.ownerOf(ctx);
-          WebRoutes.siteName(ctx);
-          Web.Parts p = web.parts();
-          return json(ctx, listLimit(p.config()))
-              .compose(
-                  body -> {
-                    var list = p.publisher().fileList(body.getValue("files"));
-                    return p.publisher().missing(owner, list);
-                  })
-              .map(m -> new JsonObject().put("missing", new JsonArray(m)));
-        });
+  /** What a route does with a file list: its owner, site, parts and JSON body. */
+  @FunctionalInterface
+  private interface ListWork {
+    Future<JsonObject> run(String owner, String site, Web.Parts parts, JsonObject body);
   }
 
-  private void publish(RoutingContext ctx) {
+  /** A route that reads a file list within its limit, then does {@code work} with it. */
+  private void withList(RoutingContext ctx, int status, ListWork work) {
     WebRoutes.answer(
         ctx,
-        201,
+        status,
         () -> {
           String owner = Access.ownerOf(ctx);
           String site = WebRoutes.siteName(ctx);
           Web.Parts p = web.parts();
-          return json(ctx, listLimit(p.config()))
-              .compose(
-                  body -> {
-                    var list = p.publisher().fileList(body.getValue("files"));
-                    List<String> domains = null;
-                    if (body.getValue("domains") != null) {
-                      if (!(body.getValue("domains") instanceof JsonArray a)) {
-                        throw ServiceFailure.badRequest("domains is a list of domain names");
-                      }
-                      domains = new ArrayList<>();
-                      for (Object d : a) {
-                        if (!(d instanceof String s)) {
-                          throw ServiceFailure.badRequest("domains is a list of domain names");
-                        }
-                        domains.add(s);
-                      }
-                    }
-                    return p.publisher().commit(owner, site, list, domains);
-                  })
+          return json(ctx, listLimit(p.config())).compose(body -> work.run(owner, site, p, body));
+        });
+  }
+
+  private void missing(RoutingContext ctx) {
+    withList(
+        ctx,
+        200,
+        (owner, site, p, body) ->
+            p.publisher()
+                .missing(owner, p.publisher().fileList(body.getValue("files")))
+                .map(m -> new JsonObject().put("missing", new JsonArray(m))));
+  }
+
+  private void publish(RoutingContext ctx) {
+    withList(
+        ctx,
+        201,
+        (owner, site, p, body) -> {
+          List<String> domains = null;
+          Object given = body.getValue("domains");
+          if (given != null) {
+            if (!(given instanceof JsonArray a)) {
+              throw ServiceFailure.badRequest("domains is a list of domain names");
+            }
+            domains = new ArrayList<>();
+            for (Object d : a) {
+              if (!(d instanceof String s)) {
+                throw ServiceFailure.badRequest("domains is a list of domain names");
+              }
+              domains.add(s);
+            }
+          }
+          return p.publisher()
+              .commit(owner, site, p.publisher().fileList(body.getValue("files")), domains)
               .onComplete(done -> p.metrics().publish(done.succeeded()));
         });
   }

@@ -17,11 +17,7 @@ final class WebTesting {
   private WebTesting() {}
 
   static String token(DeviceProcess device, String owner) {
-    String operator =
-        Credentials.operatorToken(device.home())
-            .orElseThrow(() -> new AssertionError(device.name() + " has no operator token"));
-    return Credentials.ownerToken(device.httpUrl(), device.home(), operator, owner)
-        .orElseThrow(() -> new AssertionError("cannot log in as " + owner + " at " + device));
+    return Credentials.ownerToken(device, owner);
   }
 
   static Http.Response call(

@@ -83,6 +83,18 @@ public final class Credentials {
   }
 
   /**
+   * An access token of {@code owner} at a running device of the harness, creating the owner first
+   * if needed (with the device's operator token).
+   */
+  public static String ownerToken(DeviceProcess device, String owner) {
+    String operator =
+        operatorToken(device.home())
+            .orElseThrow(() -> new AssertionError(device.name() + " has no operator token"));
+    return ownerToken(device.httpUrl(), device.home(), operator, owner)
+        .orElseThrow(() -> new AssertionError("cannot log in as " + owner + " at " + device));
+  }
+
+  /**
    * An access token of {@code owner} in the mesh of the device at {@code baseUrl}, creating the
    * owner if needed.
    */
