@@ -102,6 +102,16 @@ final class OutboundSmtp {
    */
   Future<String> send(
       Target target, String from, String rcpt, byte[] raw, Supplier<Future<Void>> beforeCommit) {
+    if (Vertx.currentContext() == null) {
+      // Called from outside Vert.x (a test's thread): the session must take over the socket in the
+      // task that connects it, on its event loop, or the greeting can arrive before its handler
+      // and be lost. So the whole send runs there.
+      Promise<String> result = Promise.promise();
+      vertx
+          .getOrCreateContext()
+          .runOnContext(v -> send(target, from, rcpt, raw, beforeCommit).onComplete(result));
+      return result.future();
+    }
     ConnectOptions options = new ConnectOptions().setHost(target.host()).setPort(target.port());
     if ("tls".equals(target.tls())) {
       options.setSsl(true).setSslOptions(verified()).setSniServerName(target.host());
