@@ -63,7 +63,10 @@ final class ModuleCommands {
 
     @Override
     public HttpResponse<String> send(String method, String path, JsonObject body) {
-      return CliHttp.send(auth, method, url + path, body);
+      // Module commands may start long work (a publish compresses a site): the long timeout.
+      return body == null
+          ? sendBytes(method, path, null, null)
+          : sendBytes(method, path, "application/json", body.toBuffer().getBytes());
     }
 
     @Override
@@ -73,8 +76,14 @@ final class ModuleCommands {
         HttpRequest.Builder request =
             HttpRequest.newBuilder(URI.create(url + path))
                 .timeout(TIMEOUT)
-                .header("Content-Type", contentType)
-                .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+                .method(
+                    method,
+                    body == null
+                        ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (contentType != null) {
+          request.header("Content-Type", contentType);
+        }
         auth.apply(request);
         return CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
       } catch (CliSession.Ended e) {

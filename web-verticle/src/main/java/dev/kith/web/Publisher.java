@@ -27,6 +27,8 @@ import java.util.regex.Pattern;
  */
 final class Publisher {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Publisher.class);
+
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
   /** Objects compressed at once: bounds the memory a publish holds. */
@@ -119,6 +121,22 @@ final class Publisher {
    * @param domains the site's domains from now on, or null to keep them
    */
   Future<JsonObject> commit(String owner, String site, List<FileRef> list, List<String> domains) {
+    long startedNanos = System.nanoTime();
+    return commitChecked(owner, site, list, domains)
+        .onSuccess(
+            r ->
+                log.info(
+                    "{}/{} version {} published: {} files, {} compressed now, in {} ms",
+                    owner,
+                    site,
+                    r.getLong("version"),
+                    r.getInteger("files"),
+                    r.getInteger("compressed"),
+                    (System.nanoTime() - startedNanos) / 1_000_000));
+  }
+
+  private Future<JsonObject> commitChecked(
+      String owner, String site, List<FileRef> list, List<String> domains) {
     List<String> checkedDomains = domains == null ? null : SitePaths.domains(domains);
     Map<String, Long> sizes = new HashMap<>();
     List<String> absent = new ArrayList<>();

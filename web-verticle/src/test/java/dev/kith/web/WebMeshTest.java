@@ -108,14 +108,17 @@ class WebMeshTest {
               while (reading.get()) {
                 for (String path : List.of("/", "/pages/page-1.html", "/pages/page-2.html")) {
                   SiteHttp.Reply r = SiteHttp.get(reader.httpPort(), HOST, path);
+                  reads.incrementAndGet();
                   String version = r.header("kith-site-version");
-                  String body = r.text();
+                  if (r.status() != 200 || version == null) {
+                    mixed.compareAndSet(null, path + ": " + r);
+                    continue;
+                  }
                   String expected = version.equals("1") ? "version=1" : "version=2";
-                  if (!body.contains(expected)) {
-                    mixed.compareAndSet(null, path + " header " + version + ": " + body);
+                  if (!r.text().contains(expected)) {
+                    mixed.compareAndSet(null, path + " header " + version + ": " + r.text());
                   }
                   seen.add(version);
-                  reads.incrementAndGet();
                 }
               }
             });

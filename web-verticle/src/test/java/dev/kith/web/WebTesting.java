@@ -14,22 +14,28 @@ import java.util.Map;
 /** Helpers of the web tests: owners' tokens, and publishing through the API as a client does. */
 final class WebTesting {
 
+  /** How long a test waits for an API call: generous, since a publish compresses files. */
+  static final java.time.Duration PUBLISH_TIMEOUT = java.time.Duration.ofSeconds(120);
+
   private WebTesting() {}
 
   static String token(DeviceProcess device, String owner) {
     return Credentials.ownerToken(device, owner);
   }
 
+  /**
+   * Calls the web API as {@code owner} with a JSON body (or none), waiting up to {@link
+   * #PUBLISH_TIMEOUT}: a commit compresses every text file it has not seen before.
+   */
   static Http.Response call(
       DeviceProcess device, String owner, String method, String path, String json) {
-    return Http.raw(
+    return sendBytes(
+        device,
+        owner,
         method,
-        device.httpUrl() + "/api/web" + path,
-        json,
-        "Authorization",
-        "Bearer " + token(device, owner),
-        "Content-Type",
-        "application/json");
+        path,
+        "application/json",
+        json == null ? new byte[0] : json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /** Sends bytes to the web API as {@code owner}, with exactly these credentials. */
@@ -39,7 +45,7 @@ final class WebTesting {
       var request =
           java.net.http.HttpRequest.newBuilder(
                   java.net.URI.create(device.httpUrl() + "/api/web" + path))
-              .timeout(java.time.Duration.ofSeconds(60))
+              .timeout(PUBLISH_TIMEOUT)
               .header("Authorization", "Bearer " + token(device, owner))
               .header("Content-Type", type)
               .method(method, java.net.http.HttpRequest.BodyPublishers.ofByteArray(body))
