@@ -4,7 +4,10 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.instance.impl.HazelcastInstanceProxy;
+import dev.kith.health.gossip.GossipVerticle;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.Iterator;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,11 +25,22 @@ import org.slf4j.LoggerFactory;
  * <p>How. Hazelcast's open-source edition has no public call for this; the cluster service's {@code
  * suspectMember} is what its own heartbeat check calls. On the master (the oldest member, which
  * also runs the placement controller) it removes the member at once. On another member it marks the
- * member suspected and closes the connection to it; if the suspected member is the master, the
- * next-oldest member claims mastership once it suspects every member older than itself, and the
- * others accept because their own gossip reached the same verdict. A member that was wrongly
- * dropped finds itself outside the cluster and comes back through Hazelcast's split-brain merge, as
- * after any heartbeat timeout.
+ * member suspected; if the suspected member is the master, the next-oldest member claims mastership
+ * once it suspects every member older than itself, and the others accept because their own gossip
+ * reached the same verdict. A member that was wrongly dropped finds itself outside the cluster and
+ * comes back through Hazelcast's split-brain merge, as after any heartbeat timeout.
+ *
+ * <p>A master's death. The claimant drops every member that refuses its claim, and a member refuses
+ * while it does not suspect the master itself. So every report is first published as a death
+ * notice, which the others' views accept when they already suspect the device, and the member next
+ * in line waits {@link #CLAIM_DELAY_MILLIS} before its own report starts the claim.
+ *
+ * <p>The connection stays open. Closing it (as Hazelcast's own heartbeat check does) makes the next
+ * operation for the member open a new one; a hung device's kernel accepts it, its process never
+ * answers the handshake, and the Hazelcast output thread that owns it then spins and starves the
+ * other connections it serves, among them the answers to a new master's claim (see "A hung device
+ * and Hazelcast" in docs/architecture.md). The old connection merely fills its socket buffer, and
+ * Hazelcast closes it when the cluster drops the member.
  */
 final class MemberEviction {
 
@@ -43,6 +57,14 @@ final class MemberEviction {
    * falls silent is reported at once: its silence is new.
    */
   static final long QUIET_AFTER_MERGE_MILLIS = 15_000;
+
+  /**
+   * How long the member next in line waits before it reports a dead master. Its report starts a
+   * mastership claim, and Hazelcast drops every member that refuses the claim: one whose own gossip
+   * does not suspect the master yet. The wait lets the death notice (see {@link
+   * GossipVerticle#DEAD_ADDRESS}) and the others' own deadlines reach them first.
+   */
+  static final long CLAIM_DELAY_MILLIS = 1000;
 
   private volatile long quietUntilNanos = System.nanoTime();
   private volatile long mergedAtNanos = System.nanoTime() - QUIET_AFTER_MERGE_MILLIS * 1_000_000L;
@@ -81,6 +103,36 @@ final class MemberEviction {
       return;
     }
     vertx
+        .eventBus()
+        .publish(
+            GossipVerticle.DEAD_ADDRESS,
+            new JsonObject().put("device", deadDevice).put("memberId", memberId).put("by", device));
+    if (claimsLeadFrom(memberId)) {
+      log.info(
+          "{} waits {} ms before it reports {}, the cluster's oldest member, as dead: it will then"
+              + " claim the lead, and a member that does not suspect {} yet would refuse the claim"
+              + " and be dropped",
+          device,
+          CLAIM_DELAY_MILLIS,
+          deadDevice,
+          deadDevice);
+      vertx.setTimer(CLAIM_DELAY_MILLIS, t -> report(deadDevice, memberId, reason));
+    } else {
+      report(deadDevice, memberId, reason);
+    }
+  }
+
+  /** Whether the member is the cluster's master and this member is next in line to succeed it. */
+  private boolean claimsLeadFrom(String memberId) {
+    Iterator<Member> members = hazelcast.getCluster().getMembers().iterator();
+    return members.hasNext()
+        && members.next().getUuid().toString().equals(memberId)
+        && members.hasNext()
+        && members.next().localMember();
+  }
+
+  private void report(String deadDevice, String memberId, String reason) {
+    vertx
         .executeBlocking(
             () -> {
               Member member = member(memberId);
@@ -100,7 +152,7 @@ final class MemberEviction {
                   .getOriginal()
                   .node
                   .getClusterService()
-                  .suspectMember(member, "kith gossip: " + reason, true);
+                  .suspectMember(member, "kith gossip: " + reason, false);
               return true;
             },
             false)

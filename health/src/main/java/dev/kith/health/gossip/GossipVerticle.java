@@ -42,6 +42,13 @@ public final class GossipVerticle extends VerticleBase {
   /** Where every device publishes its status. */
   public static final String ADDRESS = "kith.health.gossip";
 
+  /**
+   * Where a device publishes that it declared another dead ({@code device}, {@code memberId},
+   * {@code by}): the others that already suspect it agree at once, see {@link
+   * MeshView#confirmDead}.
+   */
+  public static final String DEAD_ADDRESS = "kith.health.dead";
+
   /** How often the view's member list is compared with the cluster's, in checks. */
   private static final int MEMBER_SYNC_EVERY_CHECKS = 10;
 
@@ -63,6 +70,7 @@ public final class GossipVerticle extends VerticleBase {
 
   private MessageConsumer<Object> gossip;
   private MessageConsumer<Object> powerRequests;
+  private MessageConsumer<Object> deaths;
   private Sample latest = new Sample(PowerStatus.MAINS, LoadStatus.UNKNOWN, -1);
   private long sequence;
   private boolean sampling;
@@ -110,8 +118,10 @@ public final class GossipVerticle extends VerticleBase {
   public Future<?> start() {
     gossip = vertx.eventBus().consumer(ADDRESS, this::onStatus);
     powerRequests = vertx.eventBus().consumer(powerAddress(device), this::onPowerRequest);
+    deaths = vertx.eventBus().consumer(DEAD_ADDRESS, this::onDeath);
     Future<Sample> firstSample = sample().onSuccess(this::absorb);
-    return Future.join(gossip.completion(), powerRequests.completion(), firstSample)
+    return Future.join(
+            gossip.completion(), powerRequests.completion(), deaths.completion(), firstSample)
         .onSuccess(
             ready -> {
               view.setMembers(membership.memberIds());
@@ -137,7 +147,8 @@ public final class GossipVerticle extends VerticleBase {
     vertx.cancelTimer(checkTimer);
     // Deaf first: the goodbye would otherwise reach this device's own consumer as it goes away.
     Future<Void> unregistered =
-        Future.join(gossip.unregister(), powerRequests.unregister()).mapEmpty();
+        Future.join(gossip.unregister(), powerRequests.unregister(), deaths.unregister())
+            .mapEmpty();
     try {
       publish(true);
       log.info("{} announced that it is leaving", device);
@@ -292,6 +303,19 @@ public final class GossipVerticle extends VerticleBase {
       return;
     }
     view.receive(status);
+  }
+
+  private void onDeath(Message<Object> message) {
+    if (!(message.body() instanceof JsonObject death)
+        || !(death.getValue("device") instanceof String dead)
+        || !(death.getValue("memberId") instanceof String memberId)
+        || !(death.getValue("by") instanceof String by)) {
+      badMessage("a death notice without device, memberId and by");
+      return;
+    }
+    if (!by.equals(device)) {
+      view.confirmDead(dead, memberId, by);
+    }
   }
 
   private void onPowerRequest(Message<Object> message) {

@@ -318,6 +318,33 @@ public final class MeshView {
     finish();
   }
 
+  /**
+   * Another device declared {@code device} (with cluster member {@code memberId}) dead. This view
+   * agrees at once if it already suspects the device: the silence is the same one, seen a little
+   * earlier elsewhere. A device this view still hears is left alone, so one device's bad link
+   * condemns nobody.
+   */
+  public void confirmDead(String device, String memberId, String by) {
+    Tracked t = tracked.get(device);
+    if (t == null
+        || device.equals(self)
+        || t.state != Liveness.SUSPECT
+        || !t.status.memberId().equals(memberId)) {
+      return;
+    }
+    long silence = toMillis(nanos.getAsLong() - t.lastHeardNanos);
+    log.info(
+        "{} declares {} dead: {} found it dead, and it has been silent here for {} ms",
+        self,
+        device,
+        by,
+        silence);
+    t.state = Liveness.DEAD;
+    detection.record(silence, TimeUnit.MILLISECONDS);
+    change(device, Liveness.SUSPECT, Liveness.DEAD, t.status.incarnation(), silence);
+    finish();
+  }
+
   /** A member joined the cluster: a device that was dead only for want of it is ALIVE again. */
   public void memberAdded(String memberId) {
     membersKnown = true;

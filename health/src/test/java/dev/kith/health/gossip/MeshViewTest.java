@@ -252,6 +252,29 @@ class MeshViewTest {
   }
 
   @Test
+  @DisplayName(
+      "agrees at once with another device's death notice when it suspects the device itself, and"
+          + " only then")
+  void confirmsDeath() {
+    view.receive(peer(0));
+    pass(1500);
+    view.confirmDead(PEER, PEER_MEMBER, "d3.alice");
+    assertThat(stateOf(PEER)).as("still heard 1.5 s ago").isEqualTo(Liveness.ALIVE);
+
+    pass(600);
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.SUSPECT);
+    view.confirmDead(PEER, PEER_REJOINED, "d3.alice");
+    assertThat(stateOf(PEER)).as("another member of the same name").isEqualTo(Liveness.SUSPECT);
+    view.confirmDead(PEER, PEER_MEMBER, "d3.alice");
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.DEAD);
+    assertThat(changes.get(changes.size() - 1).silenceMillis()).isEqualTo(2100);
+    assertThat(detection().count()).isEqualTo(1);
+
+    view.confirmDead(SELF, SELF_MEMBER, "d3.alice");
+    assertThat(view.observed(SELF)).isEmpty();
+  }
+
+  @Test
   @DisplayName("sees a member that the cluster drops and takes back through the member list alone")
   void memberListResync() {
     view.setMembers(Set.of(SELF_MEMBER, PEER_MEMBER));
