@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Simulated use of the compose mesh, so that the dashboard has something to show: every few
 # seconds it writes a record to alice's and bob's vaults, now and then an object, asks each
-# owner's probe, sends each owner a mail over SMTP, and reads alice's page (published now and
-# then), each time through the next device in turn. docker-compose.yml runs it in a
+# owner's probe, sends each owner a mail over SMTP, asks IMAP's capabilities and DNS for
+# failover1.alice, and reads alice's page (published now and then), each time through the next
+# device in turn. docker-compose.yml runs it in a
 # container from the device image (bash and coreutils are all it needs; no curl there).
 #
 # Usage: activity.sh [DEVICE...]   (default: the five compose devices)
@@ -102,6 +103,15 @@ publish_page() { # HOST N
     application/json "${token[alice]:-}"
 }
 
+# One DNS query (failover1.alice.localhost, CNAME) to HOST's port 53 over UDP; the answer is not
+# read (bash cannot read binary data well), the device's DNS metrics count it.
+dns() { # HOST
+  timeout 5 bash -c '
+    exec 3<>"/dev/udp/$1/53" || exit 1
+    printf "\x4b\x49\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x09failover1\x05alice\x09localhost\x00\x00\x05\x00\x01" >&3
+  ' dns "$1" 2>/dev/null || log "DNS query to ${1}: cannot send"
+}
+
 # GET / of alice's page through HOST's port 8080, by Host; prints the status.
 page() { # HOST
   timeout 5 bash -c '
@@ -145,6 +155,7 @@ while true; do
     report "$(http GET "${host}" "/api/probe/${owner}" "" application/json "${t}")" "GET ${owner}'s probe via ${host}"
     report "$(smtp "${host}" "${owner}" "${n}")" "SMTP to ${owner}@localhost via ${host}"
     [[ "$(imap "${host}")" == OK ]] || log "IMAP CAPABILITY via ${host}: no answer"
+    dns "${host}"
     if [[ "${owner}" == alice ]]; then
       if ((page_published == 0 || n % 100 == 0)); then
         status="$(publish_page "${host}" "${n}")"

@@ -132,6 +132,7 @@ class ComposeStackIT {
             "PHONE_BOB",
             "IMAP",
             "WEB",
+            "DNS",
             "PROMETHEUS",
             "GRAFANA")) {
       env.put("KITH_PORT_" + port, "0"); // any free port: other stacks may hold 8081-8085, 9090

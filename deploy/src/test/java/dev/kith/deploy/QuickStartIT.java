@@ -58,7 +58,8 @@ class QuickStartIT {
   @Test
   @DisplayName(
       "the README's quick start, as written: three devices list each other alive, bob's account"
-          + " exists, alice's record, mail and web page are read through another device, and every"
+          + " exists, alice's record, mail and web page are read through another device, DNS names"
+          + " alice's devices, and every"
           + " device stops with Ctrl-C without an ERROR line")
   void quickStart() throws Exception {
     assertThat(jar).as("the fat jar, built by mvn package").isRegularFile();
@@ -122,6 +123,9 @@ class QuickStartIT {
     } else if (line.contains("Host: alice.example")) {
       // Every device serves the site once its record has reached it.
       eventually(WAIT, () -> assertThat(bash(line, "").stdout).contains("Alice, at home"));
+    } else if (line.startsWith("dig ")) {
+      // Every device names alice's devices once its view of the mesh has them.
+      eventually(WAIT, () -> assertThat(bash(line, "").stdout).contains(".alice.localhost."));
     } else if (line.contains("records/notes%2Ffirst") && !line.contains("-X PUT")) {
       eventually(WAIT, () -> assertThat(bash(line, "").stdout).contains("hello"));
     } else {
@@ -154,6 +158,7 @@ class QuickStartIT {
             "public-host",
             "smtp-port",
             "imap-port",
+            "dns-port",
             "mail-relay",
             "mail-relay-tls")) {
       builder.withoutFlag(flag);

@@ -36,6 +36,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -313,6 +314,21 @@ public final class HealthExtension implements MeshExtension {
   @Override
   public JsonObject describeDevice(JsonObject entry) {
     return devicesApi().withHealth(entry);
+  }
+
+  @Override
+  public Future<Map<String, List<String>>> failoverOrders() {
+    if (store == null) {
+      return null;
+    }
+    return store
+        .failoverOrders()
+        .map(
+            published -> {
+              Map<String, List<String>> orders = new HashMap<>(published);
+              mesh.config().failover().forEach(orders::putIfAbsent);
+              return orders;
+            });
   }
 
   @Override

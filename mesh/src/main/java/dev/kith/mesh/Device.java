@@ -61,9 +61,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -286,8 +288,19 @@ public final class Device {
             false);
     long waitForSilentHolder = (config.noHeartbeatTimeoutSeconds() + 3) * 1000L;
     List<KithService> services = loadServices();
+    RegistryReader devices = new RegistryReader(vertx, registry);
+    AtomicReference<ServiceContext> built = new AtomicReference<>();
+    DeviceDirectory directory =
+        new DeviceDirectory(
+            devices,
+            this::describeDevice,
+            this::placedInstances,
+            this::failoverOrders,
+            services,
+            built::get);
     ServiceContext context =
         ServiceContext.builder(vertx, config.name())
+            .directory(directory)
             .sections(config::section)
             .metrics(metrics)
             .router(this::route)
@@ -301,6 +314,7 @@ public final class Device {
             .owners(() -> owners)
             .ping(this::startedAt)
             .build();
+    built.set(context);
     MeshContext meshContext =
         new MeshContext(
             vertx, config, hz, registry, services, metrics, context, vaultOpen.future());
@@ -333,7 +347,7 @@ public final class Device {
         .compose(extended -> startVault(hz, metrics))
         .compose(vaultUp -> startAuth(hz))
         .onSuccess(authUp -> vaultOpen.tryComplete())
-        .map(authUp -> edge(services, context, metrics))
+        .map(authUp -> edge(devices, services, context, metrics))
         .compose(edge -> vertx.deployVerticle(edge).map(edge))
         .compose(
             edge -> {
@@ -363,8 +377,10 @@ public final class Device {
 
   /** The edge, with the route modules of the device and of its extensions, in order. */
   private Edge edge(
-      List<KithService> services, ServiceContext context, PrometheusMeterRegistry metrics) {
-    RegistryReader devices = new RegistryReader(vertx, registry);
+      RegistryReader devices,
+      List<KithService> services,
+      ServiceContext context,
+      PrometheusMeterRegistry metrics) {
     List<RouteModule> modules = new ArrayList<>();
     modules.add(new AuthRoutes(auth, config.name()));
     modules.add(trustService);
@@ -402,6 +418,17 @@ public final class Device {
       }
     }
     return Future.succeededFuture(List.of());
+  }
+
+  /** The failover orders the first extension that knows them gives, else the configured ones. */
+  private Future<Map<String, List<String>>> failoverOrders() {
+    for (MeshExtension extension : extensions) {
+      Future<Map<String, List<String>>> orders = extension.failoverOrders();
+      if (orders != null) {
+        return orders;
+      }
+    }
+    return Future.succeededFuture(config.failover());
   }
 
   /** When {@code device}'s process started, 0 if it does not say, -1 if it does not answer. */

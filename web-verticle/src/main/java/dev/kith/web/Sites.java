@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,6 +99,11 @@ final class Sites {
   }
 
   /** The site a request's {@code Host} names (without a port, lowercased), or null. */
+  /** Every domain some site serves now. */
+  Set<String> domains() {
+    return byDomain.keySet();
+  }
+
   Site byHost(String host) {
     return byDomain.get(host);
   }

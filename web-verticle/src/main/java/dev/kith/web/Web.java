@@ -8,6 +8,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,12 @@ final class Web {
 
   Web(ServiceContext context) {
     this.context = context;
+  }
+
+  /** The domains of every site, for the mesh's DNS; none before the sites are read. */
+  List<String> domains() {
+    Parts p = parts;
+    return p == null ? List.of() : List.copyOf(p.sites().domains());
   }
 
   Future<Void> start() {

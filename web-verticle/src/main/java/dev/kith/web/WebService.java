@@ -1,9 +1,11 @@
 package dev.kith.web;
 
+import dev.kith.mesh.spi.DnsName;
 import dev.kith.mesh.spi.InstanceContext;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;
 import dev.kith.mesh.spi.ServiceContext;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -58,5 +60,10 @@ public final class WebService implements KithService {
   @Override
   public Handler<RoutingContext> hostHandler(ServiceContext context) {
     return web(context)::hostHandler;
+  }
+
+  @Override
+  public Future<List<DnsName>> dnsNames(ServiceContext context) {
+    return Future.succeededFuture(web(context).domains().stream().map(DnsName::site).toList());
   }
 }

@@ -1,8 +1,7 @@
 package dev.kith.web;
 
-import java.nio.file.Files;
+import dev.kith.mesh.testing.DebianPackages;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * The Debian packages some web tests use (Chromium, chromedriver, a font, wrk): a test without them
@@ -20,13 +19,6 @@ final class DebianTools {
 
   /** Skips (or, in CI, fails) the test unless {@code file} is there, naming its package. */
   static void require(Path file, String debianPackage) {
-    if (Files.exists(file)) {
-      return;
-    }
-    String problem = file + " is missing (Debian's " + debianPackage + ")";
-    if ("true".equals(System.getenv("CI"))) {
-      throw new AssertionError(problem + "; .ci/run installs it");
-    }
-    Assumptions.abort(problem);
+    DebianPackages.require(file, debianPackage);
   }
 }

@@ -1,8 +1,13 @@
 package dev.kith.mail.smtp;
 
+import dev.kith.mail.MailConfig;
+import dev.kith.mesh.spi.DnsName;
 import dev.kith.mesh.spi.InstanceContext;
 import dev.kith.mesh.spi.KithService;
 import dev.kith.mesh.spi.Placement;
+import dev.kith.mesh.spi.ServiceContext;
+import io.vertx.core.Future;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -32,5 +37,17 @@ public final class SmtpService implements KithService {
   @Override
   public List<String> addresses(String owner) {
     return List.of();
+  }
+
+  /** Each mail domain (MX), and submission on the SMTP port (RFC 6186) while SMTP is on. */
+  @Override
+  public Future<List<DnsName>> dnsNames(ServiceContext context) {
+    MailConfig config = context.config(MailConfig.class);
+    List<DnsName> names = new ArrayList<>();
+    config.domains().forEach(d -> names.add(DnsName.mailDomain(d)));
+    if (config.smtpPort() > 0) {
+      names.add(DnsName.service("_submission._tcp", config.smtpPort()));
+    }
+    return Future.succeededFuture(names);
   }
 }

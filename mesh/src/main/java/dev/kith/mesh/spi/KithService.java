@@ -1,5 +1,6 @@
 package dev.kith.mesh.spi;
 
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -63,5 +64,14 @@ public interface KithService {
    */
   default Handler<RoutingContext> hostHandler(ServiceContext context) {
     return null;
+  }
+
+  /**
+   * The names this service asks the mesh's DNS server to publish for it on this device's view (mail
+   * domains, SRV labels with their ports, web sites' domains). Called about once a second; it must
+   * be cheap.
+   */
+  default Future<List<DnsName>> dnsNames(ServiceContext context) {
+    return Future.succeededFuture(List.of());
   }
 }

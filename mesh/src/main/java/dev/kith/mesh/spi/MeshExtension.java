@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A part of the platform that runs on every device beside the runtime itself: health gossip,
@@ -64,6 +65,14 @@ public interface MeshExtension {
    * null} for no opinion. Called on a worker when the vault chooses replica devices.
    */
   default List<String> rankForStorage(List<String> devices) {
+    return null;
+  }
+
+  /**
+   * Each owner's failover order as the mesh knows it (devices publish their configured orders), or
+   * {@code null} for no opinion.
+   */
+  default Future<Map<String, List<String>>> failoverOrders() {
     return null;
   }
 

@@ -69,6 +69,7 @@ public final class ServiceContext {
   private final Supplier<Vault> vault;
   private final Supplier<Owners> owners;
   private final Function<String, Future<Long>> ping;
+  private final MeshDirectory directory;
   private final Map<String, Set<Promise<?>>> waitingOn = new ConcurrentHashMap<>();
 
   /** Each module's configuration, by its type (the device's configuration provides them). */
@@ -91,6 +92,7 @@ public final class ServiceContext {
     this.vault = b.vault;
     this.owners = b.owners;
     this.ping = b.ping;
+    this.directory = b.directory;
   }
 
   /** Starts a context for {@code device}; parts not given refuse to be used. */
@@ -149,6 +151,11 @@ public final class ServiceContext {
       throw new IllegalStateException("the accounts of " + device + " have not started yet");
     }
     return current;
+  }
+
+  /** What this device knows of the mesh's devices, failover orders, instances and names. */
+  public MeshDirectory directory() {
+    return directory;
   }
 
   /**
@@ -320,6 +327,7 @@ public final class ServiceContext {
         };
     private Supplier<Owners> owners = () -> null;
     private Function<String, Future<Long>> ping = d -> Future.succeededFuture(-1L);
+    private MeshDirectory directory = MeshDirectory.NONE;
 
     private Builder(Vertx vertx, String device) {
       this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -329,6 +337,11 @@ public final class ServiceContext {
     /** Where modules' configurations come from. */
     public Builder sections(Sections sections) {
       this.sections = sections;
+      return this;
+    }
+
+    public Builder directory(MeshDirectory directory) {
+      this.directory = Objects.requireNonNull(directory, "directory");
       return this;
     }
 

@@ -409,6 +409,9 @@ public final class DeviceProcess implements AutoCloseable {
         flags.put("imap-port", String.valueOf(FreePorts.next()));
         flags.put("imaps-port", String.valueOf(FreePorts.next()));
       }
+      if (INSTALLED_SETTINGS.contains("dns-port")) {
+        flags.put("dns-port", String.valueOf(FreePorts.next()));
+      }
     }
 
     /** How to start the JVM; {@link Launcher#classpath()} unless told otherwise. */
