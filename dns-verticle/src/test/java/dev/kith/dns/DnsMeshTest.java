@@ -66,7 +66,11 @@ class DnsMeshTest {
       for (DeviceProcess d : mesh.devices()) {
         int port = dnsPorts.get(d.name());
         Eventually.eventually(Duration.ofSeconds(60), () -> assertNames(port, order));
-        assertThat(Dig.answers(port, "d1.alice." + ZONE, "A")).containsExactly("127.0.0.1");
+        for (DeviceProcess named : mesh.devices()) {
+          assertThat(Dig.answers(port, named.name() + "." + ZONE, "A"))
+              .as("%s's name on %s", named.name(), d.name())
+              .containsExactly("127.0.0.1");
+        }
       }
       System.out.printf("[dns] every device answers %s in the order %s%n", ZONE, order);
 
@@ -143,6 +147,22 @@ class DnsMeshTest {
       assertThat(outside).contains("status: REFUSED").doesNotContain(" ra;").doesNotContain(" aa");
       String missing = Dig.full(port, "nobody." + ZONE, "A");
       assertThat(missing).contains("status: NXDOMAIN").contains(" aa").contains("SOA");
+
+      // Debian's dnspython: over TCP with EDNS0, and EDNS version 1, which no server speaks yet.
+      String python =
+          DnsPython.run(
+              port,
+              """
+              q = dns.message.make_query('_imaps._tcp.mesh.test', 'SRV', use_edns=0)
+              r = dns.query.tcp(q, '127.0.0.1', port=port, timeout=5)
+              aa = 'aa' if r.flags & dns.flags.AA else 'no-aa'
+              print('tcp', dns.rcode.to_text(r.rcode()), aa, r.edns, r.answer[0][0].target)
+              q = dns.message.make_query('d1.alice.mesh.test', 'A')
+              q.use_edns(edns=1)
+              r = dns.query.udp(q, '127.0.0.1', port=port, timeout=5)
+              print('edns1', dns.rcode.to_text(r.rcode()))
+              """);
+      assertThat(python).contains("tcp NOERROR aa 0 d1.alice.mesh.test.").contains("edns1 BADVERS");
 
       try (DatagramSocket socket = new DatagramSocket()) {
         socket.setSoTimeout(300);
