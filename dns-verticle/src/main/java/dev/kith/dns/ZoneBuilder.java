@@ -6,6 +6,7 @@ import dev.kith.mesh.spi.MeshDirectory.Device;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +24,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SRVRecord;
 import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.Type;
 
 /**
  * The mesh's names, from one view of it (see docs/dns.md), for each zone {@code Z}:
@@ -53,6 +55,8 @@ final class ZoneBuilder {
 
   private final List<Name> zones = new ArrayList<>();
   private final List<Record> records = new ArrayList<>();
+  private final Set<Name> aliases = new HashSet<>();
+  private final Set<Name> owned = new HashSet<>();
   private final List<Device> alive;
   private final Map<String, List<String>> failover;
   private final List<DnsName> names;
@@ -118,7 +122,7 @@ final class ZoneBuilder {
       Name host = name(d.name(), z);
       if (address(host, d, DEVICE_TTL)) {
         // A name server's name must have an address, not be an alias (RFC 2181).
-        records.add(new NSRecord(z, DClass.IN, DEVICE_TTL, host));
+        add(new NSRecord(z, DClass.IN, DEVICE_TTL, host));
       }
     }
     Set<String> owners = new TreeSet<>(failover.keySet());
@@ -127,7 +131,7 @@ final class ZoneBuilder {
       Name ownerName = name(owner, z);
       List<Device> order = order(List.of(owner));
       for (int i = 0; i < order.size(); i++) {
-        records.add(
+        add(
             new CNAMERecord(
                 name("failover" + (i + 1), ownerName),
                 DClass.IN,
@@ -144,9 +148,28 @@ final class ZoneBuilder {
       if (n.kind() == DnsName.Kind.MAIL_DOMAIN) {
         serviceRecords(domain, z, withEveryOther(order(new ArrayList<>(owners))));
       } else if (n.kind() == DnsName.Kind.SITE) {
-        alive.forEach(d -> address(domain, d, FAILOVER_TTL));
+        // Only addresses: a site's name cannot be an alias of several devices at once.
+        alive.stream()
+            .filter(ZoneBuilder::hasAddress)
+            .forEach(d -> address(domain, d, FAILOVER_TTL));
       }
     }
+  }
+
+  /**
+   * Adds a record unless it would break the rule that an alias (CNAME) stands alone at its name
+   * (RFC 1034): the first record at a name wins (device names come first), so a device named like
+   * {@code failover1.alice} keeps its name and that failover name is left out, instead of every
+   * answer of the zone failing.
+   */
+  private void add(Record r) {
+    Name at = r.getName();
+    boolean alias = r.getType() == Type.CNAME;
+    if (aliases.contains(at) || (alias && owned.contains(at))) {
+      return;
+    }
+    (alias ? aliases : owned).add(at);
+    records.add(r);
   }
 
   /** MX (when mail runs) and every service's SRV record at {@code at}, in {@code order}. */
@@ -154,11 +177,10 @@ final class ZoneBuilder {
     for (int i = 0; i < order.size(); i++) {
       Name target = name(order.get(i).name(), z);
       if (mail) {
-        records.add(new MXRecord(at, DClass.IN, FAILOVER_TTL, 10 * (i + 1), target));
+        add(new MXRecord(at, DClass.IN, FAILOVER_TTL, 10 * (i + 1), target));
       }
       for (DnsName n : services) {
-        records.add(
-            new SRVRecord(name(n.name(), at), DClass.IN, FAILOVER_TTL, i, 0, n.port(), target));
+        add(new SRVRecord(name(n.name(), at), DClass.IN, FAILOVER_TTL, i, 0, n.port(), target));
       }
     }
   }
@@ -194,21 +216,26 @@ final class ZoneBuilder {
     try {
       byte[] v4 = Address.toByteArray(d.host(), Address.IPv4);
       if (v4 != null) {
-        records.add(new ARecord(at, DClass.IN, ttl, InetAddress.getByAddress(v4)));
+        add(new ARecord(at, DClass.IN, ttl, InetAddress.getByAddress(v4)));
         return true;
       }
       byte[] v6 = Address.toByteArray(d.host(), Address.IPv6);
       if (v6 != null) {
-        records.add(new AAAARecord(at, DClass.IN, ttl, InetAddress.getByAddress(v6)));
+        add(new AAAARecord(at, DClass.IN, ttl, InetAddress.getByAddress(v6)));
         return true;
       }
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("bad address of " + d.name() + ": " + d.host(), e);
     }
     if (!"localhost".equals(d.host())) {
-      records.add(new CNAMERecord(at, DClass.IN, ttl, name(d.host(), Name.root)));
+      add(new CNAMERecord(at, DClass.IN, ttl, name(d.host(), Name.root)));
     }
     return false;
+  }
+
+  private static boolean hasAddress(Device d) {
+    return Address.toByteArray(d.host(), Address.IPv4) != null
+        || Address.toByteArray(d.host(), Address.IPv6) != null;
   }
 
   static Name name(String text, Name origin) {

@@ -84,4 +84,32 @@ class ZoneBuilderTest {
     assertThat(ZoneBuilder.zones(List.of(), NAMES)).containsExactly("mesh.test");
     assertThat(ZoneBuilder.zones(List.of("other.test"), NAMES)).containsExactly("other.test");
   }
+
+  @Test
+  @DisplayName(
+      "never puts an alias beside other records: a site skips devices known by host name, and a"
+          + " device named like a failover name keeps its name")
+  void aliasesStandAlone() {
+    List<Device> devices =
+        List.of(
+            new Device("failover1.alice", "alice", "10.0.0.9", true),
+            new Device("d1.alice", "alice", "10.0.0.1", true),
+            new Device("pc.alice", "alice", "pc.lan", true));
+    List<Record> records =
+        ZoneBuilder.records(
+            List.of("mesh.test"),
+            devices,
+            Map.of("alice", List.of("d1.alice", "pc.alice")),
+            List.of(DnsName.site("www.mesh.test")));
+    assertThat(records)
+        .filteredOn(r -> r.getName().toString().equals("www.mesh.test."))
+        .extracting(Record::rdataToString)
+        .containsExactlyInAnyOrder("10.0.0.9", "10.0.0.1");
+    assertThat(records)
+        .filteredOn(r -> r.getName().toString().equals("failover1.alice.mesh.test."))
+        .extracting(r -> Type.string(r.getType()))
+        .containsOnly("A");
+    assertThat(ZoneBuilder.snapshot(List.of("mesh.test"), records, "d1.alice", 1).zones())
+        .hasSize(1);
+  }
 }
