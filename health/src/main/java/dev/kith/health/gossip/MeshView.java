@@ -310,9 +310,7 @@ public final class MeshView {
             device,
             memberId,
             silence);
-        t.state = Liveness.DEAD;
-        detection.record(silence, TimeUnit.MILLISECONDS);
-        change(device, from, Liveness.DEAD, t.status.incarnation(), silence);
+        dead(device, t, from, silence);
       }
     }
     finish();
@@ -339,9 +337,7 @@ public final class MeshView {
         device,
         by,
         silence);
-    t.state = Liveness.DEAD;
-    detection.record(silence, TimeUnit.MILLISECONDS);
-    change(device, Liveness.SUSPECT, Liveness.DEAD, t.status.incarnation(), silence);
+    dead(device, t, Liveness.SUSPECT, silence);
     finish();
   }
 
@@ -406,9 +402,7 @@ public final class MeshView {
             device,
             silence,
             deadAfterMillis(t.status));
-        t.state = Liveness.DEAD;
-        detection.record(silence, TimeUnit.MILLISECONDS);
-        change(device, from, Liveness.DEAD, t.status.incarnation(), silence);
+        dead(device, t, from, silence);
       } else if (silence > suspectAfterMillis(t.status) && from == Liveness.ALIVE) {
         log.warn(
             "{} suspects {}: silent for {} ms (suspect after {} ms)",
@@ -437,6 +431,13 @@ public final class MeshView {
 
   private long extraMillis(DeviceStatus status) {
     return Math.max(0, Math.min(maxExtraMillis, status.periodMillis() - mainsPeriodMillis));
+  }
+
+  /** Declares a device dead after {@code silence} ms, and counts how long detecting it took. */
+  private void dead(String device, Tracked t, Liveness from, long silence) {
+    t.state = Liveness.DEAD;
+    detection.record(silence, TimeUnit.MILLISECONDS);
+    change(device, from, Liveness.DEAD, t.status.incarnation(), silence);
   }
 
   private void change(String device, Liveness from, Liveness to, long incarnation, long silence) {
