@@ -6,8 +6,8 @@ import dev.kith.mesh.testing.DeviceLogs;
 import dev.kith.mesh.testing.DeviceProcess;
 import dev.kith.mesh.testing.Eventually;
 import dev.kith.mesh.testing.FreePorts;
-import dev.kith.mesh.testing.Http;
 import dev.kith.mesh.testing.LocalMesh;
+import dev.kith.mesh.testing.MeshApi;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -17,8 +17,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -171,7 +169,9 @@ class DnsMeshTest {
         socket.send(new DatagramPacket(junk, junk.length, InetAddress.getLoopbackAddress(), port));
         Eventually.eventually(
             Duration.ofSeconds(10),
-            () -> assertThat(metric(d, "kith_dns_dropped_total")).isGreaterThan(0));
+            () ->
+                assertThat(MeshApi.metricSum(d.httpUrl(), "kith_dns_dropped_total"))
+                    .isGreaterThan(0));
         assertThat(Dig.answers(port, "d1.alice." + ZONE, "A")).containsExactly("127.0.0.1");
 
         int sent = 300;
@@ -179,7 +179,7 @@ class DnsMeshTest {
         System.out.printf(
             "[dns] a flood of %d queries from one address: %d answered%n", sent, answered);
         assertThat(answered).isLessThan(sent / 2);
-        assertThat(metric(d, "kith_dns_limited_total")).isGreaterThan(0);
+        assertThat(MeshApi.metricSum(d.httpUrl(), "kith_dns_limited_total")).isGreaterThan(0);
         // Over TCP the same client still gets its answer.
         assertThat(Dig.full(port, "+tcp", "d1.alice." + ZONE, "A")).contains("127.0.0.1");
       }
@@ -208,16 +208,5 @@ class DnsMeshTest {
         return answered;
       }
     }
-  }
-
-  /** The sum of a metric's series on the device. */
-  private static double metric(DeviceProcess device, String name) {
-    String body = Http.get(device.httpUrl() + "/metrics").body();
-    Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? (\\S+)$").matcher(body);
-    double sum = 0;
-    while (m.find()) {
-      sum += Double.parseDouble(m.group(2));
-    }
-    return sum;
   }
 }

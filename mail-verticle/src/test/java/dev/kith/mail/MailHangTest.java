@@ -111,16 +111,10 @@ class MailHangTest {
     List<String> seen = new ArrayList<>();
     for (DeviceProcess reader : readers) {
       try {
-        for (Object o : Http.getJsonArray(reader.httpUrl() + "/api/mesh/services")) {
-          JsonObject s = (JsonObject) o;
-          if ("mail".equals(s.getString("service"))
-              && "alice".equals(s.getString("owner"))
-              && "running".equals(s.getString("state"))) {
-            seen.add(reader.name() + ": " + s.getString("device"));
-            if (!victim.name().equals(s.getString("device"))) {
-              return s.getString("device");
-            }
-          }
+        String device = MailTesting.mailDeviceNow(reader);
+        seen.add(reader.name() + ": " + device);
+        if (device != null && !victim.name().equals(device)) {
+          return device;
         }
       } catch (RuntimeException | AssertionError e) {
         seen.add(reader.name() + ": " + e.getMessage());

@@ -148,16 +148,25 @@ public final class MailTesting {
     return dev.kith.mesh.testing.Eventually.eventually(
         java.time.Duration.ofSeconds(60),
         () -> {
-          for (Object o : Http.getJsonArray(asked.httpUrl() + "/api/mesh/services")) {
-            JsonObject s = (JsonObject) o;
-            if ("mail".equals(s.getString("service"))
-                && "alice".equals(s.getString("owner"))
-                && "running".equals(s.getString("state"))) {
-              return s.getString("device");
-            }
+          String device = mailDeviceNow(asked);
+          if (device == null) {
+            throw new AssertionError("alice's mail is not running yet");
           }
-          throw new AssertionError("alice's mail is not running yet");
+          return device;
         });
+  }
+
+  /** The device running alice's mail as {@code asked} says now, or null while none runs it. */
+  public static String mailDeviceNow(DeviceProcess asked) {
+    for (Object o : Http.getJsonArray(asked.httpUrl() + "/api/mesh/services")) {
+      JsonObject s = (JsonObject) o;
+      if ("mail".equals(s.getString("service"))
+          && "alice".equals(s.getString("owner"))
+          && "running".equals(s.getString("state"))) {
+        return s.getString("device");
+      }
+    }
+    return null;
   }
 
   /** Alice's INBOX through {@code reader}, every page, newest first. */

@@ -292,12 +292,7 @@ public final class Device {
     AtomicReference<ServiceContext> built = new AtomicReference<>();
     DeviceDirectory directory =
         new DeviceDirectory(
-            devices,
-            this::describeDevice,
-            this::placedInstances,
-            this::failoverOrders,
-            services,
-            built::get);
+            devices, this::describeDevice, this::failoverOrders, services, built::get);
     ServiceContext context =
         ServiceContext.builder(vertx, config.name())
             .directory(directory)

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The device's {@link MeshDirectory}: the registry's devices with the state the extensions see
  * (health's gossip), their hosts from the addresses they registered, the extensions' failover
- * orders and placed instances, and the names every service asks to publish.
+ * orders, and the names every service asks to publish.
  */
 final class DeviceDirectory implements MeshDirectory {
 
@@ -27,7 +27,6 @@ final class DeviceDirectory implements MeshDirectory {
 
   private final RegistryReader registry;
   private final Function<JsonObject, JsonObject> describe;
-  private final Supplier<Future<List<JsonObject>>> placed;
   private final Supplier<Future<Map<String, List<String>>>> failover;
   private final List<KithService> services;
   private final Supplier<ServiceContext> context;
@@ -35,13 +34,11 @@ final class DeviceDirectory implements MeshDirectory {
   DeviceDirectory(
       RegistryReader registry,
       Function<JsonObject, JsonObject> describe,
-      Supplier<Future<List<JsonObject>>> placed,
       Supplier<Future<Map<String, List<String>>>> failover,
       List<KithService> services,
       Supplier<ServiceContext> context) {
     this.registry = registry;
     this.describe = describe;
-    this.placed = placed;
     this.failover = failover;
     this.services = List.copyOf(services);
     this.context = context;
@@ -84,24 +81,6 @@ final class DeviceDirectory implements MeshDirectory {
   @Override
   public Future<Map<String, List<String>>> failoverOrders() {
     return failover.get();
-  }
-
-  @Override
-  public Future<List<Instance>> instances() {
-    return placed
-        .get()
-        .map(
-            all -> {
-              List<Instance> out = new ArrayList<>();
-              for (JsonObject i : all) {
-                if (i.getString("device") != null) {
-                  out.add(
-                      new Instance(
-                          i.getString("service"), i.getString("owner"), i.getString("device")));
-                }
-              }
-              return out;
-            });
   }
 
   @Override

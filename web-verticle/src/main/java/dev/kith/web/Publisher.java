@@ -118,9 +118,10 @@ final class Publisher {
   /**
    * Publishes {@code list} as the site's next version and makes it current.
    *
-   * @param domains the site's domains from now on, or null to keep them
+   * @param domains the site's domains from now on, unchecked (see {@link SitePaths#domains}), or
+   *     null to keep them
    */
-  Future<JsonObject> commit(String owner, String site, List<FileRef> list, List<String> domains) {
+  Future<JsonObject> commit(String owner, String site, List<FileRef> list, List<?> domains) {
     long startedNanos = System.nanoTime();
     return commitChecked(owner, site, list, domains)
         .onSuccess(
@@ -136,7 +137,7 @@ final class Publisher {
   }
 
   private Future<JsonObject> commitChecked(
-      String owner, String site, List<FileRef> list, List<String> domains) {
+      String owner, String site, List<FileRef> list, List<?> domains) {
     List<String> checkedDomains = domains == null ? null : SitePaths.domains(domains);
     Map<String, Long> sizes = new HashMap<>();
     List<String> absent = new ArrayList<>();

@@ -29,7 +29,8 @@ record Site(
     long publishedAt,
     String lastModified) {
 
-  private static final java.time.format.DateTimeFormatter HTTP_DATE =
+  /** HTTP's date format (RFC 9110: IMF-fixdate), for Last-Modified and If-Modified-Since. */
+  static final java.time.format.DateTimeFormatter HTTP_DATE =
       java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
           .withZone(java.time.ZoneOffset.UTC)
           .withLocale(java.util.Locale.ROOT);

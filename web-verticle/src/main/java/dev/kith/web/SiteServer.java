@@ -6,10 +6,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,9 +38,6 @@ final class SiteServer {
   private static final CharSequence VARY = HttpHeaders.VARY;
   private static final CharSequence ACCEPT_ENCODING =
       HttpHeaders.createOptimized("Accept-Encoding");
-
-  private static final DateTimeFormatter HTTP_DATE =
-      DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC).withLocale(Locale.ROOT);
 
   private final SiteFiles files;
   private final WebMetrics metrics;
@@ -257,7 +251,7 @@ final class SiteServer {
     String since = request.getHeader("If-Modified-Since");
     if (since != null) {
       try {
-        long at = Instant.from(HTTP_DATE.parse(since.trim())).getEpochSecond();
+        long at = Instant.from(Site.HTTP_DATE.parse(since.trim())).getEpochSecond();
         return publishedAt / 1000 <= at;
       } catch (DateTimeParseException e) {
         return false;

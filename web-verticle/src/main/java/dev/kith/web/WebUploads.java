@@ -93,20 +93,11 @@ final class WebUploads {
         ctx,
         201,
         (owner, site, p, body) -> {
-          List<String> domains = null;
           Object given = body.getValue("domains");
-          if (given != null) {
-            if (!(given instanceof JsonArray a)) {
-              throw ServiceFailure.badRequest("domains is a list of domain names");
-            }
-            domains = new ArrayList<>();
-            for (Object d : a) {
-              if (!(d instanceof String s)) {
-                throw ServiceFailure.badRequest("domains is a list of domain names");
-              }
-              domains.add(s);
-            }
+          if (given != null && !(given instanceof JsonArray)) {
+            throw ServiceFailure.badRequest("domains is a list of domain names");
           }
+          List<?> domains = given == null ? null : ((JsonArray) given).getList();
           return p.publisher()
               .commit(owner, site, p.publisher().fileList(body.getValue("files")), domains)
               .onComplete(done -> p.metrics().publish(done.succeeded()));

@@ -2,6 +2,7 @@ package dev.kith.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kith.mesh.testing.DebianPackages;
 import dev.kith.mesh.testing.DeviceProcess;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -61,9 +62,9 @@ class ChromiumSiteTest {
       "Chromium loads a site with CSS, a script, images and a font with no failed request and no console error")
   @SuppressWarnings("unchecked")
   void chromiumLoadsTheSite(@TempDir Path profile) throws Exception {
-    DebianTools.require(CHROMIUM, "chromium");
-    DebianTools.require(DRIVER, "chromium-driver");
-    DebianTools.require(FONT, "fonts-dejavu-core");
+    DebianPackages.require(CHROMIUM, "chromium");
+    DebianPackages.require(DRIVER, "chromium-driver");
+    DebianPackages.require(FONT, "fonts-dejavu-core");
     device = DeviceProcess.builder("laptop.alice").start().awaitReady(Duration.ofSeconds(60));
     WebTesting.publish(device, "alice", "alice", site(), List.of(HOST));
 

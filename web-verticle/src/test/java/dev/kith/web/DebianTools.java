@@ -1,12 +1,10 @@
 package dev.kith.web;
 
-import dev.kith.mesh.testing.DebianPackages;
 import java.nio.file.Path;
 
 /**
- * The Debian packages some web tests use (Chromium, chromedriver, a font, wrk): a test without them
- * is skipped on a developer's machine and fails where {@code CI=true}, since {@code .ci/run}
- * installs them.
+ * Where the Debian packages some web tests use (Chromium, chromedriver, a font, wrk) put their
+ * files; {@link dev.kith.mesh.testing.DebianPackages#require} skips or fails a test without them.
  */
 final class DebianTools {
 
@@ -16,9 +14,4 @@ final class DebianTools {
   static final Path WRK = Path.of("/usr/bin/wrk");
 
   private DebianTools() {}
-
-  /** Skips (or, in CI, fails) the test unless {@code file} is there, naming its package. */
-  static void require(Path file, String debianPackage) {
-    DebianPackages.require(file, debianPackage);
-  }
 }

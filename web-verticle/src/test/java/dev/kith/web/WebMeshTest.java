@@ -3,6 +3,7 @@ package dev.kith.web;
 import static dev.kith.mesh.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kith.mesh.testing.DebianPackages;
 import dev.kith.mesh.testing.DeviceProcess;
 import dev.kith.mesh.testing.Http;
 import dev.kith.mesh.testing.LocalMesh;
@@ -196,7 +197,7 @@ class WebMeshTest {
   @Order(4)
   @DisplayName("kill -9 of one device during a wrk run against the other two fails no request")
   void killDuringLoad() throws Exception {
-    DebianTools.require(DebianTools.WRK, "wrk");
+    DebianPackages.require(DebianTools.WRK, "wrk");
     List<Wrk> runs = new ArrayList<>();
     for (DeviceProcess target : List.of(mesh.device(0), mesh.device(1))) {
       runs.add(Wrk.start(target.httpPort(), HOST, "/pages/page-7.html", 8, 6));

@@ -68,8 +68,8 @@ public interface KithService {
 
   /**
    * The names this service asks the mesh's DNS server to publish for it on this device's view (mail
-   * domains, SRV labels with their ports, web sites' domains). Called about once a second; it must
-   * be cheap.
+   * domains, SRV labels with their ports, web sites' domains). Called every few seconds and when a
+   * device is lost; it must be cheap.
    */
   default Future<List<DnsName>> dnsNames(ServiceContext context) {
     return Future.succeededFuture(List.of());

@@ -6,10 +6,9 @@ import java.util.Map;
 
 /**
  * What this device knows now of the mesh: its enrolled devices with their addresses and liveness,
- * each owner's failover order, where the placed instances run, and the names the services ask to
- * publish. For services that tell the outside world where things are (the DNS server). Every answer
- * is this device's own view, read locally; it changes within the failure detector's time after a
- * device dies or returns.
+ * each owner's failover order, and the names the services ask to publish. For services that tell
+ * the outside world where things are (the DNS server). Every answer is this device's own view, read
+ * locally; it changes within the failure detector's time after a device dies or returns.
  */
 public interface MeshDirectory {
 
@@ -22,21 +21,11 @@ public interface MeshDirectory {
    */
   record Device(String name, String owner, String host, boolean alive) {}
 
-  /**
-   * A placed instance.
-   *
-   * @param owner its owner, or {@code null} for a service placed once per mesh
-   */
-  record Instance(String service, String owner, String device) {}
-
   /** Every enrolled device that has not been removed, sorted by name. */
   Future<List<Device>> devices();
 
   /** Each owner's failover order: device names, preferred first (owners without one: absent). */
   Future<Map<String, List<String>>> failoverOrders();
-
-  /** Where each placed instance runs now. */
-  Future<List<Instance>> instances();
 
   /** The names every service asks to publish ({@link KithService#dnsNames}). */
   Future<List<DnsName>> names();
@@ -52,11 +41,6 @@ public interface MeshDirectory {
         @Override
         public Future<Map<String, List<String>>> failoverOrders() {
           return Future.succeededFuture(Map.of());
-        }
-
-        @Override
-        public Future<List<Instance>> instances() {
-          return Future.succeededFuture(List.of());
         }
 
         @Override

@@ -153,7 +153,7 @@ public final class ServiceContext {
     return current;
   }
 
-  /** What this device knows of the mesh's devices, failover orders, instances and names. */
+  /** What this device knows of the mesh's devices, failover orders and DNS names. */
   public MeshDirectory directory() {
     return directory;
   }

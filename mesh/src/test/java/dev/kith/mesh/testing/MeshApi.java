@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Reads a device's view of the mesh through its public HTTP API ({@code /api/mesh/devices}), so
- * that tests can compare what each device believes. The harness never uses runtime classes: what a
- * test sees is what a user's client sees.
+ * Reads a device's view of the mesh through its public HTTP API ({@code /api/mesh/devices}, {@code
+ * /metrics}), so that tests can compare what each device believes. The harness never uses runtime
+ * classes: what a test sees is what a user's client sees.
  */
 public final class MeshApi {
 
@@ -30,6 +30,16 @@ public final class MeshApi {
       states.put(device.getString("name"), device.getString("state"));
     }
     return states;
+  }
+
+  /** The sum of every series of the metric {@code name} on the device's {@code /metrics}. */
+  public static double metricSum(String baseUrl, String name) {
+    return Http.get(baseUrl + "/metrics")
+        .body()
+        .lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   /** Whether the device at {@code baseUrl} reports {@code name} as alive. */

@@ -638,10 +638,6 @@ class VaultMeshTest {
   }
 
   static double metric(DeviceProcess d, String name) {
-    String text = Http.get(d.httpUrl() + "/metrics").body();
-    return text.lines()
-        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .sum();
+    return MeshApi.metricSum(d.httpUrl(), name);
   }
 }
