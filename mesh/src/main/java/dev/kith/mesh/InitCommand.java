@@ -27,8 +27,8 @@ import java.util.List;
  *       echo it); with none, a one-time setup token is printed instead, to be spent with {@code
  *       POST /api/auth/setup} within a day. The device takes the owner in when it starts, if the
  *       mesh has no owner yet, and deletes the file that carried it ({@code
- *       HOME/trust/owner-init.json}, mode 0600, holding only the Argon2id hash or the setup token's
- *       SHA-256). There is no default password.
+ *       HOME/trust/owner-init.json}, mode 0600, holding only the Argon2id hash and SCRAM secrets or
+ *       the setup token's SHA-256). There is no default password.
  * </ul>
  *
  * <p>A home that already holds a device's trust files is refused (exit 2): its mesh exists, and
@@ -145,7 +145,7 @@ final class InitCommand {
   /**
    * The first owner of a new mesh, for the device to take in when it starts.
    *
-   * @param pending the account: its Argon2id hash, or its setup token's SHA-256
+   * @param pending the account: its Argon2id hash and SCRAM secrets, or its setup token's SHA-256
    * @param setupToken the one-time setup token to print, or {@code null} with a password
    */
   private record FirstOwner(String owner, JsonObject pending, String setupToken) {
@@ -170,7 +170,7 @@ final class InitCommand {
         System.err.println("kith: " + e.getMessage() + "; nothing was changed");
         return null;
       }
-      return new FirstOwner(owner, pending.put("hash", Passwords.hashNow(password)), null);
+      return new FirstOwner(owner, pending.mergeIn(Passwords.credentialsNow(password)), null);
     }
 
     void write(Path home) throws IOException {

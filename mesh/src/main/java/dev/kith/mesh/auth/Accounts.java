@@ -1,11 +1,14 @@
 package dev.kith.mesh.auth;
 
+import dev.kith.mesh.trust.MeshTrust;
 import dev.kith.mesh.vault.StoredRecord;
 import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -17,12 +20,16 @@ import java.util.regex.Pattern;
  * <p>Records:
  *
  * <ul>
- *   <li>{@code owners/<owner>}: {@code hash} (Argon2id, PHC), {@code admin}, {@code createdAt}, and
- *       while a one-time setup token is pending, {@code setupHash} and {@code setupExpiresAt};
+ *   <li>{@code owners/<owner>}: {@code hash} (Argon2id, PHC), {@code scram} (the SCRAM secrets of
+ *       the same password, {@link ScramSecrets}; absent for a password set before Kith kept them,
+ *       until its owner's next password login), {@code admin}, {@code createdAt}, and while a
+ *       one-time setup token is pending, {@code setupHash} and {@code setupExpiresAt};
  *   <li>{@code sessions/<owner>/<sid>}: a login session, with the SHA-256 of its refresh secret;
  *   <li>{@code revoked/<sid>}: a session logged out before its access tokens expire, {@code until}
  *       the last of them expires;
- *   <li>{@code token-keys/<kid>}: a device's public key for access tokens.
+ *   <li>{@code token-keys/<kid>}: a device's public key for access tokens;
+ *   <li>{@value #SCRAM_DECOY_KEY}: the random key that SCRAM stand-in secrets for names without any
+ *       are derived from ({@link MeshOwners#scramDecoy}), made once for the whole mesh.
  * </ul>
  *
  * <p>No owner may be named with the {@code kith-} prefix, so nobody owns this vault: its HTTP
@@ -35,6 +42,9 @@ public final class Accounts {
 
   /** Owner names: as in device names, and never {@code kith-...}. */
   public static final Pattern OWNER = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+
+  /** The record that holds {@link #scramDecoyKey}. */
+  static final String SCRAM_DECOY_KEY = "scram-decoy-key";
 
   private static final int PAGE = 1000;
 
@@ -65,6 +75,49 @@ public final class Accounts {
 
   public Future<Void> putOwner(String owner, JsonObject account) {
     return vault.putRecord(VAULT_OWNER, OWNERS_PREFIX + owner, account).mapEmpty();
+  }
+
+  /**
+   * Changes an account atomically, with the vault's compare-and-set ({@link Vault#update}): {@code
+   * change} gets the current account ({@code null} when there is none) and returns the new one, or
+   * throws to leave it as it is, and the future then fails with what it threw. {@code change} may
+   * be called more than once, so it must have no side effects. The future gives the account
+   * written.
+   */
+  public Future<JsonObject> updateOwner(String owner, UnaryOperator<JsonObject> change) {
+    return vault
+        .update(
+            VAULT_OWNER,
+            OWNERS_PREFIX + owner,
+            current ->
+                change.apply(
+                    current == null || current.deleted() ? null : new JsonObject(current.value())),
+            null)
+        .map(r -> new JsonObject(r.value()));
+  }
+
+  /**
+   * The mesh's key for SCRAM stand-in secrets, 32 random bytes: read, or made by the first device
+   * that needs it (a compare-and-set, so that devices asking at once all end with the same key).
+   */
+  public Future<byte[]> scramDecoyKey() {
+    String fresh = Base64.getEncoder().encodeToString(MeshTrust.randomBytes(32));
+    return get(SCRAM_DECOY_KEY)
+        .compose(
+            found ->
+                found != null
+                    ? Future.succeededFuture(found)
+                    : vault
+                        .update(
+                            VAULT_OWNER,
+                            SCRAM_DECOY_KEY,
+                            current ->
+                                current == null || current.deleted()
+                                    ? new JsonObject().put("key", fresh)
+                                    : new JsonObject(current.value()),
+                            null)
+                        .map(r -> new JsonObject(r.value())))
+        .map(json -> Base64.getDecoder().decode(json.getString("key")));
   }
 
   public Future<Void> deleteOwner(String owner) {

@@ -163,12 +163,14 @@ public final class AuthRoutes implements RouteModule {
                                     "no such setup token for " + owner + ", or it has expired")));
               }
               return auth.passwords()
-                  .hash(password)
+                  .credentials(password)
                   .compose(
-                      hash -> {
+                      credentials -> {
                         account.remove("setupHash");
                         account.remove("setupExpiresAt");
-                        account.put("hash", hash).put("passwordSetAt", System.currentTimeMillis());
+                        account
+                            .mergeIn(credentials)
+                            .put("passwordSetAt", System.currentTimeMillis());
                         return auth.accounts().putOwner(owner, account);
                       })
                   .compose(saved -> auth.openSession(owner, account.getBoolean("admin", false)));
@@ -231,14 +233,14 @@ public final class AuthRoutes implements RouteModule {
         .compose(
             account ->
                 auth.passwords()
-                    .hash(next)
+                    .credentials(next)
                     .compose(
-                        hash ->
+                        credentials ->
                             auth.accounts()
                                 .putOwner(
                                     owner,
                                     account
-                                        .put("hash", hash)
+                                        .mergeIn(credentials)
                                         .put("passwordSetAt", System.currentTimeMillis())))
                     .compose(saved -> auth.endOtherSessions(owner, p.sessionId())))
         .onSuccess(
@@ -309,8 +311,9 @@ public final class AuthRoutes implements RouteModule {
                 return auth.accounts().putOwner(owner, account);
               }
               return auth.passwords()
-                  .hash(password)
-                  .compose(hash -> auth.accounts().putOwner(owner, account.put("hash", hash)));
+                  .credentials(password)
+                  .compose(
+                      credentials -> auth.accounts().putOwner(owner, account.mergeIn(credentials)));
             })
         .onSuccess(
             added -> {

@@ -23,6 +23,10 @@ import org.slf4j.LoggerFactory;
  * every copy of the accounts, on the small side of a partition or away from home, still takes mail
  * for the mesh's owners: {@link #exists} answers from those names when the accounts cannot be read.
  * An owner it never knew of still gets a temporary failure.
+ *
+ * <p>SCRAM: the secrets are read from the account ({@link ScramSecrets}); a name without any gets
+ * stand-in secrets derived from one random key that the mesh keeps in the accounts ({@link
+ * Accounts#scramDecoyKey}), read once per device, so that every device answers a name the same.
  */
 public final class MeshOwners implements Owners {
 
@@ -45,6 +49,9 @@ public final class MeshOwners implements Owners {
   private volatile boolean stopped;
   private long timer = -1;
   private Vault.Watch watch;
+
+  /** The mesh's key for SCRAM stand-in secrets, once read ({@link Accounts#scramDecoyKey}). */
+  private volatile byte[] decoyKey;
 
   public MeshOwners(Accounts accounts, PasswordCheck check) {
     this.accounts = accounts;
@@ -105,16 +112,73 @@ public final class MeshOwners implements Owners {
       String protocol, String address, String owner, String password) {
     return check
         .check(protocol, address, owner, password)
+        .map(verdict -> login(verdict, verdict.accepted() ? verdict.account() : null, owner));
+  }
+
+  @Override
+  public Future<Long> lockedOutFor(String address, String owner) {
+    return check.blockedFor(address, owner);
+  }
+
+  @Override
+  public Future<Scram> scram(String owner, String hash) {
+    if (!SCRAM_HASHES.contains(hash)) {
+      return noSuchHash(hash);
+    }
+    if (owner == null || !Accounts.OWNER.matcher(owner).matches()) {
+      return Future.succeededFuture(null);
+    }
+    return accounts
+        .owner(owner)
         .map(
-            verdict ->
-                new Login(
-                    switch (verdict.outcome()) {
-                      case ACCEPTED -> Outcome.ACCEPTED;
-                      case REFUSED -> Outcome.REFUSED;
-                      case LOCKED_OUT -> Outcome.LOCKED_OUT;
-                    },
-                    verdict.accepted() ? verdict.account().getString("owner", owner) : null,
-                    verdict.retryAfterMillis()));
+            account -> {
+              Scram secrets = ScramSecrets.read(account, hash);
+              if (account != null && secrets == null) {
+                log.info(
+                    "{}: {} has no SCRAM secrets yet, so SCRAM fails for them until their next"
+                        + " password login (web, SMTP, IMAP or XMPP PLAIN) adds them",
+                    device,
+                    owner);
+              }
+              return secrets;
+            });
+  }
+
+  @Override
+  public Future<Scram> scramDecoy(String owner, String hash) {
+    if (!SCRAM_HASHES.contains(hash)) {
+      return noSuchHash(hash);
+    }
+    byte[] key = decoyKey;
+    Future<byte[]> known =
+        key != null
+            ? Future.succeededFuture(key)
+            : accounts.scramDecoyKey().onSuccess(k -> decoyKey = k);
+    return known.map(k -> ScramSecrets.decoy(k, owner == null ? "" : owner, hash));
+  }
+
+  @Override
+  public Future<Login> scramResult(
+      String protocol, String address, String owner, boolean proofValid) {
+    return check
+        .proofChecked(protocol, address, owner, proofValid)
+        .map(verdict -> login(verdict, null, owner));
+  }
+
+  private static Login login(PasswordCheck.Verdict verdict, JsonObject account, String owner) {
+    return new Login(
+        switch (verdict.outcome()) {
+          case ACCEPTED -> Outcome.ACCEPTED;
+          case REFUSED -> Outcome.REFUSED;
+          case LOCKED_OUT -> Outcome.LOCKED_OUT;
+        },
+        !verdict.accepted() ? null : account == null ? owner : account.getString("owner", owner),
+        verdict.retryAfterMillis());
+  }
+
+  private static <T> Future<T> noSuchHash(String hash) {
+    return Future.failedFuture(
+        new IllegalArgumentException("no SCRAM hash " + hash + "; there are " + SCRAM_HASHES));
   }
 
   @Override

@@ -13,6 +13,10 @@ import org.slf4j.LoggerFactory;
  * device they arrive on, and a locked-out caller is refused before any password is hashed. A
  * protocol only turns the {@link Verdict} into its own reply (HTTP 401 or 429, SMTP 535 or 454).
  *
+ * <p>An accepted password whose account has no SCRAM secrets yet (set before Kith kept them) gets
+ * them now ({@link ScramUpgrade}), so its owner can use SCRAM from then on. A SCRAM exchange, which
+ * the protocol checks itself, is counted by {@link #proofChecked} under the same lockout.
+ *
  * <p>Services reach it through {@code ServiceContext#owners()}.
  */
 public final class PasswordCheck {
@@ -24,6 +28,7 @@ public final class PasswordCheck {
   private final Accounts accounts;
   private final Passwords passwords;
   private final LoginLimiter limiter;
+  private final ScramUpgrade scramUpgrade;
 
   public PasswordCheck(
       Vertx vertx, String device, Accounts accounts, Passwords passwords, LoginLimiter limiter) {
@@ -32,6 +37,7 @@ public final class PasswordCheck {
     this.accounts = accounts;
     this.passwords = passwords;
     this.limiter = limiter;
+    this.scramUpgrade = new ScramUpgrade(device, accounts, passwords);
   }
 
   /** What became of one attempt. */
@@ -73,14 +79,7 @@ public final class PasswordCheck {
         .compose(
             blocked -> {
               if (blocked > 0) {
-                log.info(
-                    "{}: refused {} login for {} from {} unchecked: locked out for {} ms",
-                    device,
-                    protocol,
-                    describe(owner),
-                    address,
-                    blocked);
-                return Future.succeededFuture(new Verdict(Outcome.LOCKED_OUT, null, blocked));
+                return lockedOut(protocol, address, owner, blocked);
               }
               return (owner == null
                       ? Future.<JsonObject>succeededFuture(null)
@@ -90,11 +89,54 @@ public final class PasswordCheck {
                           passwords
                               .verify(password, account == null ? null : account.getString("hash"))
                               .compose(
-                                  ok ->
-                                      ok
-                                          ? accepted(owner, account)
-                                          : refused(protocol, address, owner)));
+                                  ok -> {
+                                    if (!ok) {
+                                      return refused(protocol, address, owner);
+                                    }
+                                    if (ScramUpgrade.needed(account)) {
+                                      // Not waited for: it never fails, and logs what it did.
+                                      scramUpgrade.add(owner, account, password);
+                                    }
+                                    return accepted(owner, account);
+                                  }));
             });
+  }
+
+  /**
+   * Counts a proof of {@code owner}'s password that the protocol checked itself (a SCRAM exchange,
+   * which never sends the password), exactly as {@link #check} counts a password: refused unchecked
+   * while the address or account is locked out, then accepted (clearing the account's failures)
+   * when {@code valid}, else counted as a failure. The accepted verdict carries no account.
+   */
+  public Future<Verdict> proofChecked(
+      String protocol, String address, String owner, boolean valid) {
+    return limiter
+        .blockedFor(address, owner)
+        .compose(
+            blocked -> {
+              if (blocked > 0) {
+                return lockedOut(protocol, address, owner, blocked);
+              }
+              return valid && owner != null
+                  ? accepted(owner, null)
+                  : refused(protocol, address, owner);
+            });
+  }
+
+  /** How long {@code address} and {@code owner} are locked out, 0 if they are not. */
+  public Future<Long> blockedFor(String address, String owner) {
+    return limiter.blockedFor(address, owner);
+  }
+
+  private Future<Verdict> lockedOut(String protocol, String address, String owner, long blocked) {
+    log.info(
+        "{}: refused {} login for {} from {} unchecked: locked out for {} ms",
+        device,
+        protocol,
+        describe(owner),
+        address,
+        blocked);
+    return Future.succeededFuture(new Verdict(Outcome.LOCKED_OUT, null, blocked));
   }
 
   private Future<Verdict> accepted(String owner, JsonObject account) {

@@ -6,6 +6,7 @@ import com.password4j.types.Argon2;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonObject;
 
 /**
  * Argon2id password hashes (password4j), stored as PHC strings ({@code $argon2id$v=19$m=...}). The
@@ -52,6 +53,27 @@ public final class Passwords {
   /** Hashes on a worker. */
   public Future<String> hash(String password) {
     return workers.executeBlocking(() -> hashNow(password), false);
+  }
+
+  /**
+   * Everything an account keeps of a new password, made on a worker: {@code hash} (Argon2id) and
+   * {@code scram} ({@link ScramSecrets}). Every place that sets a password merges this into the
+   * account, so that every protocol, SCRAM included, can check the new password at once.
+   */
+  public Future<JsonObject> credentials(String password) {
+    return workers.executeBlocking(() -> credentialsNow(password), false);
+  }
+
+  /** {@link #credentials} on the calling thread (for the {@code kith} command). */
+  public static JsonObject credentialsNow(String password) {
+    return new JsonObject()
+        .put("hash", hashNow(password))
+        .put(ScramSecrets.FIELD, ScramSecrets.deriveNow(password));
+  }
+
+  /** The SCRAM secrets of a password, made on a worker: {@link ScramSecrets#deriveNow}. */
+  public Future<JsonObject> scramSecrets(String password) {
+    return workers.executeBlocking(() -> ScramSecrets.deriveNow(password), false);
   }
 
   /** Whether {@code password} matches {@code hash}; a {@code null} hash never matches. */

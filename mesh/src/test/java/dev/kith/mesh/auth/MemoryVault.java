@@ -22,6 +22,7 @@ import java.util.function.Function;
  * Records in memory, for tests of what reads the accounts vault: the next {@code failReads} reads
  * fail as a vault without enough replicas does, and while {@code unreachable} is set every read
  * does, as on a device cut off from every replica. Watches see every write. Objects are not kept.
+ * Fenced writes are not supported.
  */
 final class MemoryVault implements Vault {
 
@@ -85,7 +86,7 @@ final class MemoryVault implements Vault {
         });
   }
 
-  private Future<Version> write(String owner, String key, String value) {
+  private synchronized Future<Version> write(String owner, String key, String value) {
     Version version = new Version(clock.incrementAndGet(), "test");
     StoredRecord r = new StoredRecord(owner, key, version, value);
     records.put(owner + "/" + key, r);
@@ -141,10 +142,21 @@ final class MemoryVault implements Vault {
     return unsupported();
   }
 
+  /** A compare-and-set: atomic here because every change holds the vault's lock. */
   @Override
-  public Future<StoredRecord> update(
+  public synchronized Future<StoredRecord> update(
       String owner, String key, Function<StoredRecord, JsonObject> change, Fence fence) {
-    return unsupported();
+    if (unreachable.get()) {
+      return down(owner);
+    }
+    StoredRecord current = records.get(owner + "/" + key);
+    String value;
+    try {
+      value = change.apply(current == null || current.deleted() ? null : current).encode();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return write(owner, key, value).map(version -> new StoredRecord(owner, key, version, value));
   }
 
   @Override

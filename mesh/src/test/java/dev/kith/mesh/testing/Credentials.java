@@ -95,6 +95,15 @@ public final class Credentials {
   }
 
   /**
+   * The password the harness gives {@code owner} in the device's mesh, creating the owner first if
+   * needed: for protocols that log in with a password (SMTP, IMAP, XMPP).
+   */
+  public static String ownerPassword(DeviceProcess device, String owner) {
+    ownerToken(device, owner);
+    return "harness-" + owner + "-" + meshId(device.home());
+  }
+
+  /**
    * An access token of {@code owner} in the mesh of the device at {@code baseUrl}, creating the
    * owner if needed.
    */

@@ -412,6 +412,10 @@ public final class DeviceProcess implements AutoCloseable {
       if (INSTALLED_SETTINGS.contains("dns-port")) {
         flags.put("dns-port", String.valueOf(FreePorts.next()));
       }
+      if (INSTALLED_SETTINGS.contains("xmpp-port")) {
+        flags.put("xmpp-port", String.valueOf(FreePorts.next()));
+        flags.put("xmpps-port", String.valueOf(FreePorts.next()));
+      }
     }
 
     /** How to start the JVM; {@link Launcher#classpath()} unless told otherwise. */

@@ -1,0 +1,219 @@
+package dev.kith.chat.server;
+
+import dev.kith.chat.ChatConfig;
+import dev.kith.chat.api.ChatBox;
+import dev.kith.mesh.spi.ServiceContext;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.ServerSSLOptions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The XMPP client server of one device (RFC 6120): its two ports (STARTTLS and direct TLS,
+ * XEP-0368), its sessions, and the one event-bus consumer through which owners' chat instances
+ * reach them ({@link ChatBox#sessionsOf}). A session keeps no state that must outlive it: what it
+ * hands on is acknowledged (XEP-0198) only once the owner's instance made it durable.
+ */
+public final class XmppServer {
+
+  private static final Logger log = LoggerFactory.getLogger(XmppServer.class);
+
+  private final ServiceContext context;
+  private final ChatConfig config;
+  private final ServerSSLOptions tls;
+  private final ChatMetrics metrics;
+  private final Map<String, XmppSession> sessions = new HashMap<>();
+  private final Map<String, XmppSession> waitingForResume = new HashMap<>();
+  private final Map<String, Integer> perOwner = new HashMap<>();
+  private final List<NetServer> servers = new ArrayList<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private final AtomicLong ids = new AtomicLong();
+  private int open;
+
+  public XmppServer(ServiceContext context, ServerSSLOptions tls, ChatMetrics metrics) {
+    this.context = context;
+    this.config = context.config(ChatConfig.class);
+    this.tls = tls;
+    this.metrics = metrics;
+  }
+
+  public Future<Void> start() {
+    Vertx vertx = context.vertx();
+    consumers.add(
+        vertx.eventBus().<String>consumer(ChatBox.sessionsOf(context.device()), this::toSession));
+    consumers.add(
+        vertx.eventBus().<String>consumer(ChatBox.STARTED_ADDRESS, this::instanceStarted));
+    metrics.sessions(() -> open);
+    List<Future<?>> listening = new ArrayList<>();
+    if (config.port() != 0) {
+      listening.add(listen(config.port(), false));
+    }
+    if (config.tlsPort() != 0) {
+      listening.add(listen(config.tlsPort(), true));
+    }
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
+        .compose(v -> Future.all(listening))
+        .mapEmpty();
+  }
+
+  private Future<NetServer> listen(int port, boolean directTls) {
+    NetServerOptions options =
+        new NetServerOptions()
+            .setHost(config.bindHost())
+            .setPort(port)
+            .setTcpNoDelay(true)
+            .setIdleTimeout(0);
+    if (directTls) {
+      options.setSsl(true).setKeyCertOptions(tls.getKeyCertOptions());
+    }
+    NetServer server = context.vertx().createNetServer(options);
+    server.connectHandler(socket -> accept(socket, directTls));
+    return server
+        .listen()
+        .onSuccess(
+            s -> {
+              servers.add(s);
+              log.info(
+                  "{} serves XMPP on {}:{} ({}; domains {})",
+                  context.device(),
+                  config.bindHost(),
+                  s.actualPort(),
+                  directTls ? "direct TLS" : "STARTTLS",
+                  config.domains());
+            })
+        .recover(
+            e ->
+                Future.failedFuture(
+                    new IllegalStateException(
+                        "port " + port + " on " + config.bindHost() + ": " + e.getMessage(), e)));
+  }
+
+  public Future<Void> stop() {
+    List<Future<?>> closing = new ArrayList<>();
+    servers.forEach(s -> closing.add(s.close()));
+    List.copyOf(sessions.values())
+        .forEach(s -> s.fail("system-shutdown", "This device is stopping; connect to another"));
+    consumers.forEach(c -> closing.add(c.unregister()));
+    return Future.join(closing).mapEmpty();
+  }
+
+  private void accept(NetSocket socket, boolean directTls) {
+    String id =
+        Long.toString(ids.incrementAndGet(), 36) + "-" + Long.toHexString(System.nanoTime());
+    XmppSession session = new XmppSession(this, socket, id, directTls);
+    if (open >= config.maxConnections()) {
+      metrics.event("refused-connection");
+      log.warn(
+          "{} refused an XMPP connection from {}: {} connections already (xmpp-max-connections)",
+          context.device(),
+          socket.remoteAddress(),
+          open);
+      session.refuse("resource-constraint", "Too many connections on this device; try another");
+      return;
+    }
+    open++;
+    sessions.put(id, session);
+    session.start();
+  }
+
+  /** A session ended: it no longer counts. */
+  void closed(XmppSession session) {
+    if (sessions.remove(session.id()) != null) {
+      open--;
+      String owner = session.owner();
+      if (owner != null && session.counted()) {
+        perOwner.computeIfPresent(owner, (o, n) -> n <= 1 ? null : n - 1);
+      }
+    }
+  }
+
+  /**
+   * Counts a logged-in session of {@code owner}; false at {@code xmpp-max-connections-per-owner}.
+   */
+  boolean admit(String owner) {
+    int n = perOwner.getOrDefault(owner, 0);
+    if (n >= config.maxConnectionsPerOwner()) {
+      return false;
+    }
+    perOwner.put(owner, n + 1);
+    return true;
+  }
+
+  private void toSession(Message<String> msg) {
+    XmppSession session = session(msg.headers().get(ChatBox.SESSION_HEADER));
+    if (session == null) {
+      if (msg.replyAddress() != null) {
+        msg.reply(null);
+      }
+      metrics.event("stanza-for-gone-session");
+      return;
+    }
+    if (msg.headers().contains("kith-end")) {
+      JsonObject end = new JsonObject(msg.body());
+      session.fail(end.getString("end"), end.getString("text"));
+    } else if (msg.headers().contains("kith-takeover")) {
+      msg.reply(session.handOver(msg.headers().get("kith-takeover")));
+    } else {
+      session.fromInstance(msg.body(), msg.headers().get("kith-archive-id"));
+    }
+  }
+
+  private void instanceStarted(Message<String> msg) {
+    String owner = msg.body();
+    List<XmppSession> all = new ArrayList<>(sessions.values());
+    all.addAll(waitingForResume.values());
+    for (XmppSession s : all) {
+      if (owner.equals(s.owner())) {
+        s.attachAgain();
+      }
+    }
+  }
+
+  /** The session with {@code id} on this device, connected or waiting to be resumed, or null. */
+  XmppSession session(String id) {
+    XmppSession s = id == null ? null : sessions.get(id);
+    return s != null ? s : id == null ? null : waitingForResume.get(id);
+  }
+
+  /** A session whose connection broke waits for its client to resume it (XEP-0198). */
+  void keepForResume(XmppSession session) {
+    waitingForResume.put(session.id(), session);
+  }
+
+  /** A session that waited for resumption ended or was taken over. */
+  void forget(XmppSession session) {
+    waitingForResume.remove(session.id());
+  }
+
+  ServiceContext context() {
+    return context;
+  }
+
+  ChatConfig config() {
+    return config;
+  }
+
+  ServerSSLOptions tls() {
+    return tls;
+  }
+
+  ChatMetrics metrics() {
+    return metrics;
+  }
+
+  String device() {
+    return context.device();
+  }
+}

@@ -1,0 +1,107 @@
+package dev.kith.chat;
+
+import dev.kith.mesh.testing.DebianPackages;
+import dev.kith.mesh.testing.DeviceProcess;
+import dev.kith.mesh.testing.FreePorts;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** What chat's multi-device tests share: device settings, ports, and slixmpp scripts. */
+public final class ChatTesting {
+
+  /** The chat domain of the test devices. */
+  public static final String DOMAIN = "example.org";
+
+  private static final Path PYTHON = Path.of("/usr/bin/python3");
+  private static final Path SLIXMPP = Path.of("/usr/lib/python3/dist-packages/slixmpp/__init__.py");
+
+  private ChatTesting() {}
+
+  /** Gives a device builder free XMPP ports and the test domain. */
+  public static void withChat(DeviceProcess.Builder device) {
+    device.flag("xmpp-port", String.valueOf(FreePorts.next()));
+    device.flag("xmpps-port", String.valueOf(FreePorts.next()));
+    device.flag("xmpp-domain", DOMAIN);
+    device.flag("power", "mains");
+  }
+
+  /** The STARTTLS port a device was started with. */
+  public static int xmppPort(DeviceProcess device) {
+    return flag(device, "--xmpp-port");
+  }
+
+  /** The direct-TLS port a device was started with. */
+  public static int xmppsPort(DeviceProcess device) {
+    return flag(device, "--xmpps-port");
+  }
+
+  private static int flag(DeviceProcess device, String flag) {
+    List<String> command = device.command();
+    int at = command.indexOf(flag);
+    if (at < 0) {
+      throw new AssertionError(device.name() + " was started without " + flag);
+    }
+    return Integer.parseInt(command.get(at + 1));
+  }
+
+  /** Fails in CI, skips elsewhere, when Debian's slixmpp is missing. */
+  public static void requireSlixmpp() {
+    DebianPackages.require(SLIXMPP, "python3-slixmpp");
+  }
+
+  /**
+   * Runs the script {@code resource} (under the test resources) with the system python and {@code
+   * args}; answers the JSON object it printed last. Fails with what it printed on stderr when it
+   * fails or takes longer than {@code timeoutSeconds}.
+   */
+  public static JsonObject python(String resource, long timeoutSeconds, Object... args) {
+    requireSlixmpp();
+    try {
+      Path script = Files.createTempFile("kith-chat-", ".py");
+      try (InputStream in = ChatTesting.class.getResourceAsStream(resource)) {
+        if (in == null) {
+          throw new AssertionError("no test resource " + resource);
+        }
+        Files.write(script, in.readAllBytes());
+      }
+      List<String> command = new ArrayList<>(List.of(PYTHON.toString(), script.toString()));
+      for (Object a : args) {
+        command.add(String.valueOf(a));
+      }
+      Path err = Files.createTempFile("kith-chat-", ".err");
+      Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError(
+            resource + " did not finish in " + timeoutSeconds + " s:\n" + tail(err));
+      }
+      String text = new String(out, StandardCharsets.UTF_8).trim();
+      if (p.exitValue() != 0 || text.isEmpty()) {
+        throw new AssertionError(
+            resource + " failed (" + p.exitValue() + "):\n" + text + "\n" + tail(err));
+      }
+      String last = text.substring(text.lastIndexOf('\n') + 1);
+      Files.deleteIfExists(script);
+      Files.deleteIfExists(err);
+      return new JsonObject(last);
+    } catch (IOException e) {
+      throw new AssertionError("cannot run " + PYTHON, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private static String tail(Path file) throws IOException {
+    String all = Files.readString(file, StandardCharsets.UTF_8);
+    return all.length() > 6000 ? all.substring(all.length() - 6000) : all;
+  }
+}
