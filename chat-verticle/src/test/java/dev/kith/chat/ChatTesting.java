@@ -100,6 +100,129 @@ public final class ChatTesting {
     }
   }
 
+  /** A script that runs while the test watches its output: {@link #start}. */
+  public static final class Script implements AutoCloseable {
+    private final Process process;
+    private final Path err;
+    private final java.io.BufferedReader out;
+    private final List<String> lines = new ArrayList<>();
+
+    private Script(Process process, Path err) {
+      this.process = process;
+      this.err = err;
+      this.out =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    }
+
+    /** Reads lines until one equals {@code line}; fails after {@code timeoutSeconds}. */
+    public void awaitLine(String line, long timeoutSeconds) {
+      long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+      try {
+        while (System.nanoTime() < deadline) {
+          String next = out.readLine();
+          if (next == null) {
+            throw new AssertionError("the script ended before '" + line + "':\n" + tail(err));
+          }
+          lines.add(next);
+          if (next.equals(line)) {
+            return;
+          }
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      throw new AssertionError("no '" + line + "' in " + timeoutSeconds + " s");
+    }
+
+    /** Waits for the script to end; answers the JSON object it printed last. */
+    public JsonObject result(long timeoutSeconds) {
+      try {
+        String next;
+        while ((next = out.readLine()) != null) {
+          lines.add(next);
+        }
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+          throw new AssertionError("the script did not finish:\n" + tail(err));
+        }
+        String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+        if (process.exitValue() != 0 || !last.startsWith("{")) {
+          throw new AssertionError(
+              "the script failed (" + process.exitValue() + "):\n" + last + "\n" + tail(err));
+        }
+        return new JsonObject(last);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+
+    /** What the script wrote on stderr (its log), for failure messages. */
+    public String log() {
+      try {
+        return tail(err);
+      } catch (IOException e) {
+        return e.toString();
+      }
+    }
+
+    @Override
+    public void close() {
+      process.destroyForcibly();
+    }
+  }
+
+  /** Starts the script {@code resource} with the system python and {@code args}. */
+  public static Script start(String resource, Object... args) {
+    requireSlixmpp();
+    try {
+      Path script = Files.createTempFile("kith-chat-", ".py");
+      try (InputStream in = ChatTesting.class.getResourceAsStream(resource)) {
+        if (in == null) {
+          throw new AssertionError("no test resource " + resource);
+        }
+        Files.write(script, in.readAllBytes());
+      }
+      List<String> command = new ArrayList<>(List.of(PYTHON.toString(), script.toString()));
+      for (Object a : args) {
+        command.add(String.valueOf(a));
+      }
+      Path err = Files.createTempFile("kith-chat-", ".err");
+      return new Script(new ProcessBuilder(command).redirectError(err.toFile()).start(), err);
+    } catch (IOException e) {
+      throw new AssertionError("cannot run " + PYTHON, e);
+    }
+  }
+
+  /** The device that runs {@code owner}'s chat, as {@code asked} lists services; null if none. */
+  public static String chatDeviceNow(DeviceProcess asked, String owner) {
+    for (Object o :
+        dev.kith.mesh.testing.Http.getJsonArray(asked.httpUrl() + "/api/mesh/services")) {
+      JsonObject s = (JsonObject) o;
+      if ("chat".equals(s.getString("service"))
+          && owner.equals(s.getString("owner"))
+          && "running".equals(s.getString("state"))) {
+        return s.getString("device");
+      }
+    }
+    return null;
+  }
+
+  /** How many running chat instances of {@code owner} {@code asked} lists. */
+  public static long chatInstances(DeviceProcess asked, String owner) {
+    return dev.kith.mesh.testing.Http.getJsonArray(asked.httpUrl() + "/api/mesh/services").stream()
+        .map(o -> (JsonObject) o)
+        .filter(
+            s ->
+                "chat".equals(s.getString("service"))
+                    && owner.equals(s.getString("owner"))
+                    && "running".equals(s.getString("state")))
+        .count();
+  }
+
   private static String tail(Path file) throws IOException {
     String all = Files.readString(file, StandardCharsets.UTF_8);
     return all.length() > 6000 ? all.substring(all.length() - 6000) : all;

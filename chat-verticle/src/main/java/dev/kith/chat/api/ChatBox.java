@@ -4,6 +4,7 @@ import io.vertx.codegen.annotations.ProxyGen;
 import io.vertx.codegen.annotations.VertxGen;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 
 /**
  * One owner's chat, as the owner's one chat instance serves it, on one of the owner's own devices:
@@ -49,6 +50,14 @@ public interface ChatBox {
    * resource the session is bound to.
    */
   Future<JsonObject> attach(JsonObject session);
+
+  /**
+   * Which of {@code sessions} (ids of sessions on {@code device}) this instance does not know:
+   * {@code {unknown: [ids]}}. Each device asks every few seconds for the owners it has sessions of,
+   * and those sessions attach again: after the instance moved and its call to attach again was
+   * lost, or after the device itself was cut off for a while.
+   */
+  Future<JsonObject> unknown(String device, List<String> sessions);
 
   /** A session of this owner ended: its resource goes unavailable. */
   Future<Void> detach(String device, String session);

@@ -12,6 +12,7 @@ import dev.kith.mesh.spi.ServiceFailure;
 import dev.kith.mesh.spi.ServiceInstance;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,6 +114,13 @@ public final class ChatInstance extends ServiceInstance implements ChatBox {
       messages.replay(r, since);
     }
     return Future.succeededFuture(new JsonObject().put("resource", r.name));
+  }
+
+  @Override
+  public Future<JsonObject> unknown(String device, List<String> sessions) {
+    JsonArray unknown = new JsonArray();
+    sessions.stream().filter(s -> resources.session(device, s) == null).forEach(unknown::add);
+    return Future.succeededFuture(new JsonObject().put("unknown", unknown));
   }
 
   @Override

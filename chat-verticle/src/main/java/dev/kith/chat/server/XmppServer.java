@@ -30,6 +30,9 @@ public final class XmppServer {
 
   private static final Logger log = LoggerFactory.getLogger(XmppServer.class);
 
+  /** How often the device asks each owner's instance whether it knows the owner's sessions here. */
+  static final long CHECK_MILLIS = 5_000;
+
   private final ServiceContext context;
   private final ChatConfig config;
   private final ServerSSLOptions tls;
@@ -40,6 +43,7 @@ public final class XmppServer {
   private final List<NetServer> servers = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final AtomicLong ids = new AtomicLong();
+  private long checkTimer = -1;
   private int open;
 
   public XmppServer(ServiceContext context, ServerSSLOptions tls, ChatMetrics metrics) {
@@ -56,6 +60,7 @@ public final class XmppServer {
     consumers.add(
         vertx.eventBus().<String>consumer(ChatBox.STARTED_ADDRESS, this::instanceStarted));
     metrics.sessions(() -> open);
+    checkTimer = vertx.setPeriodic(CHECK_MILLIS, t -> checkAttached());
     List<Future<?>> listening = new ArrayList<>();
     if (config.port() != 0) {
       listening.add(listen(config.port(), false));
@@ -101,6 +106,7 @@ public final class XmppServer {
   }
 
   public Future<Void> stop() {
+    context.vertx().cancelTimer(checkTimer);
     List<Future<?>> closing = new ArrayList<>();
     servers.forEach(s -> closing.add(s.close()));
     List.copyOf(sessions.values())
@@ -179,6 +185,35 @@ public final class XmppServer {
         s.attachAgain();
       }
     }
+  }
+
+  /** Sessions the owner's instance does not know (it moved, or this device was cut off) attach. */
+  private void checkAttached() {
+    Map<String, List<XmppSession>> byOwner = new HashMap<>();
+    List<XmppSession> all = new ArrayList<>(sessions.values());
+    all.addAll(waitingForResume.values());
+    for (XmppSession s : all) {
+      if (s.owner() != null && s.isBound()) {
+        byOwner.computeIfAbsent(s.owner(), o -> new ArrayList<>()).add(s);
+      }
+    }
+    byOwner.forEach(
+        (owner, mine) ->
+            context
+                .proxy(ChatBox.class, ChatBox.address(owner))
+                .unknown(context.device(), mine.stream().map(XmppSession::id).toList())
+                .onSuccess(
+                    answer ->
+                        answer
+                            .getJsonArray("unknown")
+                            .forEach(
+                                id -> {
+                                  XmppSession s = session(String.valueOf(id));
+                                  if (s != null) {
+                                    metrics.event("attach-again");
+                                    s.attachAgain();
+                                  }
+                                })));
   }
 
   /** The session with {@code id} on this device, connected or waiting to be resumed, or null. */

@@ -305,6 +305,11 @@ final class XmppSession {
     }
   }
 
+  /** Whether a resource is bound (the session is attached to the owner's instance). */
+  boolean isBound() {
+    return bound != null && bound.resource() != null && !bound.isEnded();
+  }
+
   void attachAgain() {
     if (bound != null) {
       bound.attachAgain();
