@@ -133,6 +133,8 @@ class ComposeStackIT {
             "IMAP",
             "WEB",
             "DNS",
+            "XMPP",
+            "XMPPS",
             "PROMETHEUS",
             "GRAFANA")) {
       env.put("KITH_PORT_" + port, "0"); // any free port: other stacks may hold 8081-8085, 9090

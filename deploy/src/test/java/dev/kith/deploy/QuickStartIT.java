@@ -159,6 +159,8 @@ class QuickStartIT {
             "smtp-port",
             "imap-port",
             "dns-port",
+            "xmpp-port",
+            "xmpps-port",
             "mail-relay",
             "mail-relay-tls")) {
       builder.withoutFlag(flag);
