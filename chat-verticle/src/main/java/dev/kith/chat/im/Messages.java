@@ -54,20 +54,19 @@ final class Messages {
     if (owner.equals(chat.ownerName())) {
       return incoming(origin, stamped);
     }
-    return archiveOutgoing(origin, to, stamped)
+    return chat.serviceContext()
+        .owners()
+        .exists(owner)
         .compose(
-            v -> {
-              sentCarbons(from, stamped);
-              return chat.serviceContext()
-                  .owners()
-                  .exists(owner)
+            exists -> {
+              if (!exists) {
+                chat.reject(from, message, "cancel", "service-unavailable", "no such user");
+                return Future.succeededFuture();
+              }
+              return archiveOutgoing(origin, to, stamped)
                   .compose(
-                      exists -> {
-                        if (!exists) {
-                          chat.reject(
-                              from, message, "cancel", "service-unavailable", "no such user");
-                          return Future.succeededFuture();
-                        }
+                      v -> {
+                        sentCarbons(from, stamped);
                         return chat.peers().send(owner, origin, stamped, true);
                       });
             });

@@ -135,8 +135,14 @@ final class Binding {
   void resume(XmlElement el) {
     String[] id = StreamManagement.parseId(String.valueOf(el.attr("previd")));
     long h = BoundSession.parseH(el.attr("h"));
-    if (bound.resource() != null || id == null || h < 0) {
+    if (bound.resource() != null) {
       failed("unexpected-request");
+      return;
+    }
+    if (id == null || h < 0) {
+      // XEP-0198 §5: an id this server never made names no session it knows (item-not-found);
+      // a missing or malformed h makes the request a bad one.
+      failed(id == null ? "item-not-found" : "bad-request");
       return;
     }
     session.socket().pause();

@@ -53,10 +53,9 @@ final class SaslExchange {
       case "abort" -> {
         boolean challenged = scram != null;
         scram = null;
+        failure("aborted", null);
         if (challenged) {
-          report(false, null);
-        } else {
-          failure("aborted", null);
+          report(false, null, true); // counted as a wrong proof: an abort is no free guess
         }
       }
       default -> session.fail("not-authorized", "Authenticate first");
@@ -152,7 +151,7 @@ final class SaslExchange {
     byte[] bytes = decode(response.text());
     if (bytes == null) {
       scram = null;
-      report(false, null);
+      report(false, null, true); // counted; decode answered it already
       return;
     }
     scram = null;
@@ -160,23 +159,30 @@ final class SaslExchange {
     try {
       result = exchange.clientFinal(bytes);
     } catch (SaslFailure e) {
-      report(false, e.getMessage());
+      report(false, null, false);
       return;
     }
-    report(result.proofValid(), result.serverFinal());
+    report(result.proofValid(), result.serverFinal(), false);
   }
 
-  private void report(boolean proofValid, Object detail) {
+  /**
+   * Counts a challenged SCRAM exchange under the lockout, and answers it unless {@code answered}
+   * (an abort or a bad response got its own failure: one element gets one answer).
+   */
+  private void report(boolean proofValid, byte[] serverFinal, boolean answered) {
     session.socket().pause();
     owners()
         .scramResult(PROTOCOL, session.address(), owner, proofValid && owner != null)
         .onComplete(
             ar -> {
               session.socket().resume();
+              if (answered) {
+                return; // never accepted: the proof was not valid
+              }
               if (ar.failed()) {
                 failure("temporary-auth-failure", "The accounts cannot be read now; try again");
               } else {
-                decided(ar.result(), detail instanceof byte[] b ? b : null);
+                decided(ar.result(), serverFinal);
               }
             });
   }
@@ -184,6 +190,13 @@ final class SaslExchange {
   private void decided(Owners.Login login, byte[] serverFinal) {
     switch (login.outcome()) {
       case ACCEPTED -> {
+        if (!session.server().admit(owner)) {
+          session.server().metrics().login("sasl", "too-many-sessions");
+          session.fail(
+              "policy-violation",
+              "Too many sessions of " + owner + " on this device (xmpp-max-connections-per-owner)");
+          return;
+        }
         session.server().metrics().login("sasl", "accepted");
         session.write(
             XmlElement.builder("success", Ns.SASL)

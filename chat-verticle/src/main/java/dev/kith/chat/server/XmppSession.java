@@ -60,12 +60,14 @@ final class XmppSession {
     socket.exceptionHandler(
         e -> log.debug("{}: XMPP connection {}: {}", server.device(), id, e.toString()));
     long idleMillis = server.config().idleSeconds() * 1000L;
+    // Checked ten times per idle period (at most every 30 s): a session ends within a tenth of
+    // xmpp-idle-seconds after it, not up to a whole period late.
     idleTimer =
         server
             .context()
             .vertx()
             .setPeriodic(
-                Math.min(idleMillis, 30_000),
+                Math.min(idleMillis / 10, 30_000),
                 t -> {
                   if (System.currentTimeMillis() - lastHeard > idleMillis) {
                     fail(
@@ -206,15 +208,9 @@ final class XmppSession {
             });
   }
 
-  /** SASL succeeded for {@code owner}: a new stream begins (RFC 6120 §6.4.6). */
+  /** SASL succeeded for {@code owner}, whom the server admitted: a new stream begins (§6.4.6). */
   void authenticated(String owner) {
     this.owner = owner;
-    if (!server.admit(owner)) {
-      fail(
-          "policy-violation",
-          "Too many sessions of " + owner + " on this device (xmpp-max-connections-per-owner)");
-      return;
-    }
     counted = true;
     parser.stop();
     newParser(server.config().maxStanzaBytes());
