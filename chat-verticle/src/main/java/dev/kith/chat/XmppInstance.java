@@ -21,19 +21,20 @@ public final class XmppInstance extends ServiceInstance {
 
   private static final Logger log = LoggerFactory.getLogger(XmppInstance.class);
 
+  private final XmppService service;
   private XmppServer server;
   private ChatMetrics metrics;
 
-  XmppInstance(InstanceContext context) {
+  XmppInstance(InstanceContext context, XmppService service) {
     super(context);
+    this.service = service;
   }
 
   @Override
   protected Future<Void> open() {
     ChatConfig config = services().config(ChatConfig.class);
     if (config.port() == 0 && config.tlsPort() == 0) {
-      log.info("{} runs no XMPP server (xmpp-port and xmpps-port are 0)", device());
-      return Future.succeededFuture();
+      log.info("{} listens on no XMPP port (xmpp-port and xmpps-port are 0)", device());
     }
     metrics = new ChatMetrics(services().metrics());
     // Making a key pair takes a while: not on the event loop.
@@ -43,7 +44,7 @@ public final class XmppInstance extends ServiceInstance {
             tls -> {
               XmppServer starting = new XmppServer(services(), tls, metrics);
               server = starting;
-              return starting.start();
+              return starting.start().onSuccess(v -> service.serving(starting));
             })
         .recover(
             e -> {
@@ -78,6 +79,7 @@ public final class XmppInstance extends ServiceInstance {
   protected Future<Void> close() {
     XmppServer running = server;
     server = null;
+    service.serving(null);
     Future<Void> stopped = running == null ? Future.succeededFuture() : running.stop();
     return stopped.onComplete(
         v -> {

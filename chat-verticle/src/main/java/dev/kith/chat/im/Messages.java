@@ -18,7 +18,11 @@ import java.util.List;
  */
 final class Messages {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Messages.class);
+
   private final ChatInstance chat;
+  private boolean flushing;
+  private boolean flushAgain;
 
   Messages(ChatInstance chat) {
     this.chat = chat;
@@ -109,11 +113,27 @@ final class Messages {
         .add(id, with, origin, stamped.toXml(Ns.CLIENT))
         .compose(
             v -> {
-              if (route(stamped, id)) {
+              // Behind messages that wait offline, a message to the bare address waits too, so
+              // that the owner's resources get them all in archive order.
+              if (!queuedBehindOffline(stamped) && route(stamped, id)) {
                 return Future.succeededFuture();
               }
-              return chat.offline().keep(id).mapEmpty();
+              return chat.offline()
+                  .keep(id)
+                  .map(
+                      kept -> {
+                        flushOffline();
+                        return null;
+                      });
             });
+  }
+
+  private boolean queuedBehindOffline(XmlElement message) {
+    if (chat.offline().size() == 0) {
+      return false;
+    }
+    Jid to = Jid.parseOrNull(message.attr("to"));
+    return to == null || to.resource() == null || chat.resources().named(to.resource()) == null;
   }
 
   /**
@@ -173,25 +193,64 @@ final class Messages {
         .build();
   }
 
-  /** Delivers the messages waiting offline to a resource that just became available. */
-  void flushOffline(Resource r) {
+  /**
+   * Delivers the messages waiting offline, oldest first, one at a time, to the resources a message
+   * to the bare address goes to now; each is forgotten once sent. One delivery runs at a time; a
+   * call while one runs makes it look again at the end. A failure (the vault cannot be read now)
+   * stops it, and it tries again in a few seconds.
+   */
+  void flushOffline() {
+    if (flushing) {
+      flushAgain = true;
+      return;
+    }
     List<String> ids = chat.offline().waiting();
+    if (ids.isEmpty() || chat.resources().chatTargets().isEmpty()) {
+      return;
+    }
+    flushing = true;
+    flushAgain = false;
     Future<Void> chain = Future.succeededFuture();
     for (String id : ids) {
-      chain =
-          chain.compose(
-              v ->
-                  chat.archive()
-                      .get(id)
-                      .compose(
-                          entry -> {
-                            if (entry != null) {
-                              XmlElement m = XmlElement.parse(entry.getString("stanza"), Ns.CLIENT);
-                              chat.send(r, withDelay(m, entry), id);
-                            }
-                            return chat.offline().delivered(id);
-                          }));
+      chain = chain.compose(v -> deliverOffline(id));
     }
+    chain.onComplete(
+        ar -> {
+          flushing = false;
+          if (ar.failed()) {
+            log.warn(
+                "{}: offline messages of {} wait: {}; trying again in 2 s",
+                chat.deviceName(),
+                chat.ownerName(),
+                ar.cause().getMessage());
+            chat.vertx().setTimer(2_000, t -> flushOffline());
+          } else if (flushAgain || chat.offline().size() > 0) {
+            flushOffline();
+          }
+        });
+  }
+
+  private Future<Void> deliverOffline(String id) {
+    List<Resource> targets = chat.resources().chatTargets();
+    if (targets.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return chat.archive()
+        .get(id)
+        .compose(
+            entry -> {
+              if (entry != null) {
+                XmlElement m =
+                    withDelay(XmlElement.parse(entry.getString("stanza"), Ns.CLIENT), entry);
+                for (Resource r : targets) {
+                  chat.send(
+                      r,
+                      m.toBuilder().attr("to", chat.self().withResource(r.name).toString()).build(),
+                      id);
+                }
+              }
+              return chat.offline().delivered(id);
+            });
   }
 
   /**

@@ -81,7 +81,7 @@ final class Presences {
       pendingRequests(r);
     }
     if (r.priority >= 0) {
-      chat.messages().flushOffline(r);
+      chat.messages().flushOffline();
     }
   }
 

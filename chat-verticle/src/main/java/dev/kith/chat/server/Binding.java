@@ -46,11 +46,11 @@ final class Binding {
       session.write(Stanzas.error(el, "modify", "bad-request", "not a resource").toXml(Ns.CLIENT));
       return;
     }
-    session.socket().pause();
+    session.pause();
     attach(wanted)
         .onSuccess(
             resource -> {
-              session.socket().resume();
+              session.resume();
               XmlElement jid =
                   XmlElement.builder("jid", Ns.BIND)
                       .text(session.bare().withResource(resource).toString())
@@ -145,7 +145,7 @@ final class Binding {
       failed(id == null ? "item-not-found" : "bad-request");
       return;
     }
-    session.socket().pause();
+    session.pause();
     takeOver(id[0], id[1], id[2])
         .compose(
             state -> {
@@ -172,7 +172,7 @@ final class Binding {
             })
         .onComplete(
             ar -> {
-              session.socket().resume();
+              session.resume();
               if (ar.failed()) {
                 log.info(
                     "{}: {} could not resume an XMPP session: {}",
@@ -187,7 +187,12 @@ final class Binding {
   private Future<JsonObject> takeOver(String device, String sessionId, String secret) {
     if (device.equals(session.server().device())) {
       XmppSession old = session.server().session(sessionId);
-      return Future.succeededFuture(old == null ? null : old.handOver(secret));
+      if (old == null) {
+        return Future.succeededFuture(null);
+      }
+      io.vertx.core.Promise<JsonObject> handed = io.vertx.core.Promise.promise();
+      old.onContext(() -> handed.complete(old.handOver(secret)));
+      return handed.future();
     }
     DeliveryOptions options =
         new DeliveryOptions()

@@ -86,12 +86,8 @@ final class BoundSession {
     }
     if (!rate.take()) {
       session.server().metrics().event("throttled");
-      session.socket().pause();
-      session
-          .server()
-          .context()
-          .vertx()
-          .setTimer(rate.waitMillis(), t -> session.socket().resume());
+      session.pause();
+      session.server().context().vertx().setTimer(rate.waitMillis(), t -> session.resume());
     }
     if (queue.size() >= MAX_QUEUED) {
       session.fail("policy-violation", "Too many stanzas waiting; slow down");

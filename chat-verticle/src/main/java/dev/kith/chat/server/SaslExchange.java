@@ -33,12 +33,15 @@ final class SaslExchange {
     this.session = session;
   }
 
-  static XmlElement mechanisms() {
+  /** The mechanisms offered; PLAIN only when the password cannot be read on the way. */
+  static XmlElement mechanisms(boolean plain) {
     XmlElement.Builder m = XmlElement.builder("mechanisms", Ns.SASL);
     for (String name : ScramServer.MECHANISMS) {
       m.child(XmlElement.builder("mechanism", Ns.SASL).text(name).build());
     }
-    m.child(XmlElement.builder("mechanism", Ns.SASL).text(PlainMechanism.NAME).build());
+    if (plain) {
+      m.child(XmlElement.builder("mechanism", Ns.SASL).text(PlainMechanism.NAME).build());
+    }
     return m.build();
   }
 
@@ -69,7 +72,9 @@ final class SaslExchange {
       return;
     }
     try {
-      if (PlainMechanism.NAME.equals(mechanism)) {
+      if (PlainMechanism.NAME.equals(mechanism) && !session.plainAllowed()) {
+        failure("encryption-required", "PLAIN only over TLS; use SCRAM-SHA-256");
+      } else if (PlainMechanism.NAME.equals(mechanism)) {
         plain(PlainMechanism.parse(initial, session.config().domain()));
       } else if (mechanism != null && ScramServer.MECHANISMS.contains(mechanism)) {
         scram = ScramServer.forMechanism(mechanism, session.config().domain());
@@ -85,12 +90,12 @@ final class SaslExchange {
 
   private void plain(PlainMechanism.Credentials credentials) {
     owner = owner(credentials.user());
-    session.socket().pause();
+    session.pause();
     owners()
         .checkPassword(PROTOCOL, session.address(), owner, credentials.password())
         .onComplete(
             ar -> {
-              session.socket().resume();
+              session.resume();
               if (ar.failed()) {
                 failure("temporary-auth-failure", "The accounts cannot be read now; try again");
               } else {
@@ -103,7 +108,7 @@ final class SaslExchange {
     owner = owner(user);
     String named = owner;
     ScramServer exchange = scram;
-    session.socket().pause();
+    session.pause();
     owners()
         .lockedOutFor(session.address(), owner)
         .compose(
@@ -131,7 +136,7 @@ final class SaslExchange {
             })
         .onComplete(
             ar -> {
-              session.socket().resume();
+              session.resume();
               if (ar.failed()) {
                 scram = null;
                 failure("temporary-auth-failure", "The accounts cannot be read now; try again");
@@ -170,12 +175,12 @@ final class SaslExchange {
    * (an abort or a bad response got its own failure: one element gets one answer).
    */
   private void report(boolean proofValid, byte[] serverFinal, boolean answered) {
-    session.socket().pause();
+    session.pause();
     owners()
         .scramResult(PROTOCOL, session.address(), owner, proofValid && owner != null)
         .onComplete(
             ar -> {
-              session.socket().resume();
+              session.resume();
               if (answered) {
                 return; // never accepted: the proof was not valid
               }

@@ -10,12 +10,13 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
-import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.ServerSSLOptions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,14 +38,15 @@ public final class XmppServer {
   private final ChatConfig config;
   private final ServerSSLOptions tls;
   private final ChatMetrics metrics;
-  private final Map<String, XmppSession> sessions = new HashMap<>();
-  private final Map<String, XmppSession> waitingForResume = new HashMap<>();
-  private final Map<String, Integer> perOwner = new HashMap<>();
+  // WebSocket sessions run on the edge's context, TCP ones on this server's: shared maps.
+  private final Map<String, XmppSession> sessions = new ConcurrentHashMap<>();
+  private final Map<String, XmppSession> waitingForResume = new ConcurrentHashMap<>();
+  private final Map<String, Integer> perOwner = new ConcurrentHashMap<>();
   private final List<NetServer> servers = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final AtomicLong ids = new AtomicLong();
   private long checkTimer = -1;
-  private int open;
+  private final AtomicInteger open = new AtomicInteger();
 
   public XmppServer(ServiceContext context, ServerSSLOptions tls, ChatMetrics metrics) {
     this.context = context;
@@ -59,7 +61,7 @@ public final class XmppServer {
         vertx.eventBus().<String>consumer(ChatBox.sessionsOf(context.device()), this::toSession));
     consumers.add(
         vertx.eventBus().<String>consumer(ChatBox.STARTED_ADDRESS, this::instanceStarted));
-    metrics.sessions(() -> open);
+    metrics.sessions(open::get);
     checkTimer = vertx.setPeriodic(CHECK_MILLIS, t -> checkAttached());
     List<Future<?>> listening = new ArrayList<>();
     if (config.port() != 0) {
@@ -84,7 +86,7 @@ public final class XmppServer {
       options.setSsl(true).setKeyCertOptions(tls.getKeyCertOptions());
     }
     NetServer server = context.vertx().createNetServer(options);
-    server.connectHandler(socket -> accept(socket, directTls));
+    server.connectHandler(socket -> accept(new TcpTransport(socket, tls, directTls)));
     return server
         .listen()
         .onSuccess(
@@ -110,26 +112,35 @@ public final class XmppServer {
     List<Future<?>> closing = new ArrayList<>();
     servers.forEach(s -> closing.add(s.close()));
     List.copyOf(sessions.values())
-        .forEach(s -> s.fail("system-shutdown", "This device is stopping; connect to another"));
+        .forEach(
+            s ->
+                s.onContext(
+                    () ->
+                        s.fail("system-shutdown", "This device is stopping; connect to another")));
     consumers.forEach(c -> closing.add(c.unregister()));
     return Future.join(closing).mapEmpty();
   }
 
-  private void accept(NetSocket socket, boolean directTls) {
+  /** A WebSocket that asked for the {@code xmpp} subprotocol (RFC 7395), from the edge. */
+  public void acceptWebSocket(io.vertx.core.http.ServerWebSocket socket) {
+    accept(new WebSocketTransport(socket));
+  }
+
+  private void accept(Transport transport) {
     String id =
         Long.toString(ids.incrementAndGet(), 36) + "-" + Long.toHexString(System.nanoTime());
-    XmppSession session = new XmppSession(this, socket, id, directTls);
-    if (open >= config.maxConnections()) {
+    XmppSession session = new XmppSession(this, transport, id);
+    if (open.get() >= config.maxConnections()) {
       metrics.event("refused-connection");
       log.warn(
           "{} refused an XMPP connection from {}: {} connections already (xmpp-max-connections)",
           context.device(),
-          socket.remoteAddress(),
-          open);
+          transport.remoteAddress(),
+          open.get());
       session.refuse("resource-constraint", "Too many connections on this device; try another");
       return;
     }
-    open++;
+    open.incrementAndGet();
     sessions.put(id, session);
     session.start();
   }
@@ -137,7 +148,7 @@ public final class XmppServer {
   /** A session ended: it no longer counts. */
   void closed(XmppSession session) {
     if (sessions.remove(session.id()) != null) {
-      open--;
+      open.decrementAndGet();
       String owner = session.owner();
       if (owner != null && session.counted()) {
         perOwner.computeIfPresent(owner, (o, n) -> n <= 1 ? null : n - 1);
@@ -149,12 +160,18 @@ public final class XmppServer {
    * Counts a logged-in session of {@code owner}; false at {@code xmpp-max-connections-per-owner}.
    */
   boolean admit(String owner) {
-    int n = perOwner.getOrDefault(owner, 0);
-    if (n >= config.maxConnectionsPerOwner()) {
-      return false;
-    }
-    perOwner.put(owner, n + 1);
-    return true;
+    boolean[] admitted = {false};
+    perOwner.compute(
+        owner,
+        (o, n) -> {
+          int count = n == null ? 0 : n;
+          if (count >= config.maxConnectionsPerOwner()) {
+            return n;
+          }
+          admitted[0] = true;
+          return count + 1;
+        });
+    return admitted[0];
   }
 
   private void toSession(Message<String> msg) {
@@ -168,11 +185,13 @@ public final class XmppServer {
     }
     if (msg.headers().contains("kith-end")) {
       JsonObject end = new JsonObject(msg.body());
-      session.fail(end.getString("end"), end.getString("text"));
+      session.onContext(() -> session.fail(end.getString("end"), end.getString("text")));
     } else if (msg.headers().contains("kith-takeover")) {
-      msg.reply(session.handOver(msg.headers().get("kith-takeover")));
+      String secret = msg.headers().get("kith-takeover");
+      session.onContext(() -> msg.reply(session.handOver(secret)));
     } else {
-      session.fromInstance(msg.body(), msg.headers().get("kith-archive-id"));
+      String archiveId = msg.headers().get("kith-archive-id");
+      session.onContext(() -> session.fromInstance(msg.body(), archiveId));
     }
   }
 
@@ -182,7 +201,7 @@ public final class XmppServer {
     all.addAll(waitingForResume.values());
     for (XmppSession s : all) {
       if (owner.equals(s.owner())) {
-        s.attachAgain();
+        s.onContext(s::attachAgain);
       }
     }
   }
@@ -211,7 +230,7 @@ public final class XmppServer {
                                   XmppSession s = session(String.valueOf(id));
                                   if (s != null) {
                                     metrics.event("attach-again");
-                                    s.attachAgain();
+                                    s.onContext(s::attachAgain);
                                   }
                                 })));
   }

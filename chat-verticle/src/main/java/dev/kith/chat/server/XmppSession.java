@@ -7,8 +7,6 @@ import dev.kith.chat.xml.StreamError;
 import dev.kith.chat.xml.XmlElement;
 import dev.kith.chat.xml.XmlLimits;
 import dev.kith.chat.xml.XmppStreamParser;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetSocket;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,11 +27,13 @@ final class XmppSession {
   static final int MAX_PREAUTH_STANZA_BYTES = 16 * 1024;
 
   private final XmppServer server;
-  private final NetSocket socket;
+  private final Transport transport;
+
+  /** The context the connection's events come on; everything of the session runs there. */
+  private final io.vertx.core.Context context;
+
   private final String id;
   private final String address;
-  private boolean tls;
-  private XmppStreamParser parser;
   private boolean headerSent;
   private boolean closed;
   private String streamId;
@@ -44,21 +44,16 @@ final class XmppSession {
   private boolean counted;
   private BoundSession bound;
 
-  XmppSession(XmppServer server, NetSocket socket, String id, boolean directTls) {
+  XmppSession(XmppServer server, Transport transport, String id) {
+    this.context = io.vertx.core.Vertx.currentContext();
     this.server = server;
-    this.socket = socket;
+    this.transport = transport;
     this.id = id;
-    this.tls = directTls;
-    this.address =
-        socket.remoteAddress() == null ? "unknown" : socket.remoteAddress().hostAddress();
+    this.address = transport.remoteAddress();
   }
 
   void start() {
-    newParser(MAX_PREAUTH_STANZA_BYTES);
-    socket.handler(this::received);
-    socket.closeHandler(v -> connectionLost());
-    socket.exceptionHandler(
-        e -> log.debug("{}: XMPP connection {}: {}", server.device(), id, e.toString()));
+    transport.start(listener(), this::connectionLost, () -> lastHeard = System.currentTimeMillis());
     long idleMillis = server.config().idleSeconds() * 1000L;
     // Checked ten times per idle period (at most every 30 s): a session ends within a tenth of
     // xmpp-idle-seconds after it, not up to a whole period late.
@@ -78,42 +73,34 @@ final class XmppSession {
 
   /** Answers a connection the device will not serve: a stream header, then the error. */
   void refuse(String condition, String text) {
-    socket.handler(b -> {});
+    transport.pause();
     fail(condition, text);
   }
 
-  private void newParser(int maxStanzaBytes) {
-    parser =
-        new XmppStreamParser(
-            new XmlLimits(maxStanzaBytes, 32, 64, 65_536),
-            new XmppStreamParser.Listener() {
-              @Override
-              public void streamOpened(XmlElement header, String defaultNamespace) {
-                opened(header, defaultNamespace);
-              }
+  private XmppStreamParser.Listener listener() {
+    return new XmppStreamParser.Listener() {
+      @Override
+      public void streamOpened(XmlElement header, String defaultNamespace) {
+        opened(header, defaultNamespace);
+      }
 
-              @Override
-              public void stanza(XmlElement stanza) {
-                XmppSession.this.stanza(stanza);
-              }
+      @Override
+      public void stanza(XmlElement stanza) {
+        if (!closed) {
+          XmppSession.this.stanza(stanza);
+        }
+      }
 
-              @Override
-              public void streamClosed() {
-                closedByClient();
-              }
+      @Override
+      public void streamClosed() {
+        closedByClient();
+      }
 
-              @Override
-              public void failed(StreamError error) {
-                fail(error.condition(), error.text());
-              }
-            });
-  }
-
-  private void received(Buffer bytes) {
-    lastHeard = System.currentTimeMillis();
-    if (!closed) {
-      parser.feed(bytes);
-    }
+      @Override
+      public void failed(StreamError error) {
+        fail(error.condition(), error.text());
+      }
+    };
   }
 
   private void opened(XmlElement header, String defaultNamespace) {
@@ -133,31 +120,26 @@ final class XmppSession {
       return;
     }
     sendHeader();
-    StringBuilder features = new StringBuilder("<stream:features>");
+    StringBuilder features = new StringBuilder();
     features().forEach(f -> features.append(f.toXml(Ns.CLIENT)));
-    write(features.append("</stream:features>").toString());
+    transport.features(features.toString());
   }
 
   private void sendHeader() {
     headerSent = true;
-    write(
-        "<?xml version='1.0'?><stream:stream xmlns='jabber:client'"
-            + " xmlns:stream='http://etherx.jabber.org/streams' id='"
-            + (streamId == null ? UUID.randomUUID() : streamId)
-            + "' from='"
-            + server.config().domain()
-            + "' version='1.0' xml:lang='en'>");
+    transport.open(
+        streamId == null ? UUID.randomUUID().toString() : streamId, server.config().domain());
   }
 
   private java.util.List<XmlElement> features() {
-    if (!tls) {
+    if (transport.canStartTls()) {
       return java.util.List.of(
           XmlElement.builder("starttls", Ns.TLS)
               .child(XmlElement.builder("required", Ns.TLS).build())
               .build());
     }
     if (owner == null) {
-      return java.util.List.of(SaslExchange.mechanisms());
+      return java.util.List.of(SaslExchange.mechanisms(plainAllowed()));
     }
     return java.util.List.of(
         XmlElement.builder("bind", Ns.BIND).build(),
@@ -173,7 +155,7 @@ final class XmppSession {
     server.metrics().stanza("in", el.name());
     if (bound != null) {
       bound.fromClient(el);
-    } else if (!tls) {
+    } else if (transport.canStartTls()) {
       startTls(el);
     } else if (owner == null) {
       if (sasl == null) {
@@ -193,13 +175,9 @@ final class XmppSession {
       fail("policy-violation", "STARTTLS is required first");
       return;
     }
-    // The proceed goes out through the upgrade, which puts TLS in place as soon as it is written:
-    // written before, the client's first TLS bytes could arrive ahead of TLS and be read as XML.
-    parser.stop();
-    newParser(MAX_PREAUTH_STANZA_BYTES);
-    tls = true;
-    socket
-        .upgradeToSsl(server.tls(), Buffer.buffer("<proceed xmlns='" + Ns.TLS + "'/>"))
+    transport.restart(new XmlLimits(MAX_PREAUTH_STANZA_BYTES, 32, 64, 65_536));
+    transport
+        .startTls(TcpTransport.proceed())
         .onFailure(
             e -> {
               server.metrics().event("tls-failed");
@@ -212,15 +190,14 @@ final class XmppSession {
   void authenticated(String owner) {
     this.owner = owner;
     counted = true;
-    parser.stop();
-    newParser(server.config().maxStanzaBytes());
+    transport.restart(new XmlLimits(server.config().maxStanzaBytes(), 32, 64, 65_536));
   }
 
   private void closedByClient() {
     if (bound != null) {
       bound.ended(false);
     }
-    write("</stream:stream>");
+    transport.closeStream();
     close();
   }
 
@@ -241,15 +218,13 @@ final class XmppSession {
     if (!headerSent) {
       sendHeader();
     }
-    write(
-        "<stream:error>"
-            + XmlElement.builder(condition, Ns.STREAM_ERRORS).build().toXml(Ns.CLIENT)
+    transport.error(
+        XmlElement.builder(condition, Ns.STREAM_ERRORS).build().toXml(Ns.CLIENT)
             + XmlElement.builder("text", Ns.STREAM_ERRORS)
                 .attr("xml:lang", "en")
                 .text(text == null ? condition : text)
                 .build()
-                .toXml(Ns.CLIENT)
-            + "</stream:error></stream:stream>");
+                .toXml(Ns.CLIENT));
     log.info(
         "{}: XMPP stream of {} from {} ended: {} ({})",
         server.device(),
@@ -267,7 +242,7 @@ final class XmppSession {
   void close() {
     if (!closed) {
       closed = true;
-      socket.end();
+      transport.end();
     }
     finish();
   }
@@ -275,7 +250,7 @@ final class XmppSession {
   /** Closes the connection without a word: another session took it over. */
   void drop() {
     closed = true;
-    socket.close();
+    transport.close();
     finish();
   }
 
@@ -289,7 +264,7 @@ final class XmppSession {
 
   void write(String xml) {
     if (!closed) {
-      socket.write(xml);
+      transport.write(xml);
     }
   }
 
@@ -325,8 +300,30 @@ final class XmppSession {
     return server.config();
   }
 
-  NetSocket socket() {
-    return socket;
+  /** Runs {@code action} on the session's context (at once when already there). */
+  void onContext(Runnable action) {
+    if (context == null || io.vertx.core.Vertx.currentContext() == context) {
+      action.run();
+    } else {
+      context.runOnContext(v -> action.run());
+    }
+  }
+
+  /** Stops reading the client while something it needs is looked up. */
+  void pause() {
+    transport.pause();
+  }
+
+  void resume() {
+    transport.resume();
+  }
+
+  /**
+   * Whether SASL PLAIN may be offered: over TLS, or from this machine (a WebSocket on a plain
+   * edge). SCRAM never shows the password and is offered always.
+   */
+  boolean plainAllowed() {
+    return transport.secure() || address.equals("127.0.0.1") || address.equals("0:0:0:0:0:0:0:1");
   }
 
   String id() {

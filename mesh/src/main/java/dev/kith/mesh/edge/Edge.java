@@ -116,6 +116,7 @@ public final class Edge extends VerticleBase {
         Access.infrastructure(router.route("/api/" + service.name() + "/*")).subRouter(uploads);
       }
     }
+    services.forEach(service -> service.edgeRoutes(router, serviceContext));
     Access.infrastructure(router.route()).handler(Edge::requireJsonBody);
     rawBodies.forEach(module -> module.mount(router));
     Access.infrastructure(router.route())
@@ -141,6 +142,11 @@ public final class Edge extends VerticleBase {
             .setMaxInitialLineLength(MAX_INITIAL_LINE_BYTES)
             .setMaxHeaderSize(MAX_HEADER_BYTES)
             .setCompressionSupported(true);
+    List<String> subProtocols =
+        services.stream().flatMap(s -> s.webSocketSubProtocols().stream()).distinct().toList();
+    if (!subProtocols.isEmpty()) {
+      options.setWebSocketSubProtocols(subProtocols);
+    }
     return vertx
         .createHttpServer(options)
         .requestHandler(router)

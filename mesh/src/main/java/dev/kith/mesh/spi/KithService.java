@@ -57,6 +57,21 @@ public interface KithService {
   default void uploadRoutes(Router router, ServiceContext context) {}
 
   /**
+   * Adds routes at fixed paths outside {@code /api/} that a protocol defines (XMPP over WebSocket's
+   * {@code /xmpp-websocket}, its discovery at {@code /.well-known/host-meta}). The edge mounts them
+   * at its root after reading credentials and before reading any body; each route declares who may
+   * call it, like those of {@link #routes}. Paths must not collide with another service's.
+   */
+  default void edgeRoutes(Router router, ServiceContext context) {}
+
+  /**
+   * WebSocket subprotocols its edge routes accept ({@code xmpp}, RFC 7395); the edge offers them.
+   */
+  default List<String> webSocketSubProtocols() {
+    return List.of();
+  }
+
+  /**
    * A handler that the edge runs first for every request, before credentials are read: it answers
    * the requests addressed to a host name this service serves (a web site's domain, by {@code
    * Host}) and calls {@code ctx.next()} for all others, which then reach the API. Such answers are
