@@ -62,102 +62,75 @@ public final class ChatTesting {
    * fails or takes longer than {@code timeoutSeconds}.
    */
   public static JsonObject python(String resource, long timeoutSeconds, Object... args) {
-    requireSlixmpp();
-    try {
-      Path script = Files.createTempFile("kith-chat-", ".py");
-      try (InputStream in = ChatTesting.class.getResourceAsStream(resource)) {
-        if (in == null) {
-          throw new AssertionError("no test resource " + resource);
-        }
-        Files.write(script, in.readAllBytes());
-      }
-      List<String> command = new ArrayList<>(List.of(PYTHON.toString(), script.toString()));
-      for (Object a : args) {
-        command.add(String.valueOf(a));
-      }
-      Path err = Files.createTempFile("kith-chat-", ".err");
-      Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
-      byte[] out = p.getInputStream().readAllBytes();
-      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new AssertionError(
-            resource + " did not finish in " + timeoutSeconds + " s:\n" + tail(err));
-      }
-      String text = new String(out, StandardCharsets.UTF_8).trim();
-      if (p.exitValue() != 0 || text.isEmpty()) {
-        throw new AssertionError(
-            resource + " failed (" + p.exitValue() + "):\n" + text + "\n" + tail(err));
-      }
-      String last = text.substring(text.lastIndexOf('\n') + 1);
-      Files.deleteIfExists(script);
-      Files.deleteIfExists(err);
-      return new JsonObject(last);
-    } catch (IOException e) {
-      throw new AssertionError("cannot run " + PYTHON, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
+    try (Script script = start(resource, args)) {
+      return script.result(timeoutSeconds);
     }
   }
 
   /** A script that runs while the test watches its output: {@link #start}. */
   public static final class Script implements AutoCloseable {
     private final Process process;
+    private final Path out;
     private final Path err;
-    private final java.io.BufferedReader out;
-    private final List<String> lines = new ArrayList<>();
+    private int seen;
 
-    private Script(Process process, Path err) {
+    private Script(Process process, Path out, Path err) {
       this.process = process;
+      this.out = out;
       this.err = err;
-      this.out =
-          new java.io.BufferedReader(
-              new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     }
 
-    /** Reads lines until one equals {@code line}; fails after {@code timeoutSeconds}. */
-    public void awaitLine(String line, long timeoutSeconds) {
-      long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+    private List<String> lines() {
       try {
-        while (System.nanoTime() < deadline) {
-          String next = out.readLine();
-          if (next == null) {
-            throw new AssertionError("the script ended before '" + line + "':\n" + tail(err));
-          }
-          lines.add(next);
-          if (next.equals(line)) {
-            return;
-          }
-        }
+        return Files.readAllLines(out, StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-      throw new AssertionError("no '" + line + "' in " + timeoutSeconds + " s");
+    }
+
+    /** Waits until the script prints {@code line}; fails after {@code timeoutSeconds}. */
+    public void awaitLine(String line, long timeoutSeconds) {
+      long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+      while (System.nanoTime() < deadline) {
+        List<String> lines = lines();
+        for (; seen < lines.size(); seen++) {
+          if (lines.get(seen).equals(line)) {
+            seen++;
+            return;
+          }
+        }
+        if (!process.isAlive() && lines().size() == seen) {
+          throw new AssertionError("the script ended before '" + line + "':\n" + log());
+        }
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AssertionError(e);
+        }
+      }
+      throw new AssertionError("no '" + line + "' in " + timeoutSeconds + " s:\n" + log());
     }
 
     /** Waits for the script to end; answers the JSON object it printed last. */
     public JsonObject result(long timeoutSeconds) {
       try {
-        String next;
-        while ((next = out.readLine()) != null) {
-          lines.add(next);
-        }
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
           process.destroyForcibly();
-          throw new AssertionError("the script did not finish:\n" + tail(err));
-        }
-        String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1);
-        if (process.exitValue() != 0 || !last.startsWith("{")) {
           throw new AssertionError(
-              "the script failed (" + process.exitValue() + "):\n" + last + "\n" + tail(err));
+              "the script did not finish in " + timeoutSeconds + " s:\n" + log());
         }
-        return new JsonObject(last);
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new AssertionError(e);
       }
+      List<String> lines = lines();
+      String last = lines.isEmpty() ? "" : lines.get(lines.size() - 1).trim();
+      if (process.exitValue() != 0 || !last.startsWith("{")) {
+        throw new AssertionError(
+            "the script failed (" + process.exitValue() + "):\n" + last + "\n" + log());
+      }
+      return new JsonObject(last);
     }
 
     /** What the script wrote on stderr (its log), for failure messages. */
@@ -172,6 +145,12 @@ public final class ChatTesting {
     @Override
     public void close() {
       process.destroyForcibly();
+      try {
+        Files.deleteIfExists(out);
+        Files.deleteIfExists(err);
+      } catch (IOException e) {
+        // Temporary files: the system cleans them up.
+      }
     }
   }
 
@@ -190,8 +169,15 @@ public final class ChatTesting {
       for (Object a : args) {
         command.add(String.valueOf(a));
       }
+      Path out = Files.createTempFile("kith-chat-", ".out");
       Path err = Files.createTempFile("kith-chat-", ".err");
-      return new Script(new ProcessBuilder(command).redirectError(err.toFile()).start(), err);
+      Process process =
+          new ProcessBuilder(command)
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .start();
+      script.toFile().deleteOnExit();
+      return new Script(process, out, err);
     } catch (IOException e) {
       throw new AssertionError("cannot run " + PYTHON, e);
     }

@@ -1,6 +1,5 @@
 package dev.kith.chat.im;
 
-import dev.kith.mesh.vault.StoredRecord;
 import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -20,7 +19,6 @@ import java.util.Map;
 final class Archive {
 
   static final String PREFIX = "chat/mam/";
-  private static final int SCAN_PAGE = 500;
 
   /** One archived message, as the index knows it. */
   record Entry(String id, long millis, String with, String origin) {}
@@ -39,25 +37,20 @@ final class Archive {
 
   /** Loads the index from the vault. */
   Future<Void> load() {
-    return loadAfter(null);
-  }
-
-  private Future<Void> loadAfter(String after) {
-    return vault
-        .scanPage(owner, PREFIX, after, SCAN_PAGE)
-        .compose(
-            page -> {
-              for (StoredRecord r : page.records()) {
-                JsonObject v = new JsonObject(r.value());
-                add(
-                    new Entry(
-                        v.getString("id"),
-                        v.getLong("ts", 0L),
-                        v.getString("with"),
-                        v.getString("origin")));
-              }
-              return page.next() == null ? finishLoad() : loadAfter(page.next());
-            });
+    return Scans.each(
+            vault,
+            owner,
+            PREFIX,
+            r -> {
+              JsonObject v = new JsonObject(r.value());
+              add(
+                  new Entry(
+                      v.getString("id"),
+                      v.getLong("ts", 0L),
+                      v.getString("with"),
+                      v.getString("origin")));
+            })
+        .compose(v -> finishLoad());
   }
 
   private Future<Void> finishLoad() {

@@ -1,6 +1,5 @@
 package dev.kith.chat.im;
 
-import dev.kith.mesh.vault.StoredRecord;
 import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -15,7 +14,6 @@ import java.util.List;
 final class Offline {
 
   static final String PREFIX = "chat/offline/";
-  private static final int SCAN_PAGE = 500;
 
   /** How many messages wait for one owner at most; more are refused (still archived). */
   static final int MAX_WAITING = 10_000;
@@ -30,19 +28,8 @@ final class Offline {
   }
 
   Future<Void> load() {
-    return loadAfter(null);
-  }
-
-  private Future<Void> loadAfter(String after) {
-    return vault
-        .scanPage(owner, PREFIX, after, SCAN_PAGE)
-        .compose(
-            page -> {
-              for (StoredRecord r : page.records()) {
-                waiting.add(new JsonObject(r.value()).getString("id"));
-              }
-              return page.next() == null ? Future.succeededFuture() : loadAfter(page.next());
-            });
+    return Scans.each(
+        vault, owner, PREFIX, r -> waiting.add(new JsonObject(r.value()).getString("id")));
   }
 
   /** Keeps the archived message {@code id} for later; false when too many wait already. */

@@ -4,7 +4,6 @@ import dev.kith.chat.Ns;
 import dev.kith.chat.api.ChatBox;
 import dev.kith.chat.xml.XmlElement;
 import dev.kith.mesh.spi.ServiceFailure;
-import dev.kith.mesh.vault.StoredRecord;
 import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
@@ -31,7 +30,6 @@ final class Peers {
 
   static final String PREFIX = "chat/outbox/";
   private static final long RETRY_MILLIS = 2_000;
-  private static final int SCAN_PAGE = 500;
   private static final int MAX_WAITING = 10_000;
 
   private record Waiting(String key, String to, String origin, String stanza) {}
@@ -49,22 +47,16 @@ final class Peers {
   }
 
   Future<Void> load() {
-    return loadAfter(null);
-  }
-
-  private Future<Void> loadAfter(String after) {
-    return vault
-        .scanPage(owner(), PREFIX, after, SCAN_PAGE)
-        .compose(
-            page -> {
-              for (StoredRecord r : page.records()) {
-                JsonObject v = new JsonObject(r.value());
-                queue(
-                    new Waiting(
-                        r.key(), v.getString("to"), v.getString("origin"), v.getString("stanza")));
-              }
-              return page.next() == null ? Future.succeededFuture() : loadAfter(page.next());
-            });
+    return Scans.each(
+        vault,
+        owner(),
+        PREFIX,
+        r -> {
+          JsonObject v = new JsonObject(r.value());
+          queue(
+              new Waiting(
+                  r.key(), v.getString("to"), v.getString("origin"), v.getString("stanza")));
+        });
   }
 
   void start() {

@@ -2,7 +2,6 @@ package dev.kith.chat.im;
 
 import dev.kith.chat.Ns;
 import dev.kith.chat.xml.XmlElement;
-import dev.kith.mesh.vault.StoredRecord;
 import dev.kith.mesh.vault.Vault;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -22,7 +21,6 @@ import java.util.Map;
 final class Roster {
 
   static final String PREFIX = "chat/roster/";
-  private static final int SCAN_PAGE = 500;
   private static final int MAX_ITEMS = 5_000;
 
   private final Vault vault;
@@ -36,21 +34,15 @@ final class Roster {
   }
 
   Future<Void> load() {
-    return loadAfter(null);
-  }
-
-  private Future<Void> loadAfter(String after) {
-    return vault
-        .scanPage(owner, PREFIX, after, SCAN_PAGE)
-        .compose(
-            page -> {
-              for (StoredRecord r : page.records()) {
-                JsonObject item = new JsonObject(r.value());
-                items.put(item.getString("jid"), item);
-                version = Math.max(version, item.getLong("ver", 0L));
-              }
-              return page.next() == null ? Future.succeededFuture() : loadAfter(page.next());
-            });
+    return Scans.each(
+        vault,
+        owner,
+        PREFIX,
+        r -> {
+          JsonObject item = new JsonObject(r.value());
+          items.put(item.getString("jid"), item);
+          version = Math.max(version, item.getLong("ver", 0L));
+        });
   }
 
   /** The item for {@code jid} (a copy), or a new unlisted one with no subscription. */
