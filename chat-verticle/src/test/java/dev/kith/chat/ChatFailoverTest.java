@@ -54,6 +54,7 @@ class ChatFailoverTest {
             .names("d1.alice", "d2.alice", "d3.bob")
             .each(ChatTesting::withChat)
             .start()) {
+      ChatTesting.awaitXmpp(mesh);
       DeviceProcess d3 = mesh.device("d3.bob");
       String alicePw = Credentials.ownerPassword(d3, "alice");
       String bobPw = Credentials.ownerPassword(d3, "bob");

@@ -36,6 +36,7 @@ class ChatMeshTest {
             .names("d1.alice", "d2.alice", "d3.bob")
             .each(ChatTesting::withChat)
             .start()) {
+      ChatTesting.awaitXmpp(mesh);
       DeviceProcess d1 = mesh.device("d1.alice");
       DeviceProcess d2 = mesh.device("d2.alice");
       DeviceProcess d3 = mesh.device("d3.bob");

@@ -39,6 +39,7 @@ class ChatOfflineTest {
             .names("d1.alice", "d2.bob", "d3.bob")
             .each(ChatTesting::withChat)
             .start()) {
+      ChatTesting.awaitXmpp(mesh);
       DeviceProcess d1 = mesh.device("d1.alice");
       DeviceProcess d2 = mesh.device("d2.bob");
       JsonObject config =
@@ -74,6 +75,7 @@ class ChatOfflineTest {
       ChatTesting.withChat(again);
       DeviceProcess back = mesh.startExtra(again);
       back.awaitHealthy(LocalMesh.START_TIMEOUT);
+      ChatTesting.awaitXmpp(back);
       Eventually.eventually(
           Duration.ofSeconds(60),
           () -> assertThat(ChatTesting.chatDeviceNow(d2, "alice")).isEqualTo("d1.alice"));

@@ -32,6 +32,29 @@ public final class ChatTesting {
     device.flag("power", "mains");
   }
 
+  /**
+   * Waits until every device of {@code mesh} takes connections on both XMPP ports: a device is
+   * ready before its XMPP server (which first makes its certificate) listens.
+   */
+  public static void awaitXmpp(dev.kith.mesh.testing.LocalMesh mesh) {
+    mesh.devices().forEach(ChatTesting::awaitXmpp);
+  }
+
+  /** {@link #awaitXmpp(dev.kith.mesh.testing.LocalMesh)} for one device. */
+  public static void awaitXmpp(DeviceProcess device) {
+    for (int port : List.of(xmppPort(device), xmppsPort(device))) {
+      dev.kith.mesh.testing.Eventually.eventually(
+          java.time.Duration.ofSeconds(60),
+          () -> {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+              return s.isConnected();
+            } catch (IOException e) {
+              throw new AssertionError(device.name() + " does not take XMPP on " + port, e);
+            }
+          });
+    }
+  }
+
   /** The STARTTLS port a device was started with. */
   public static int xmppPort(DeviceProcess device) {
     return flag(device, "--xmpp-port");

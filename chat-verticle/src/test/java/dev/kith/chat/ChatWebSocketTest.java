@@ -33,6 +33,7 @@ class ChatWebSocketTest {
         Path.of("/usr/lib/python3/dist-packages/websocket/__init__.py"), "python3-websocket");
     try (LocalMesh mesh =
         LocalMesh.options().names("d1.alice", "d2.bob").each(ChatTesting::withChat).start()) {
+      ChatTesting.awaitXmpp(mesh);
       DeviceProcess d1 = mesh.device("d1.alice");
       JsonObject out =
           ChatTesting.python(

@@ -65,11 +65,19 @@ final class Presences {
     boolean first = !r.available();
     r.presence = presence.toBuilder().attr("to", null).build();
     r.priority = priority(presence);
-    toOwnResources(r, r.presence);
+    // RFC 6121 §4.2.2: to every available resource of the owner, the sender's own included.
+    toOwnResources(null, r.presence);
     for (String contact : chat.roster().presenceTo()) {
       toContact(contact, r.presence);
     }
     if (first) {
+      // ...and the newly available resource learns of the owner's others.
+      for (Resource other : chat.resources().available()) {
+        if (other != r) {
+          chat.send(
+              r, other.presence.toBuilder().attr("from", full(other)).attr("to", full(r)).build());
+        }
+      }
       XmlElement probe =
           XmlElement.builder("presence", Ns.CLIENT)
               .attr("type", "probe")

@@ -41,6 +41,7 @@ class KithScenarioTest {
             .names("d1.alice", "d2.alice", "d3.bob")
             .each(ChatTesting::withChat)
             .start()) {
+      ChatTesting.awaitXmpp(mesh);
       DeviceProcess d1 = mesh.device("d1.alice");
       DeviceProcess d3 = mesh.device("d3.bob");
       String alice = Credentials.ownerPassword(d1, "alice");
