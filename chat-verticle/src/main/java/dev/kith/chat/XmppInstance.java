@@ -6,7 +6,6 @@ import dev.kith.mesh.spi.InstanceContext;
 import dev.kith.mesh.spi.ServiceInstance;
 import io.vertx.core.Future;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.SelfSignedCertificate;
 import io.vertx.core.net.ServerSSLOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,8 +70,21 @@ public final class XmppInstance extends ServiceInstance {
             + " clients trust without asking",
         device(),
         config.domain());
-    SelfSignedCertificate cert = SelfSignedCertificate.create(config.domain());
-    return new ServerSSLOptions().setKeyCertOptions(cert.keyCertOptions());
+    try {
+      // An EC P-256 key: made in a millisecond, where an RSA key costs seconds of CPU at start.
+      io.netty.handler.ssl.util.SelfSignedCertificate cert =
+          new io.netty.handler.ssl.util.SelfSignedCertificate(config.domain(), "EC", 256);
+      cert.certificate().deleteOnExit();
+      cert.privateKey().deleteOnExit();
+      return new ServerSSLOptions()
+          .setKeyCertOptions(
+              new PemKeyCertOptions()
+                  .setCertPath(cert.certificate().getPath())
+                  .setKeyPath(cert.privateKey().getPath()));
+    } catch (java.security.cert.CertificateException e) {
+      throw new IllegalStateException(
+          "cannot make a self-signed certificate: " + e.getMessage(), e);
+    }
   }
 
   @Override
