@@ -31,6 +31,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Isolated;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -46,6 +47,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * made.
  */
 @ExtendWith(DeviceLogs.class)
+@Isolated("seven containers of its own, and a kill whose move it times (15 s)")
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ComposeStackIT {
 

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Isolated;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * (hybrid logical clock, then device name).
  */
 @ExtendWith(DeviceLogs.class)
+@Isolated("five containers that must form a mesh in 90 s, then a partition")
 @Timeout(400)
 class VaultPartitionIT {
 
