@@ -49,12 +49,7 @@ class ChatFailoverTest {
 
   private void run(boolean hang) throws Exception {
     ChatTesting.requireSlixmpp();
-    try (LocalMesh mesh =
-        LocalMesh.options()
-            .names("d1.alice", "d2.alice", "d3.bob")
-            .each(ChatTesting::withChat)
-            .start()) {
-      ChatTesting.awaitXmpp(mesh);
+    try (LocalMesh mesh = ChatTesting.startMesh("d1.alice", "d2.alice", "d3.bob")) {
       DeviceProcess d3 = mesh.device("d3.bob");
       String alicePw = Credentials.ownerPassword(d3, "alice");
       String bobPw = Credentials.ownerPassword(d3, "bob");

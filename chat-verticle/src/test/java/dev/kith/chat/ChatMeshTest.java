@@ -31,12 +31,7 @@ class ChatMeshTest {
           + " directly and one as a carbon, in order, exactly once")
   void messagesReachBothResources() {
     ChatTesting.requireSlixmpp();
-    try (LocalMesh mesh =
-        LocalMesh.options()
-            .names("d1.alice", "d2.alice", "d3.bob")
-            .each(ChatTesting::withChat)
-            .start()) {
-      ChatTesting.awaitXmpp(mesh);
+    try (LocalMesh mesh = ChatTesting.startMesh("d1.alice", "d2.alice", "d3.bob")) {
       DeviceProcess d1 = mesh.device("d1.alice");
       DeviceProcess d2 = mesh.device("d2.alice");
       DeviceProcess d3 = mesh.device("d3.bob");

@@ -33,6 +33,22 @@ public final class ChatTesting {
   }
 
   /**
+   * Starts a mesh of {@code names} (NAME.OWNER) with free XMPP ports and the test domain, and waits
+   * until every device takes XMPP connections.
+   */
+  public static dev.kith.mesh.testing.LocalMesh startMesh(String... names) {
+    dev.kith.mesh.testing.LocalMesh mesh =
+        dev.kith.mesh.testing.LocalMesh.options().names(names).each(ChatTesting::withChat).start();
+    try {
+      awaitXmpp(mesh);
+      return mesh;
+    } catch (RuntimeException | Error e) {
+      mesh.close();
+      throw e;
+    }
+  }
+
+  /**
    * Waits until every device of {@code mesh} takes connections on both XMPP ports: a device is
    * ready before its XMPP server (which first makes its certificate) listens.
    */

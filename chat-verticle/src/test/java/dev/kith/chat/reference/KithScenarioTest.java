@@ -36,12 +36,7 @@ class KithScenarioTest {
           + " stanza ids, and stream resumption, over STARTTLS on one device and direct TLS on"
           + " another")
   void everyStepPassesAgainstKith() {
-    try (LocalMesh mesh =
-        LocalMesh.options()
-            .names("d1.alice", "d2.alice", "d3.bob")
-            .each(ChatTesting::withChat)
-            .start()) {
-      ChatTesting.awaitXmpp(mesh);
+    try (LocalMesh mesh = ChatTesting.startMesh("d1.alice", "d2.alice", "d3.bob")) {
       DeviceProcess d1 = mesh.device("d1.alice");
       DeviceProcess d3 = mesh.device("d3.bob");
       String alice = Credentials.ownerPassword(d1, "alice");
