@@ -1,5 +1,6 @@
 package dev.kith.mesh.vault;
 
+import dev.kith.mesh.vault.ObjectFiles.FileState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -8,7 +9,6 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -40,26 +40,30 @@ import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 
 /**
- * One device's copy of the vault: content-addressed objects in files and last-writer-wins records
- * in SQLite, for every owner the device keeps data for. All methods block and are safe to call from
- * any thread; call them from worker threads, never from an event loop.
+ * One device's copy of the vault: content-addressed objects and last-writer-wins records, for every
+ * owner the device keeps data for. Objects up to {@link #IN_DB_MAX_BYTES} live inside SQLite,
+ * larger ones in files. All methods block and are safe to call from any thread; call them from
+ * worker threads, never from an event loop.
  *
  * <h2>Layout</h2>
  *
- * <p>Under the vault directory: {@code vault.db} (SQLite, WAL journal, {@code synchronous=FULL}),
- * {@code objects/<owner>/<first two hex digits of id>/<id>}, {@code tmp/} for writes in progress,
- * {@code quarantine/} for object files that failed verification (kept for inspection; nothing reads
- * them again), and {@code vault.lock}, which one process at a time holds while the store is open.
+ * <p>Under the vault directory: {@code vault.db} (SQLite, WAL journal, {@code synchronous=FULL};
+ * the small objects' bytes are in its {@code object_bytes} table), {@code objects/<owner>/<first
+ * two hex digits of id>/<id>}, {@code tmp/} for writes in progress, {@code quarantine/} for object
+ * files that failed verification (kept for inspection; nothing reads them again), and {@code
+ * vault.lock}, which one process at a time holds while the store is open.
  *
  * <h2>Durability</h2>
  *
  * <p>When a write method returns, its effect survives a crash or power loss:
  *
  * <ul>
- *   <li>{@link #putObject} writes the bytes to a file in {@code tmp/}, forces it to disk, renames
- *       it atomically into place, forces the directory that now holds it (and any directory it had
- *       to create), and only then commits the index row. An object is stored once its row is
- *       committed; a file without a row is not part of the store.
+ *   <li>{@link #putObject} of a small object inserts its bytes and its index row in one transaction
+ *       of the group commit, so concurrent writes share one sync of the log.
+ *   <li>{@link #putObject} of a larger object writes the bytes to a file in {@code tmp/}, forces it
+ *       to disk, renames it atomically into place, forces the directory that now holds it (and any
+ *       directory it had to create), and only then commits the index row. An object is stored once
+ *       its row is committed; a file without a row is not part of the store.
  *   <li>{@link #applyRecord}, {@link #applyRecords} and {@link #purgeTombstones} are SQLite
  *       transactions, committed with a full sync of the write-ahead log.
  * </ul>
@@ -80,10 +84,10 @@ import org.sqlite.SQLiteConfig;
  *       missing and fetches it again.
  * </ul>
  *
- * <p>Bytes that rot after they were written are caught on read: every read hashes the whole file. A
- * mismatch moves the file to quarantine, forgets the object and throws {@link
- * CorruptObjectException}, so that a good copy from another device can be put again. {@link
- * #corruptionsDetected()} counts objects found corrupt or missing since open.
+ * <p>Bytes that rot after they were written are caught on read: every read hashes the whole object,
+ * in the database or in its file. A mismatch moves the bytes to quarantine, forgets the object and
+ * throws {@link CorruptObjectException}, so that a good copy from another device can be put again.
+ * {@link #corruptionsDetected()} counts objects found corrupt or missing since open.
  *
  * <h2>Ordering</h2>
  *
@@ -101,15 +105,21 @@ public final class LocalStore implements AutoCloseable {
   /** The media type reported for an object whose type was lost (re-indexed at open). */
   public static final String UNKNOWN_MEDIA_TYPE = "application/octet-stream";
 
-  private static final int SCHEMA_VERSION = 2;
+  /**
+   * Objects up to this size are kept inside the database: one WAL commit, shared with other writes
+   * by the group commit, instead of a file, its sync, a rename and a directory sync.
+   */
+  public static final int IN_DB_MAX_BYTES = 64 * 1024;
+
+  private static final int SCHEMA_VERSION = 3;
   private static final int BUSY_TIMEOUT_MILLIS = 10_000;
-  private static final int COPY_BUFFER_BYTES = 64 * 1024;
   private static final int MAX_READ_BYTES = Integer.MAX_VALUE - 8;
   private static final int MAX_MEDIA_TYPE_CHARS = 255;
   private static final int OBJECT_LOCK_STRIPES = 64;
   private static final HexFormat HEX = HexFormat.of();
 
   private final Path dir;
+  private final int inDbMaxBytes;
   private final Path objectsDir;
   private final Path tmpDir;
   private final Path quarantineDir;
@@ -131,8 +141,10 @@ public final class LocalStore implements AutoCloseable {
   /** Counts of what one owner keeps here. {@code records} counts live values, not tombstones. */
   public record Stats(long objects, long objectBytes, long records, long tombstones) {}
 
-  private LocalStore(Path dir, FileChannel lockFile, FileLock processLock, Connection db) {
+  private LocalStore(
+      Path dir, FileChannel lockFile, FileLock processLock, Connection db, int inDbMaxBytes) {
     this.dir = dir;
+    this.inDbMaxBytes = inDbMaxBytes;
     this.objectsDir = dir.resolve("objects");
     this.tmpDir = dir.resolve("tmp");
     this.quarantineDir = dir.resolve("quarantine");
@@ -149,6 +161,14 @@ public final class LocalStore implements AutoCloseable {
    * behind (see the class description). Fails if another process has the vault open.
    */
   public static LocalStore open(Path dir) throws IOException {
+    return open(dir, IN_DB_MAX_BYTES);
+  }
+
+  /**
+   * Opens the vault in {@code dir}, keeping new objects of up to {@code inDbMaxBytes} inside its
+   * database (0: every object in a file).
+   */
+  public static LocalStore open(Path dir, int inDbMaxBytes) throws IOException {
     dir = dir.toAbsolutePath().normalize();
     if (dir.toString().indexOf('?') >= 0) {
       // The SQLite driver would read what follows '?' as connection options.
@@ -167,7 +187,7 @@ public final class LocalStore implements AutoCloseable {
       FileLock processLock = tryLock(lockFile, dir);
       clearTmp(dir.resolve("tmp"));
       db = openDatabase(dir.resolve("vault.db"));
-      LocalStore store = new LocalStore(dir, lockFile, processLock, db);
+      LocalStore store = new LocalStore(dir, lockFile, processLock, db, inDbMaxBytes);
       store.reconcileObjects();
       return store;
     } catch (IOException | RuntimeException e) {
@@ -249,6 +269,14 @@ public final class LocalStore implements AutoCloseable {
           s.executeUpdate("ALTER TABLE records ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0");
         }
         RecordSql.createTables(s);
+        // Version 3: small objects kept inside the database (in_db = 1), their bytes beside.
+        if (!hasColumn(s, "objects", "in_db")) {
+          s.executeUpdate("ALTER TABLE objects ADD COLUMN in_db INTEGER NOT NULL DEFAULT 0");
+        }
+        s.executeUpdate(
+            "CREATE TABLE IF NOT EXISTS object_bytes ("
+                + "owner TEXT NOT NULL, id TEXT NOT NULL, data BLOB NOT NULL,"
+                + " PRIMARY KEY (owner, id))");
         s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
       }
       return db;
@@ -324,61 +352,142 @@ public final class LocalStore implements AutoCloseable {
       throw new IllegalArgumentException(
           "object content hashes to " + id + ", not the expected " + expectedId);
     }
-    Path file = objectFile(owner, id);
     ReentrantLock lock = objectLock(owner, id);
     lock.lock();
     try {
       Optional<IndexRow> row = indexRow(owner, id);
-      FileState state = check(file, id);
-      if (state == FileState.CORRUPT) {
-        quarantine(owner, id, file);
-        corruptions.incrementAndGet();
-        log.warn("Vault {}: object {}/{} was corrupt on disk; writing it again", dir, owner, id);
+      if (row.isPresent() && row.get().inDb()) {
+        return keepOrRewriteInDb(owner, id, mediaType, bytes, row.get());
       }
-      if (state != FileState.INTACT) {
-        writeDurably(file, bytes);
-        if (awaitingRepair.remove(repairKey(owner, id))) {
-          repairs.incrementAndGet();
-        }
+      if (row.isEmpty() && bytes.length <= inDbMaxBytes) {
+        return insertInDb(owner, id, mediaType, bytes);
       }
-      if (row.isEmpty()) {
-        ObjectInfo info =
-            new ObjectInfo(owner, id, bytes.length, mediaType, System.currentTimeMillis());
-        inGroupCommit(
-            db -> {
-              try (PreparedStatement insert =
-                  db.prepareStatement(
-                      "INSERT INTO objects (owner, id, size, media_type, stored_at)"
-                          + " VALUES (?, ?, ?, ?, ?)")) {
-                insert.setString(1, owner);
-                insert.setString(2, id);
-                insert.setLong(3, info.size());
-                insert.setString(4, mediaType);
-                insert.setLong(5, info.storedAtMillis());
-                return insert.executeUpdate();
-              }
-            });
-        return info;
-      }
-      if (row.get().mediaType() == null) {
-        withDb(
-            db -> {
-              try (PreparedStatement update =
-                  db.prepareStatement(
-                      "UPDATE objects SET media_type = ? WHERE owner = ? AND id = ?")) {
-                update.setString(1, mediaType);
-                update.setString(2, owner);
-                update.setString(3, id);
-                return update.executeUpdate();
-              }
-            });
-        return new ObjectInfo(owner, id, row.get().size(), mediaType, row.get().storedAtMillis());
-      }
-      return row.get().info(owner, id);
+      return putFile(owner, id, mediaType, bytes, row);
     } catch (IOException e) {
       throw new UncheckedIOException("vault " + dir + ": cannot store object " + id, e);
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** Stores an object as a file: larger than {@code inDbMaxBytes}, or stored so before. */
+  private ObjectInfo putFile(
+      String owner, String id, String mediaType, byte[] bytes, Optional<IndexRow> row)
+      throws IOException {
+    Path file = objectFile(owner, id);
+    FileState state = ObjectFiles.check(file, id);
+    if (state == FileState.CORRUPT) {
+      quarantine(owner, id, file);
+      corruptions.incrementAndGet();
+      log.warn("Vault {}: object {}/{} was corrupt on disk; writing it again", dir, owner, id);
+    }
+    if (state != FileState.INTACT) {
+      ObjectFiles.writeDurably(tmpDir, file, bytes);
+      countRepair(owner, id);
+    }
+    if (row.isEmpty()) {
+      ObjectInfo info =
+          new ObjectInfo(owner, id, bytes.length, mediaType, System.currentTimeMillis());
+      inGroupCommit(db -> insertIndexRow(db, info, false));
+      return info;
+    }
+    return withMediaType(owner, id, mediaType, row.get());
+  }
+
+  /**
+   * Stores a small object inside the database: its index row and its bytes in one transaction of
+   * the group commit, so that it costs no file, rename or directory sync of its own.
+   */
+  private ObjectInfo insertInDb(String owner, String id, String mediaType, byte[] bytes) {
+    ObjectInfo info =
+        new ObjectInfo(owner, id, bytes.length, mediaType, System.currentTimeMillis());
+    inGroupCommit(
+        db -> {
+          insertIndexRow(db, info, true);
+          return writeBytes(db, owner, id, bytes);
+        });
+    countRepair(owner, id);
+    return info;
+  }
+
+  /** A put of an object kept in the database: checks the stored bytes, rewrites them if bad. */
+  private ObjectInfo keepOrRewriteInDb(
+      String owner, String id, String mediaType, byte[] bytes, IndexRow row) throws IOException {
+    byte[] stored = storedBytes(owner, id);
+    if (stored == null || !ObjectFiles.matches(stored, id)) {
+      quarantineBytes(owner, id, stored);
+      corruptions.incrementAndGet();
+      log.warn(
+          "Vault {}: object {}/{} was corrupt in the database; writing it again", dir, owner, id);
+      inGroupCommit(db -> writeBytes(db, owner, id, bytes));
+      countRepair(owner, id);
+    }
+    return withMediaType(owner, id, mediaType, row);
+  }
+
+  private static int insertIndexRow(Connection db, ObjectInfo info, boolean inDb)
+      throws SQLException {
+    try (PreparedStatement insert =
+        db.prepareStatement(
+            "INSERT INTO objects (owner, id, size, media_type, stored_at, in_db)"
+                + " VALUES (?, ?, ?, ?, ?, ?)")) {
+      insert.setString(1, info.owner());
+      insert.setString(2, info.id());
+      insert.setLong(3, info.size());
+      insert.setString(4, info.mediaType());
+      insert.setLong(5, info.storedAtMillis());
+      insert.setInt(6, inDb ? 1 : 0);
+      return insert.executeUpdate();
+    }
+  }
+
+  private static int writeBytes(Connection db, String owner, String id, byte[] bytes)
+      throws SQLException {
+    try (PreparedStatement insert =
+        db.prepareStatement(
+            "INSERT OR REPLACE INTO object_bytes (owner, id, data) VALUES (?, ?, ?)")) {
+      insert.setString(1, owner);
+      insert.setString(2, id);
+      insert.setBytes(3, bytes);
+      return insert.executeUpdate();
+    }
+  }
+
+  /** The bytes of an object kept in the database, unchecked, or {@code null} if there are none. */
+  private byte[] storedBytes(String owner, String id) {
+    return withDb(
+        db -> {
+          try (PreparedStatement q =
+              db.prepareStatement("SELECT data FROM object_bytes WHERE owner = ? AND id = ?")) {
+            q.setString(1, owner);
+            q.setString(2, id);
+            try (ResultSet rs = q.executeQuery()) {
+              return rs.next() ? rs.getBytes(1) : null;
+            }
+          }
+        });
+  }
+
+  private ObjectInfo withMediaType(String owner, String id, String mediaType, IndexRow row) {
+    if (row.mediaType() != null) {
+      return row.info(owner, id);
+    }
+    withDb(
+        db -> {
+          try (PreparedStatement update =
+              db.prepareStatement("UPDATE objects SET media_type = ? WHERE owner = ? AND id = ?")) {
+            update.setString(1, mediaType);
+            update.setString(2, owner);
+            update.setString(3, id);
+            return update.executeUpdate();
+          }
+        });
+    return new ObjectInfo(owner, id, row.size(), mediaType, row.storedAtMillis());
+  }
+
+  private void countRepair(String owner, String id) {
+    if (awaitingRepair.remove(repairKey(owner, id))) {
+      repairs.incrementAndGet();
     }
   }
 
@@ -392,11 +501,29 @@ public final class LocalStore implements AutoCloseable {
   public boolean hasObject(String owner, String id) {
     VaultNames.requireOwner(owner);
     VaultNames.requireObjectId(id);
-    return indexRow(owner, id).isPresent() && Files.isRegularFile(objectFile(owner, id));
+    Optional<IndexRow> row = indexRow(owner, id);
+    return row.isPresent() && (row.get().inDb() || Files.isRegularFile(objectFile(owner, id)));
   }
 
   public byte[] readObject(String owner, String id) throws IOException {
     return readObject(owner, id, 0, Long.MAX_VALUE);
+  }
+
+  /**
+   * The file of an object this store holds, after checking its whole content against the id, so
+   * that a caller can stream it (the object does not pass through memory); {@code null} if absent
+   * or kept inside the database (small objects are: read those with {@link #readObject}).
+   *
+   * @throws CorruptObjectException when the file does not match (it is quarantined, as on a read)
+   */
+  public Path verifiedFile(String owner, String id) throws IOException {
+    VaultNames.requireOwner(owner);
+    VaultNames.requireObjectId(id);
+    Optional<IndexRow> row = indexRow(owner, id);
+    if (row.isEmpty() || row.get().inDb()) {
+      return null;
+    }
+    return readObject(owner, id, 0, 0, true) == null ? null : objectFile(owner, id);
   }
 
   /**
@@ -408,18 +535,6 @@ public final class LocalStore implements AutoCloseable {
    *     quarantined the file and forgotten the object
    * @throws IllegalArgumentException if {@code offset} is past the end of the object
    */
-  /**
-   * The file of an object this store holds, after checking its whole content against the id, so
-   * that a caller can stream it (the object does not pass through memory); {@code null} if absent.
-   *
-   * @throws CorruptObjectException when the file does not match (it is quarantined, as on a read)
-   */
-  public Path verifiedFile(String owner, String id) throws IOException {
-    VaultNames.requireOwner(owner);
-    VaultNames.requireObjectId(id);
-    return readObject(owner, id, 0, 0, true) == null ? null : objectFile(owner, id);
-  }
-
   public byte[] readObject(String owner, String id, long offset, long length) throws IOException {
     VaultNames.requireOwner(owner);
     VaultNames.requireObjectId(id);
@@ -446,12 +561,15 @@ public final class LocalStore implements AutoCloseable {
       throw new IllegalArgumentException(
           "cannot read " + wanted + " bytes at once; read the object in ranges");
     }
+    if (row.get().inDb()) {
+      return readInDb(owner, id, offset, (int) wanted);
+    }
     Path file = objectFile(owner, id);
     byte[] out = new byte[(int) wanted];
     MessageDigest digest = sha256();
     long fileSize;
     try {
-      fileSize = hashFile(file, digest, offset, out);
+      fileSize = ObjectFiles.hashFile(file, digest, offset, out);
     } catch (NoSuchFileException e) {
       forgetMissing(owner, id, file);
       return null;
@@ -462,7 +580,7 @@ public final class LocalStore implements AutoCloseable {
     ReentrantLock lock = objectLock(owner, id);
     lock.lock();
     try {
-      FileState now = check(file, id);
+      FileState now = ObjectFiles.check(file, id);
       if (now == FileState.INTACT && mayRetry) {
         // A put replaced the file after we opened it; read the new one.
         lock.unlock();
@@ -486,6 +604,46 @@ public final class LocalStore implements AutoCloseable {
       if (lock != null) {
         lock.unlock();
       }
+    }
+    throw new CorruptObjectException(
+        owner, id, "object " + owner + "/" + id + " does not match its id; it was quarantined");
+  }
+
+  /**
+   * Reads an object kept in the database and checks it against its id. Bad bytes are moved to
+   * {@code quarantine/}, the object is forgotten (so that anti-entropy fetches it again) and {@link
+   * CorruptObjectException} is thrown.
+   */
+  private byte[] readInDb(String owner, String id, long offset, int wanted) throws IOException {
+    byte[] stored = storedBytes(owner, id);
+    if (stored != null && ObjectFiles.matches(stored, id)) {
+      return java.util.Arrays.copyOfRange(stored, (int) offset, (int) offset + wanted);
+    }
+    ReentrantLock lock = objectLock(owner, id);
+    lock.lock();
+    try {
+      // A put may have rewritten it meanwhile.
+      Optional<IndexRow> row = indexRow(owner, id);
+      if (row.isEmpty()) {
+        return null;
+      }
+      stored = storedBytes(owner, id);
+      if (stored != null && ObjectFiles.matches(stored, id)) {
+        return java.util.Arrays.copyOfRange(stored, (int) offset, (int) offset + wanted);
+      }
+      quarantineBytes(owner, id, stored);
+      deleteIndexRow(owner, id);
+      corruptions.incrementAndGet();
+      log.warn(
+          "Vault {}: object {}/{} failed verification in the database ({} bytes, {} expected);"
+              + " moved to quarantine",
+          dir,
+          owner,
+          id,
+          stored == null ? 0 : stored.length,
+          row.get().size());
+    } finally {
+      lock.unlock();
     }
     throw new CorruptObjectException(
         owner, id, "object " + owner + "/" + id + " does not match its id; it was quarantined");
@@ -936,13 +1094,7 @@ public final class LocalStore implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Files
 
-  private enum FileState {
-    MISSING,
-    INTACT,
-    CORRUPT
-  }
-
-  private record IndexRow(long size, String mediaType, long storedAtMillis) {
+  private record IndexRow(long size, String mediaType, long storedAtMillis, boolean inDb) {
     ObjectInfo info(String owner, String id) {
       return new ObjectInfo(
           owner, id, size, mediaType == null ? UNKNOWN_MEDIA_TYPE : mediaType, storedAtMillis);
@@ -958,85 +1110,6 @@ public final class LocalStore implements AutoCloseable {
     return objectLocks[Math.floorMod(31 * owner.hashCode() + id.hashCode(), objectLocks.length)];
   }
 
-  private FileState check(Path file, String id) throws IOException {
-    MessageDigest digest = sha256();
-    try {
-      hashFile(file, digest, 0, new byte[0]);
-    } catch (NoSuchFileException e) {
-      return FileState.MISSING;
-    }
-    return HEX.formatHex(digest.digest()).equals(id) ? FileState.INTACT : FileState.CORRUPT;
-  }
-
-  /**
-   * Feeds the whole file to {@code digest} and copies the bytes from {@code offset} into {@code
-   * out} on the way.
-   *
-   * @return the number of bytes in the file
-   */
-  private static long hashFile(Path file, MessageDigest digest, long offset, byte[] out)
-      throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      ByteBuffer buf = ByteBuffer.allocate(COPY_BUFFER_BYTES);
-      long position = 0;
-      long end = offset + out.length;
-      int n;
-      while ((n = ch.read(buf.clear())) >= 0) {
-        digest.update(buf.array(), 0, n);
-        long from = Math.max(position, offset);
-        long to = Math.min(position + n, end);
-        if (from < to) {
-          System.arraycopy(
-              buf.array(), (int) (from - position), out, (int) (from - offset), (int) (to - from));
-        }
-        position += n;
-      }
-      return position;
-    }
-  }
-
-  private void writeDurably(Path file, byte[] bytes) throws IOException {
-    createDirectoriesDurably(file.getParent());
-    Path tmp = Files.createTempFile(tmpDir, "object-", ".tmp");
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(tmp);
-      throw e;
-    }
-    forceDirectory(file.getParent());
-  }
-
-  /** Creates the missing directories between objects/ and {@code target}, each one durably. */
-  private void createDirectoriesDurably(Path target) throws IOException {
-    if (Files.isDirectory(target)) {
-      return;
-    }
-    createDirectoriesDurably(target.getParent());
-    try {
-      Files.createDirectory(target, dev.kith.mesh.config.HomeModes.FOLDER);
-      forceDirectory(target.getParent());
-    } catch (FileAlreadyExistsException e) {
-      // Another thread created it first, and made it durable.
-    }
-  }
-
-  private static void forceDirectory(Path directory) {
-    try (FileChannel ch = FileChannel.open(directory, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException e) {
-      // Some filesystems cannot sync a directory; there the rename is as durable as it gets.
-      log.debug("Cannot sync directory {}: {}", directory, e.toString());
-    }
-  }
-
   private void quarantine(String owner, String id, Path file) throws IOException {
     awaitingRepair.add(repairKey(owner, id));
     Path target = quarantineDir.resolve(owner + "-" + id + "-" + System.nanoTime());
@@ -1044,6 +1117,14 @@ public final class LocalStore implements AutoCloseable {
       Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (NoSuchFileException e) {
       // Already gone: nothing left to keep.
+    }
+  }
+
+  /** Keeps the bad bytes of an object kept in the database in {@code quarantine/}, for a look. */
+  private void quarantineBytes(String owner, String id, byte[] bytes) throws IOException {
+    awaitingRepair.add(repairKey(owner, id));
+    if (bytes != null) {
+      Files.write(quarantineDir.resolve(owner + "-" + id + "-" + System.nanoTime()), bytes);
     }
   }
 
@@ -1068,12 +1149,15 @@ public final class LocalStore implements AutoCloseable {
    */
   private void reconcileObjects() throws IOException {
     Map<String, Set<String>> indexed = new HashMap<>();
+    Map<String, Set<String>> inDb = new HashMap<>();
     withDb(
         db -> {
           try (Statement s = db.createStatement();
-              ResultSet rs = s.executeQuery("SELECT owner, id FROM objects")) {
+              ResultSet rs = s.executeQuery("SELECT owner, id, in_db FROM objects")) {
             while (rs.next()) {
-              indexed.computeIfAbsent(rs.getString(1), o -> new HashSet<>()).add(rs.getString(2));
+              (rs.getInt(3) != 0 ? inDb : indexed)
+                  .computeIfAbsent(rs.getString(1), o -> new HashSet<>())
+                  .add(rs.getString(2));
             }
           }
           return null;
@@ -1103,6 +1187,8 @@ public final class LocalStore implements AutoCloseable {
                     || !id.startsWith(bucket)
                     || !Files.isRegularFile(file)) {
                   ignored++;
+                } else if (inDb.getOrDefault(owner, Set.of()).contains(id)) {
+                  ignored++; // kept in the database; a file left from before is not read
                 } else if (!ids.remove(id)) {
                   if (reindex(owner, id, file)) {
                     reindexed++;
@@ -1142,7 +1228,7 @@ public final class LocalStore implements AutoCloseable {
 
   /** Indexes a file found without a row; quarantines it instead if it is corrupt. */
   private boolean reindex(String owner, String id, Path file) throws IOException {
-    if (check(file, id) != FileState.INTACT) {
+    if (ObjectFiles.check(file, id) != FileState.INTACT) {
       quarantine(owner, id, file);
       return false;
     }
@@ -1293,12 +1379,15 @@ public final class LocalStore implements AutoCloseable {
         db -> {
           try (PreparedStatement q =
               db.prepareStatement(
-                  "SELECT size, media_type, stored_at FROM objects WHERE owner = ? AND id = ?")) {
+                  "SELECT size, media_type, stored_at, in_db FROM objects"
+                      + " WHERE owner = ? AND id = ?")) {
             q.setString(1, owner);
             q.setString(2, id);
             try (ResultSet rs = q.executeQuery()) {
               return rs.next()
-                  ? Optional.of(new IndexRow(rs.getLong(1), rs.getString(2), rs.getLong(3)))
+                  ? Optional.of(
+                      new IndexRow(
+                          rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getInt(4) != 0))
                   : Optional.empty();
             }
           }
@@ -1309,7 +1398,12 @@ public final class LocalStore implements AutoCloseable {
     return withDb(
         db -> {
           try (PreparedStatement delete =
-              db.prepareStatement("DELETE FROM objects WHERE owner = ? AND id = ?")) {
+                  db.prepareStatement("DELETE FROM objects WHERE owner = ? AND id = ?");
+              PreparedStatement deleteBytes =
+                  db.prepareStatement("DELETE FROM object_bytes WHERE owner = ? AND id = ?")) {
+            deleteBytes.setString(1, owner);
+            deleteBytes.setString(2, id);
+            deleteBytes.executeUpdate();
             delete.setString(1, owner);
             delete.setString(2, id);
             return delete.executeUpdate() > 0;

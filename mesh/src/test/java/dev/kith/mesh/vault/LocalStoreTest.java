@@ -8,6 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -36,9 +39,12 @@ class LocalStoreTest {
   @TempDir Path dir;
   private LocalStore store;
 
+  /** Most tests keep every object in a file; {@link InDatabase} keeps small ones in SQLite. */
+  private int inDbMaxBytes = 0;
+
   @BeforeEach
   void open() throws IOException {
-    store = LocalStore.open(dir.resolve("vault"));
+    store = LocalStore.open(dir.resolve("vault"), inDbMaxBytes);
   }
 
   @AfterEach
@@ -48,7 +54,7 @@ class LocalStoreTest {
 
   private LocalStore reopen() throws IOException {
     store.close();
-    store = LocalStore.open(dir.resolve("vault"));
+    store = LocalStore.open(dir.resolve("vault"), inDbMaxBytes);
     return store;
   }
 
@@ -295,6 +301,122 @@ class LocalStoreTest {
           .containsExactlyInAnyOrderElementsOf(
               ids.stream().filter(id -> id.startsWith(prefix)).toList());
       assertThat(store.objectIds(ALICE, "f".repeat(64))).isEmpty();
+    }
+  }
+
+  @Nested
+  @DisplayName("objects kept in the database")
+  class InDatabase {
+
+    @BeforeEach
+    void keepSmallObjectsInTheDatabase() throws IOException {
+      inDbMaxBytes = 1024;
+      reopen();
+    }
+
+    /** Overwrites an object's bytes behind the store's back, as rot on the disk would. */
+    private void corruptInDatabase(String id, byte[] bytes) throws Exception {
+      try (Connection other =
+              DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("vault/vault.db"));
+          PreparedStatement update =
+              other.prepareStatement("UPDATE object_bytes SET data = ? WHERE id = ?")) {
+        update.setBytes(1, bytes);
+        update.setString(2, id);
+        assertThat(update.executeUpdate()).isEqualTo(1);
+      }
+    }
+
+    @Test
+    @DisplayName("small ones live in SQLite without a file, large ones in files, both read back")
+    void smallInDatabaseLargeInFiles() throws Exception {
+      byte[] small = bytes("a short message");
+      byte[] large = new byte[4096];
+      new java.util.Random(5).nextBytes(large);
+
+      ObjectInfo s1 = store.putObject(ALICE, "text/plain", small);
+      ObjectInfo l1 = store.putObject(ALICE, "application/octet-stream", large);
+
+      assertThat(objectFile(ALICE, s1.id())).doesNotExist();
+      assertThat(objectFile(ALICE, l1.id())).hasBinaryContent(large);
+      assertThat(store.verifiedFile(ALICE, s1.id())).isNull();
+      assertThat(store.verifiedFile(ALICE, l1.id())).isEqualTo(objectFile(ALICE, l1.id()));
+      assertThat(store.hasObject(ALICE, s1.id())).isTrue();
+      assertThat(store.readObject(ALICE, s1.id())).isEqualTo(small);
+      assertThat(store.readObject(ALICE, s1.id(), 2, 5)).isEqualTo(bytes("short"));
+      assertThat(store.readObject(ALICE, s1.id(), 10, 100)).isEqualTo(bytes("ssage"));
+      assertThatThrownBy(() -> store.readObject(ALICE, s1.id(), 99, 1))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThat(store.putObject(ALICE, "text/markdown", small)).isEqualTo(s1);
+      assertThat(store.stats(ALICE))
+          .isEqualTo(new LocalStore.Stats(2, small.length + large.length, 0, 0));
+
+      reopen();
+
+      assertThat(store.readObject(ALICE, s1.id())).isEqualTo(small);
+      assertThat(store.readObject(ALICE, l1.id())).isEqualTo(large);
+      assertThat(store.objectInfo(ALICE, s1.id())).contains(s1);
+      assertThat(store.corruptionsDetected()).isZero();
+      assertThat(dir.resolve("vault/tmp")).isEmptyDirectory();
+    }
+
+    @Test
+    @DisplayName("that rot are caught on read, quarantined, forgotten, and repaired by a put")
+    void corruption() throws Exception {
+      byte[] content = bytes("precious note bytes");
+      String id = store.putObject(ALICE, "text/plain", content).id();
+      corruptInDatabase(id, bytes("precious nXte bytes"));
+
+      assertThatThrownBy(() -> store.readObject(ALICE, id, 0, 2))
+          .isInstanceOf(CorruptObjectException.class);
+      assertThat(store.hasObject(ALICE, id)).isFalse();
+      assertThat(store.readObject(ALICE, id)).isNull();
+      assertThat(store.corruptionsDetected()).isEqualTo(1);
+      try (Stream<Path> kept = Files.list(dir.resolve("vault/quarantine"))) {
+        assertThat(kept).hasSize(1);
+      }
+
+      store.putObject(ALICE, id, "text/plain", content);
+
+      assertThat(store.readObject(ALICE, id)).isEqualTo(content);
+      assertThat(store.repairsDone()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("that rot are rewritten by a put without a read")
+    void putRepairsWithoutARead() throws Exception {
+      byte[] content = bytes("0123456789");
+      String id = store.putObject(ALICE, "text/plain", content).id();
+      corruptInDatabase(id, bytes("garbage"));
+
+      store.putObject(ALICE, "text/plain", content);
+
+      assertThat(store.readObject(ALICE, id)).isEqualTo(content);
+      assertThat(store.corruptionsDetected()).isEqualTo(1);
+      assertThat(store.repairsDone()).isEqualTo(1);
+      store.putObject(ALICE, "text/plain", content);
+      assertThat(store.repairsDone()).as("an intact copy is no repair").isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("put from several threads at once all land intact")
+    void concurrentPuts() throws Exception {
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(8);
+      try {
+        List<java.util.concurrent.Future<ObjectInfo>> puts = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+          byte[] content = bytes("message " + i);
+          puts.add(pool.submit(() -> store.putObject(ALICE, "text/plain", content)));
+        }
+        for (int i = 0; i < 200; i++) {
+          assertThat(store.readObject(ALICE, puts.get(i).get().id()))
+              .isEqualTo(bytes("message " + i));
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(store.stats(ALICE).objects()).isEqualTo(200);
+      assertThat(dir.resolve("vault/objects")).isEmptyDirectory();
     }
   }
 

@@ -180,10 +180,11 @@ class VaultMeshTest {
     @Test
     @DisplayName("A flipped byte in one replica's file is detected, repaired, and counted")
     void corruptObjectIsRepaired() throws IOException {
-      // carol's vault, which the other tests here do not touch.
+      // carol's vault, which the other tests here do not touch. Larger than what a store keeps
+      // inside its database, so the object is a file (LocalStoreTest covers the small ones).
       byte[] bytes =
           "the quick brown fox jumps over the lazy dog\n"
-              .repeat(100)
+              .repeat(2000)
               .getBytes(StandardCharsets.UTF_8);
       String id = putObject(mesh.device(0), "carol", bytes);
       DeviceProcess victim = mesh.device(1);
