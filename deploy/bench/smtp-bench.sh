@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# SMTP ingest benchmark: Kith (3 devices on loopback, vault write quorum 2) against a private
+# SMTP ingest benchmark: Kith (3 devices on loopback, vault write quorum 2; or one) against a private
 # Postfix instance on the same machine, driven by Postfix's smtp-source in one run.
 #
 #   deploy/bench/smtp-bench.sh [--counts "2000 5000"] [--sessions 20] [--size 5120]
 #                              [--warmup 5000] [--reuse] [--keep] [--systems postfix,kith]
 #                              [--quorum 2] [--smtp-device 1] [--kith-dir DIR] [--profile]
+#                              [--devices 3]
 #
 #   --reuse        smtp-source -d: several messages per connection (default: one per connection)
 #   --quorum N     Kith's --vault-write-quorum (the benchmark is 2; 1 is for comparison)
 #   --smtp-device  which device's SMTP edge smtp-source connects to (1, 2 or 3)
+#   --devices N    how many Kith devices (3, or 1: a mesh of one, whose quorum is 1)
 #   --kith-dir     where the device homes go (default: the temporary folder); /dev/shm takes the
 #                  disk out of Kith's path, an experiment to see what the fsyncs cost
 #   --profile      records each device with Java Flight Recorder from the warm-up to the end,
@@ -27,7 +29,7 @@
 #
 # Everything lives in a new temporary folder (printed at the start; removed at the end unless
 # --keep), on fresh free ports, so the script is safe to re-run. On exit it stops exactly what it
-# started: the three device JVMs by their PIDs, and the Postfix instance with `postfix -c DIR stop`
+# started: the device JVMs by their PIDs, and the Postfix instance with `postfix -c DIR stop`
 # (then its master's PID, if it is still there). Nothing listens on port 25.
 set -euo pipefail
 shopt -s inherit_errexit   # command substitutions stop at a failure too
@@ -43,6 +45,7 @@ KEEP=0                    # --keep: leave the temporary folder (logs, homes, que
 SYSTEMS="postfix,kith"    # which systems to measure
 QUORUM=2                  # Kith's vault write quorum
 SMTP_DEVICE=1             # the Kith device smtp-source connects to
+DEVICES=3                 # --devices: how many Kith devices
 KITH_DIR=""               # where the device homes go (default: $WORK)
 PROFILE=0                 # --profile: JFR recordings of the measured Kith runs
 JAVA_OPTS="${JAVA_OPTS:--Xmx512m}"
@@ -64,6 +67,7 @@ while [ $# -gt 0 ]; do
     --systems) SYSTEMS="$2"; shift 2 ;;
     --quorum) QUORUM="$2"; shift 2 ;;
     --smtp-device) SMTP_DEVICE="$2"; shift 2 ;;
+    --devices) DEVICES="$2"; shift 2 ;;
     --kith-dir) KITH_DIR="$2"; shift 2 ;;
     --profile) PROFILE=1; KEEP=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -72,6 +76,11 @@ while [ $# -gt 0 ]; do
 done
 
 has_system() { [[ ",$SYSTEMS," == *",$1,"* ]]; }
+case "$DEVICES" in
+  1) QUORUM=1 ;;
+  3) ;;
+  *) echo "smtp-bench: --devices is 1 or 3" >&2; exit 2 ;;
+esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 JAR="$ROOT/deploy/target/kith.jar"
@@ -301,7 +310,7 @@ postfix_run() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Kith: three devices d1..d3.alice on loopback, one mesh, W=2, SMTP on every device.
+# Kith: three devices d1..d3.alice on loopback (or one), one mesh, W=2, SMTP on every device.
 MESH="smtpbench-$(date +%s)-$$"
 PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 HTTP_PORTS=()
@@ -311,21 +320,22 @@ ACCESS_TOKEN=""
 
 start_kith() {
   local i home join
-  for i in 1 2 3; do
+  for i in $(seq 1 "$DEVICES"); do
     HTTP_PORTS+=("$(free_port $((18080 + i)))")
     CLUSTER_PORTS+=("$(free_port $((15800 + i)))")
     SMTP_PORTS+=("$(free_port $((12524 + i)))")
   done
-  join="127.0.0.1:${CLUSTER_PORTS[0]},127.0.0.1:${CLUSTER_PORTS[1]},127.0.0.1:${CLUSTER_PORTS[2]}"
+  join=$(printf '127.0.0.1:%s,' "${CLUSTER_PORTS[@]}")
+  join="${join%,}"
   # Trust files, offline: d1 creates the mesh (its CA) and alice, an administrator, whose password
   # init reads from stdin; d2 and d3 get certificates from d1's CA (kith init --ca-home).
   java -jar "$JAR" init --home "$KITH_HOMES/d1" --name d1.alice --mesh "$MESH" --public-host 127.0.0.1 \
     --owner alice <<<"$PASSWORD" >>"$LOG" 2>&1
-  for i in 2 3; do
+  for i in $(seq 2 "$DEVICES"); do
     java -jar "$JAR" init --home "$KITH_HOMES/d$i" --name "d$i.alice" --mesh "$MESH" \
       --public-host 127.0.0.1 --ca-home "$KITH_HOMES/d1" >>"$LOG" 2>&1
   done
-  for i in 1 2 3; do
+  for i in $(seq 1 "$DEVICES"); do
     home="$KITH_HOMES/d$i"
     # shellcheck disable=SC2086 # JAVA_OPTS is a list of JVM flags
     java $JAVA_OPTS -jar "$JAR" --name "d$i.alice" --home "$home" --mesh "$MESH" \
@@ -336,15 +346,15 @@ start_kith() {
       </dev/null >"$home/device.log" 2>&1 &
     DEVICE_PIDS+=("$!")
   done
-  say "kith: mesh $MESH; devices d1..d3.alice, PIDs ${DEVICE_PIDS[*]}, HTTP ${HTTP_PORTS[*]}, SMTP ${SMTP_PORTS[*]}; vault write quorum $QUORUM"
-  for i in 1 2 3; do
+  say "kith: mesh $MESH; devices d1..d$DEVICES.alice, PIDs ${DEVICE_PIDS[*]}, HTTP ${HTTP_PORTS[*]}, SMTP ${SMTP_PORTS[*]}; vault write quorum $QUORUM"
+  for i in $(seq 1 "$DEVICES"); do
     if ! wait_for 180 "d$i.alice's /ready" curl -fsS "http://127.0.0.1:${HTTP_PORTS[$((i - 1))]}/ready"; then
       tail -20 "$KITH_HOMES/d$i/device.log" >&2
       return 1
     fi
   done
   wait_for 120 "alice's mail service to run" mail_running
-  say "kith: all three devices ready; alice's mail runs on $(mail_device)"
+  say "kith: all $DEVICES devices ready; alice's mail runs on $(mail_device)"
   wait_for 60 "alice's login" login
 }
 
@@ -363,12 +373,12 @@ login() {
     "http://127.0.0.1:${HTTP_PORTS[0]}/api/auth/login" | jq -er .token)
 }
 
-# alice's INBOX total, asked through d2 (any device answers for the mail service). A 503 (the
+# alice's INBOX total, asked through the last device (any device answers for the mail service). A 503 (the
 # mail service moving, a login waiting for a token key) is retried for up to 60 s.
 inbox_once() {
   login
   curl -fsS -H "Authorization: Bearer $ACCESS_TOKEN" \
-    "http://127.0.0.1:${HTTP_PORTS[1]}/api/mail/mailboxes" |
+    "http://127.0.0.1:${HTTP_PORTS[$((DEVICES - 1))]}/api/mail/mailboxes" |
     jq -er '.mailboxes[] | select(.name == "INBOX") | .total'
 }
 inbox_total() {
@@ -381,7 +391,7 @@ inbox_total() {
   inbox_once
 }
 
-# settle: waits (up to 120 s) until the three devices together use less than 40% of a core
+# settle: waits (up to 120 s) until the devices together use less than 40% of a core
 # over 2 s, so that a run neither starts while the previous one's work still goes on (the third
 # replica catching up, which a write with W=2 does not wait for) nor ends before that work is
 # counted. Prints how many seconds it waited.
@@ -398,7 +408,7 @@ settle() {
 }
 
 # kith_run COUNT: times smtp-source into one device's SMTP edge; prints the seconds, the INBOX
-# growth, the three devices' CPU milliseconds per message (counted until they are quiet again) and
+# growth, the devices' CPU milliseconds per message (counted until they are quiet again) and
 # the seconds they took to get quiet after the run; "failed N - -" when smtp-source stopped on an
 # unexpected reply (N: how many were filed all the same).
 kith_run() {
@@ -422,6 +432,19 @@ kith_run() {
   echo "$seconds $((after - before)) $(cpu_ms_per_message "$ticks" "$count") $quiet $busy"
 }
 
+# vault_counter NAME: the sum of a counter over the devices' /metrics (an integer).
+vault_counter() {
+  local port
+  for port in "${HTTP_PORTS[@]}"; do
+    curl -fsS "http://127.0.0.1:$port/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+  done | awk '{ s += $1 } END { printf "%d", s }'
+}
+# What the stores committed per message: transactions (each one sync of a log) and writes in them.
+commits_report() {
+  awk -v c="$commits" -v w="$writes" -v n="$count" \
+    'BEGIN { printf "%.2f vault commits per message (%.2f writes each)", c / n, c ? w / c : 0 }'
+}
+
 # Each device's CPU time per thread group (JIT compiler, GC, event loops, vault workers, SMTP
 # sessions) over the measured runs, which JFR's samples of Java code do not show.
 thread_ticks() {  # thread_ticks PID: "group user-ticks system-ticks", digits dropped from names
@@ -433,11 +456,11 @@ thread_ticks() {  # thread_ticks PID: "group user-ticks system-ticks", digits dr
 }
 threads_snapshot() {  # threads_snapshot before|after
   local i
-  for i in 1 2 3; do thread_ticks "${DEVICE_PIDS[$((i - 1))]}" >"$WORK/d$i.threads-$1"; done
+  for i in $(seq 1 "$DEVICES"); do thread_ticks "${DEVICE_PIDS[$((i - 1))]}" >"$WORK/d$i.threads-$1"; done
 }
 threads_report() {
   local i
-  for i in 1 2 3; do
+  for i in $(seq 1 "$DEVICES"); do
     say "kith: d$i.alice CPU seconds (of which system) by thread group over the measured runs:" \
       "$(awk -v hz="$TICKS_PER_SECOND" 'NR == FNR { bu[$1] = $2; bs[$1] = $3; next }
             { u[$1] = $2 - bu[$1]; s[$1] = $3 - bs[$1]; total += u[$1] + s[$1] }
@@ -452,7 +475,7 @@ threads_report() {
 # makes the JIT recompile for a while) to the end.
 jfr() {  # jfr start|stop
   local i pid
-  for i in 1 2 3; do
+  for i in $(seq 1 "$DEVICES"); do
     pid="${DEVICE_PIDS[$((i - 1))]}"
     if [ "$1" = start ]; then
       jcmd "$pid" JFR.start name=smtpbench settings=profile >>"$LOG" 2>&1
@@ -488,7 +511,7 @@ if has_system kith; then
   idle_ticks=$(cpu_ticks "${DEVICE_PIDS[@]}")
   sleep 10
   idle_ticks=$(( $(cpu_ticks "${DEVICE_PIDS[@]}") - idle_ticks ))
-  say "kith: idle, the three devices use $(awk -v t="$idle_ticks" -v hz="$TICKS_PER_SECOND" 'BEGIN { printf "%.0f", t * 1000 / hz / 10 }') ms of CPU per second"
+  say "kith: idle, the $DEVICES devices use $(awk -v t="$idle_ticks" -v hz="$TICKS_PER_SECOND" 'BEGIN { printf "%.0f", t * 1000 / hz / 10 }') ms of CPU per second"
 fi
 
 if has_system kith; then threads_snapshot before; fi
@@ -505,7 +528,11 @@ for count in $COUNTS; do
     say "postfix: $count messages accepted in $pf_s s ($pf_rate msg/s); all in the maildir after $pf_del s; $pf_cpu ms CPU per message; machine busy $pf_busy of $(nproc) cores"
   fi
   if has_system kith; then
+    commits_before=$(vault_counter kith_vault_commits_total)
+    writes_before=$(vault_counter kith_vault_committed_writes_total)
     out=$(kith_run "$count")
+    commits=$(( $(vault_counter kith_vault_commits_total) - commits_before ))
+    writes=$(( $(vault_counter kith_vault_committed_writes_total) - writes_before ))
     read -r kith_s inbox kith_cpu kith_quiet kith_busy <<<"$out"
     if [ "$kith_s" = failed ]; then
       FAILURES=$((FAILURES + 1))
@@ -513,7 +540,7 @@ for count in $COUNTS; do
       say "kith:    $count messages into d$SMTP_DEVICE FAILED: $(tail -1 "$WORK/smtp-source.log"); INBOX grew by $inbox; machine busy $kith_busy of $(nproc) cores"
     else
       kith_rate=$(rate "$count" "$kith_s")
-      say "kith:    $count messages into d$SMTP_DEVICE accepted in $kith_s s ($kith_rate msg/s); INBOX grew by $inbox; $kith_cpu ms CPU per message (3 devices, until quiet $kith_quiet s after); machine busy $kith_busy of $(nproc) cores"
+      say "kith:    $count messages into d$SMTP_DEVICE accepted in $kith_s s ($kith_rate msg/s); INBOX grew by $inbox; $kith_cpu ms CPU per message ($DEVICES devices, until quiet $kith_quiet s after); $(commits_report); machine busy $kith_busy of $(nproc) cores"
       if [ "$inbox" -ne "$count" ]; then
         FAILURES=$((FAILURES + 1))
         say "kith:    MISMATCH: $count messages got 250 but INBOX grew by $inbox"

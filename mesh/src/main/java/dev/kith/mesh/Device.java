@@ -218,6 +218,9 @@ public final class Device {
             // One event loop per core (Vert.x's default is two): a phone or a Pi pays for every
             // thread, and the loops never block.
             .setEventLoopPoolSize(Math.max(2, CORES))
+            // A loop blocked past the 2 s limit is logged with its stack, so the cause shows.
+            .setWarningExceptionTime(2)
+            .setWarningExceptionTimeUnit(java.util.concurrent.TimeUnit.SECONDS)
             .setEventBusOptions(bus)
             .setMetricsOptions(
                 new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));

@@ -11,10 +11,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +51,9 @@ public final class GossipVerticle extends VerticleBase {
    */
   public static final String DEAD_ADDRESS = "kith.health.dead";
 
+  /** How long a device waits for others to say whether they still hear a device it suspects. */
+  private static final long VOUCH_TIMEOUT_MILLIS = 1_000;
+
   /** How often the view's member list is compared with the cluster's, in checks. */
   private static final int MEMBER_SYNC_EVERY_CHECKS = 10;
 
@@ -71,6 +76,7 @@ public final class GossipVerticle extends VerticleBase {
   private MessageConsumer<Object> gossip;
   private MessageConsumer<Object> powerRequests;
   private MessageConsumer<Object> deaths;
+  private MessageConsumer<Object> heard;
   private Sample latest = new Sample(PowerStatus.MAINS, LoadStatus.UNKNOWN, -1);
   private long sequence;
   private boolean sampling;
@@ -109,6 +115,15 @@ public final class GossipVerticle extends VerticleBase {
             .register(metrics);
   }
 
+  /**
+   * The address where {@code device} says how long ago it last heard a device that another one
+   * suspects ({@code {"device"}} in, {@code {"ago"}} in milliseconds out, null if it does not hear
+   * it either).
+   */
+  public static String heardAddress(String device) {
+    return "kith.health.heard." + device;
+  }
+
   /** The address where {@code device} answers power requests. */
   public static String powerAddress(String device) {
     return "kith.health.power." + device;
@@ -119,9 +134,16 @@ public final class GossipVerticle extends VerticleBase {
     gossip = vertx.eventBus().consumer(ADDRESS, this::onStatus);
     powerRequests = vertx.eventBus().consumer(powerAddress(device), this::onPowerRequest);
     deaths = vertx.eventBus().consumer(DEAD_ADDRESS, this::onDeath);
+    heard = vertx.eventBus().consumer(heardAddress(device), this::onHeardQuestion);
+    view.onChange(this::askOthersOnSuspicion);
     Future<Sample> firstSample = sample().onSuccess(this::absorb);
     return Future.join(
-            gossip.completion(), powerRequests.completion(), deaths.completion(), firstSample)
+            List.of(
+                gossip.completion(),
+                powerRequests.completion(),
+                deaths.completion(),
+                heard.completion(),
+                firstSample))
         .onSuccess(
             ready -> {
               view.setMembers(membership.memberIds());
@@ -147,7 +169,11 @@ public final class GossipVerticle extends VerticleBase {
     vertx.cancelTimer(checkTimer);
     // Deaf first: the goodbye would otherwise reach this device's own consumer as it goes away.
     Future<Void> unregistered =
-        Future.join(gossip.unregister(), powerRequests.unregister(), deaths.unregister())
+        Future.join(
+                gossip.unregister(),
+                powerRequests.unregister(),
+                deaths.unregister(),
+                heard.unregister())
             .mapEmpty();
     try {
       publish(true);
@@ -316,6 +342,55 @@ public final class GossipVerticle extends VerticleBase {
     if (!by.equals(device)) {
       view.confirmDead(dead, memberId, by);
     }
+  }
+
+  /**
+   * A device this view just began to suspect may be silent only here. Asks every other device that
+   * is alive here whether it still hears it, as SWIM's indirect probe does; one that heard it a
+   * gossip period after this device last did keeps it alive (see {@link MeshView#vouch}).
+   */
+  private void askOthersOnSuspicion(StateChange change) {
+    if (change.to() != Liveness.SUSPECT || stopped) {
+      return;
+    }
+    JsonObject question = new JsonObject().put("device", change.device());
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(VOUCH_TIMEOUT_MILLIS);
+    for (MeshView.Observed other : view.observedAll()) {
+      if (other.device().equals(device)
+          || other.device().equals(change.device())
+          || other.state() != Liveness.ALIVE) {
+        continue;
+      }
+      vertx
+          .eventBus()
+          .<JsonObject>request(heardAddress(other.device()), question, options)
+          .onSuccess(
+              reply -> {
+                Long ago = reply.body().getLong("ago");
+                if (ago != null) {
+                  view.vouch(change.device(), change.incarnation(), ago, other.device());
+                }
+              })
+          .onFailure(
+              e ->
+                  log.debug(
+                      "{}: {} did not say whether it hears {}: {}",
+                      device,
+                      other.device(),
+                      change.device(),
+                      e.toString()));
+    }
+  }
+
+  private void onHeardQuestion(Message<Object> message) {
+    if (!(message.body() instanceof JsonObject question)
+        || !(question.getValue("device") instanceof String asked)) {
+      badMessage("a question about a device without its name");
+      message.fail(400, "the question is {\"device\": NAME}");
+      return;
+    }
+    java.util.OptionalLong ago = view.heardAgoMillis(asked);
+    message.reply(new JsonObject().put("ago", ago.isPresent() ? ago.getAsLong() : null));
   }
 
   private void onPowerRequest(Message<Object> message) {

@@ -1,6 +1,7 @@
 package dev.kith.health.gossip;
 
 import dev.kith.health.HealthConfig;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -36,14 +38,19 @@ import org.slf4j.LoggerFactory;
  * nothing moves), and for longer than {@code deadAfterMillis} it is DEAD. Both deadlines are meant
  * for a sender on the mains period; a sender that declares a slower period (a device on battery) is
  * allowed the difference on top, up to the configured battery period, so that it gets the same
- * slack. A device that is heard again with a newer message of the same incarnation comes back
- * ALIVE, but one whose member the cluster dropped comes back only once its (possibly new) member id
- * is in the cluster again: a device outside the cluster cannot hold a placement. A status from a
- * newer incarnation (a restart) replaces the old one; an older incarnation is ignored while the
- * newer one lives, and a stale or repeated sequence number is ignored. The observer never declares
- * itself anything but ALIVE. If the observer itself was paused (a long garbage collection, SIGSTOP,
- * a suspended laptop), the time it could not observe is not counted as anyone's silence. Devices
- * that are DEAD or LEFT stay in the view, so the mesh can say which device is gone.
+ * slack. A device whose last status said its CPU was saturated (or an observer saturated itself)
+ * gets the dead deadline once more on top: a starved process gossips late, and load alone must not
+ * move services. A device this view suspects is not condemned on this view's word alone: the gossip
+ * verticle asks the others, and one that heard it well after this view last did vouches for it
+ * ({@link #vouch}), so one device's bad link or late event loop moves nothing. A device that is
+ * heard again with a newer message of the same incarnation comes back ALIVE, but one whose member
+ * the cluster dropped comes back only once its (possibly new) member id is in the cluster again: a
+ * device outside the cluster cannot hold a placement. A status from a newer incarnation (a restart)
+ * replaces the old one; an older incarnation is ignored while the newer one lives, and a stale or
+ * repeated sequence number is ignored. The observer never declares itself anything but ALIVE. If
+ * the observer itself was paused (a long garbage collection, SIGSTOP, a suspended laptop), the time
+ * it could not observe is not counted as anyone's silence. Devices that are DEAD or LEFT stay in
+ * the view, so the mesh can say which device is gone.
  *
  * <p>There is no successor to choose here: the view only says who is alive. The placement
  * controller subscribes with {@link #onChange} and moves services off DEAD devices.
@@ -58,6 +65,9 @@ public final class MeshView {
 
   /** How often the owner of a view should call {@link #check}. */
   public static final long CHECK_PERIOD_MILLIS = 100;
+
+  /** A device whose CPU load is at least this is saturated, see {@link #busySlackMillis}. */
+  static final double BUSY_CPU_LOAD = 0.9;
 
   /** A gap this long between two checks means that the observer itself was not running. */
   static final long PAUSE_MILLIS = 1000;
@@ -91,6 +101,7 @@ public final class MeshView {
   private final LongSupplier nanos;
   private final LongSupplier millis;
   private final Timer detection;
+  private final Counter suspicions;
   private final List<Consumer<StateChange>> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, Tracked> tracked = new HashMap<>();
   private final Set<String> members = new HashSet<>();
@@ -132,6 +143,10 @@ public final class MeshView {
             .publishPercentileHistogram()
             .minimumExpectedValue(Duration.ofMillis(100))
             .maximumExpectedValue(Duration.ofSeconds(60))
+            .register(metrics);
+    this.suspicions =
+        Counter.builder("kith.suspicions")
+            .description("Times this device began to suspect another: silent past the deadline")
             .register(metrics);
   }
 
@@ -411,6 +426,7 @@ public final class MeshView {
             silence,
             suspectAfterMillis(t.status));
         t.state = Liveness.SUSPECT;
+        suspicions.increment();
         change(device, from, Liveness.SUSPECT, t.status.incarnation(), silence);
       }
     }
@@ -430,7 +446,71 @@ public final class MeshView {
   }
 
   private long extraMillis(DeviceStatus status) {
-    return Math.max(0, Math.min(maxExtraMillis, status.periodMillis() - mainsPeriodMillis));
+    long periodSlack =
+        Math.max(0, Math.min(maxExtraMillis, status.periodMillis() - mainsPeriodMillis));
+    return periodSlack + busySlackMillis(status);
+  }
+
+  /**
+   * A device that said its CPU is saturated, or an observer that is saturated itself, may be late
+   * without being gone: a starved process sends and reads its gossip late. Such a sender gets the
+   * dead deadline once more on top of both deadlines, so that load alone does not move services; a
+   * crash is still seen at once through the cluster, and a hang on an idle mesh as before.
+   */
+  private long busySlackMillis(DeviceStatus status) {
+    Tracked me = tracked.get(self);
+    return busy(status) || (me != null && busy(me.status)) ? deadAfterMillis : 0;
+  }
+
+  private static boolean busy(DeviceStatus status) {
+    double cpu = status.load().cpuLoad();
+    return !Double.isNaN(cpu) && cpu >= BUSY_CPU_LOAD;
+  }
+
+  /**
+   * How long ago this view last heard {@code device}, if it is ALIVE here: what another device that
+   * suspects it asks (see {@link #vouch}).
+   */
+  public OptionalLong heardAgoMillis(String device) {
+    Tracked t = tracked.get(device);
+    if (t == null || device.equals(self) || t.state != Liveness.ALIVE) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(toMillis(nanos.getAsLong() - t.lastHeardNanos));
+  }
+
+  /**
+   * Another device, {@code by}, heard {@code device} (incarnation {@code incarnation}) {@code
+   * agoMillis} ago, while this view suspects it: the silence is this device's alone (a bad link, a
+   * late event loop here), as SWIM's indirect probe would find. If {@code by} heard it more than a
+   * gossip period after this view last did, the device is ALIVE again, as of that moment.
+   *
+   * @return whether the vouch counted
+   */
+  public boolean vouch(String device, long incarnation, long agoMillis, String by) {
+    Tracked t = tracked.get(device);
+    if (t == null || t.state != Liveness.SUSPECT || t.status.incarnation() != incarnation) {
+      return false;
+    }
+    long now = nanos.getAsLong();
+    long heardThere = now - TimeUnit.MILLISECONDS.toNanos(Math.max(0, agoMillis));
+    if (heardThere - t.lastHeardNanos < TimeUnit.MILLISECONDS.toNanos(mainsPeriodMillis)) {
+      return false;
+    }
+    long silence = toMillis(now - t.lastHeardNanos);
+    log.warn(
+        "{} does not hear {} (silent here for {} ms), but {} heard it {} ms ago: alive, not moving"
+            + " its services",
+        self,
+        device,
+        silence,
+        by,
+        agoMillis);
+    t.lastHeardNanos = heardThere;
+    t.state = Liveness.ALIVE;
+    change(device, Liveness.SUSPECT, Liveness.ALIVE, incarnation, silence);
+    finish();
+    return true;
   }
 
   /** Declares a device dead after {@code silence} ms, and counts how long detecting it took. */

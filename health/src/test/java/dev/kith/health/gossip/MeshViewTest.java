@@ -326,6 +326,87 @@ class MeshViewTest {
     assertThat(stateOf(PEER)).isEqualTo(Liveness.DEAD);
   }
 
+  private static DeviceStatus withCpu(DeviceStatus s, double cpu) {
+    return new DeviceStatus(
+        s.device(),
+        s.owner(),
+        s.memberId(),
+        s.incarnation(),
+        s.sequence(),
+        s.periodMillis(),
+        s.power(),
+        new LoadStatus(cpu, 1, 2, 3),
+        s.leaving(),
+        s.sentAtMillis());
+  }
+
+  @Test
+  @DisplayName("gives a device that said its CPU is saturated the dead deadline again as slack")
+  void busySenderSlack() {
+    view.receive(withCpu(peer(0), 0.97));
+
+    pass(2000 + 4000);
+    assertThat(stateOf(PEER)).as("suspect only after 2 s + 4 s").isEqualTo(Liveness.ALIVE);
+    pass(100);
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.SUSPECT);
+    assertThat(metrics.get("kith.suspicions").counter().count()).isEqualTo(1.0);
+    pass(4000);
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.DEAD);
+
+    // Once it says it is idle again, the plain deadlines apply.
+    view.receive(withCpu(peer(1), 0.2));
+    pass(4100);
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.DEAD);
+  }
+
+  @Test
+  @DisplayName("gives every device the slack while the observer itself is saturated")
+  void busyObserverSlack() {
+    view.receive(withCpu(status(SELF, SELF_MEMBER, 1, 0, 1000), 0.95));
+    view.receive(peer(0));
+
+    pass(4100);
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.ALIVE);
+    pass(2000);
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.SUSPECT);
+  }
+
+  @Test
+  @DisplayName("keeps a suspect alive when another device heard it a gossip period later")
+  void vouching() {
+    view.receive(peer(0));
+    pass(2100);
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.SUSPECT);
+
+    assertThat(view.vouch(PEER, 100, 1900, "d3.alice"))
+        .as("heard there only 200 ms after here: the same silence")
+        .isFalse();
+    assertThat(view.vouch(PEER, 99, 100, "d3.alice")).as("another incarnation").isFalse();
+    assertThat(view.vouch(PEER, 100, 300, "d3.alice")).isTrue();
+
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.ALIVE);
+    assertThat(view.observed(PEER).orElseThrow().silenceMillis()).isEqualTo(300);
+    assertThat(changes.get(changes.size() - 1).to()).isEqualTo(Liveness.ALIVE);
+    // Still silent here: suspected again once that hearing is 2 s old, then dead if nobody vouches.
+    pass(1800);
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.SUSPECT);
+    pass(2000);
+    assertThat(stateOf(PEER)).isEqualTo(Liveness.DEAD);
+    assertThat(view.vouch(PEER, 100, 0, "d3.alice")).as("too late: dead").isFalse();
+  }
+
+  @Test
+  @DisplayName("says how long ago it heard a device only while that device is alive here")
+  void heardAgo() {
+    view.receive(peer(0));
+    pass(500);
+    assertThat(view.heardAgoMillis(PEER)).hasValue(500);
+    assertThat(view.heardAgoMillis(SELF)).isEmpty();
+    assertThat(view.heardAgoMillis("nobody")).isEmpty();
+    pass(1600);
+    assertThat(view.heardAgoMillis(PEER)).as("suspect here").isEmpty();
+  }
+
   @Test
   @DisplayName("does not count a pause of its own process as the silence of others")
   void observerPause() {

@@ -112,6 +112,7 @@ public final class LocalStore implements AutoCloseable {
   public static final int IN_DB_MAX_BYTES = 64 * 1024;
 
   private static final int SCHEMA_VERSION = 3;
+
   private static final int BUSY_TIMEOUT_MILLIS = 10_000;
   private static final int MAX_READ_BYTES = Integer.MAX_VALUE - 8;
   private static final int MAX_MEDIA_TYPE_CHARS = 255;
@@ -136,6 +137,8 @@ public final class LocalStore implements AutoCloseable {
   private final Set<String> awaitingRepair = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private final AtomicLong repairs = new AtomicLong();
+  private final AtomicLong groupCommits = new AtomicLong();
+  private final AtomicLong groupedWrites = new AtomicLong();
   private boolean closed;
 
   /** Counts of what one owner keeps here. {@code records} counts live values, not tombstones. */
@@ -317,6 +320,16 @@ public final class LocalStore implements AutoCloseable {
    */
   public long repairsDone() {
     return repairs.get();
+  }
+
+  /** Group commits so far: each is one transaction and one sync of the log. */
+  public long groupCommits() {
+    return groupCommits.get();
+  }
+
+  /** Writes that went through group commits so far; over {@link #groupCommits}, the group size. */
+  public long groupedWrites() {
+    return groupedWrites.get();
   }
 
   private static String repairKey(String owner, String id) {
@@ -1322,6 +1335,8 @@ public final class LocalStore implements AutoCloseable {
   }
 
   private void commitGroup(List<GroupWrite> batch) {
+    groupCommits.incrementAndGet();
+    groupedWrites.addAndGet(batch.size());
     try {
       db.setAutoCommit(false);
       try {

@@ -110,6 +110,12 @@ public final class MeshVault implements Vault {
     this.protocol =
         new ReplicaProtocol(vertx, device, store, workers, hlc, this::repair, this::publish);
     this.paxos = new RecordPaxos(vertx, device, hlc, protocol, this::isAlive);
+    FunctionCounter.builder("kith.vault.commits", store, LocalStore::groupCommits)
+        .description("Transactions this device's store committed, each one sync of its log")
+        .register(metrics);
+    FunctionCounter.builder("kith.vault.committed.writes", store, LocalStore::groupedWrites)
+        .description("Writes in those transactions (concurrent writes share one commit)")
+        .register(metrics);
     FunctionCounter.builder("kith.vault.repairs", store, LocalStore::repairsDone)
         .description("Corrupt or missing object copies written again with good bytes")
         .register(metrics);
