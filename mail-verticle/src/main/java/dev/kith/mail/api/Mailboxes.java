@@ -3,6 +3,7 @@ package dev.kith.mail.api;
 import io.vertx.codegen.annotations.ProxyGen;
 import io.vertx.codegen.annotations.VertxGen;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -31,17 +32,19 @@ public interface Mailboxes {
   }
 
   /**
-   * Files a message whose bytes the vault already holds as {@code object}; a message whose {@code
-   * id} is filed already is not filed again. Answers {@code {id, box, uid, object, duplicate}}.
+   * Files a message: its bytes become the vault object {@code object} and its record is written
+   * with them, both durable together in one write. A message whose {@code id} is filed already is
+   * not filed again. Answers {@code {id, box, uid, object, duplicate}}.
    *
    * @param id the message's stable id in this mailbox (32 hex digits, from its Message-ID)
-   * @param size the message's size in bytes
+   * @param object the id the bytes get in the vault: their SHA-256 in lowercase hex
    * @param box the mailbox to file it in
    * @param flags its flags: {@code seen}, {@code flagged}, {@code answered}, {@code draft}
    * @param summary what lists and searches show: from, to, subject, date, a text excerpt
+   * @param raw the message's bytes
    */
   Future<JsonObject> deliver(
-      String id, String object, long size, String box, List<String> flags, JsonObject summary);
+      String id, String object, String box, List<String> flags, JsonObject summary, Buffer raw);
 
   /**
    * {@code {mailboxes: [{name, uidValidity, uidNext, highestModSeq, total, unseen, deleted,

@@ -15,13 +15,13 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Files a message into an owner's mailbox, from any device: the bytes go into the owner's vault as
- * an object (the edge stores blobs), then the owner's mailbox instance (wherever it runs) files it
- * under a stable id (the placed instance writes records). The future completes only when the vault
- * holds both durably, with its write quorum; a failure means the message may not be kept and the
- * sender must try again (SMTP 451, HTTP 503). Trying again is safe: a message's id comes from its
- * Message-ID (or, without one, from its bytes), so the mailbox keeps one copy however often it
- * arrives.
+ * Files a message into an owner's mailbox, from any device: the edge parses it and hands its bytes
+ * to the owner's mailbox instance (wherever it runs), which files it under a stable id, writing the
+ * bytes (a vault object) and the message's record in one vault write. The future completes only
+ * when the vault holds both durably, with its write quorum; a failure means the message may not be
+ * kept and the sender must try again (SMTP 451, HTTP 503). Trying again is safe: a message's id
+ * comes from its Message-ID (or, without one, from its bytes), so the mailbox keeps one copy
+ * however often it arrives.
  */
 public final class Delivery {
 
@@ -48,25 +48,26 @@ public final class Delivery {
    */
   public static Future<JsonObject> deliver(ServiceContext context, String owner, Incoming message) {
     String id = messageId(owner, message.dedupeKey());
+    record Parsed(JsonObject summary, String object) {}
     return context
         .vertx()
-        .executeBlocking(() -> MessageParser.summary(message.raw()), false)
+        .executeBlocking(
+            () ->
+                new Parsed(
+                    MessageParser.summary(message.raw()),
+                    HexFormat.of().formatHex(sha256(message.raw()))),
+            false)
         .compose(
-            summary ->
+            parsed ->
                 context
-                    .vault()
-                    .putObject(owner, "message/rfc822", Buffer.buffer(message.raw()))
-                    .compose(
-                        object ->
-                            context
-                                .proxy(Mailboxes.class, Mailboxes.address(owner))
-                                .deliver(
-                                    id,
-                                    object,
-                                    message.raw().length,
-                                    message.box(),
-                                    message.flags(),
-                                    summary)));
+                    .proxy(Mailboxes.class, Mailboxes.address(owner))
+                    .deliver(
+                        id,
+                        parsed.object(),
+                        message.box(),
+                        message.flags(),
+                        parsed.summary(),
+                        Buffer.buffer(message.raw())));
   }
 
   /** The dedupe key of a message: its Message-ID, else the SHA-256 of {@code original}. */

@@ -9,6 +9,7 @@ import dev.kith.mesh.vault.Vault;
 import dev.kith.mesh.vault.Version;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -50,6 +51,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
   static final String MESSAGE_PREFIX = "mail/msg/";
   static final Pattern BOX_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}");
   static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
+  static final Pattern OBJECT_ID = Pattern.compile("[0-9a-f]{64}");
   static final Set<String> FLAGS = Set.of("seen", "flagged", "answered", "deleted", "draft");
   static final int MAX_LIST = 200;
   static final int MAX_BOXES = 1000;
@@ -390,8 +392,16 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
 
   @Override
   public Future<JsonObject> deliver(
-      String id, String object, long size, String boxName, List<String> flags, JsonObject summary) {
+      String id,
+      String object,
+      String boxName,
+      List<String> flags,
+      JsonObject summary,
+      Buffer raw) {
     requireId(id);
+    if (object == null || !OBJECT_ID.matcher(object).matches() || raw == null) {
+      throw ServiceFailure.badRequest("a message needs its bytes and their SHA-256 in hex");
+    }
     Indexed existing = messages.get(id);
     if (existing != null) {
       return Future.succeededFuture(deliveredAnswer(existing.value(), true));
@@ -410,10 +420,13 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
             .put("modseq", box.nextModSeq())
             .put("flags", flags(flags == null ? List.of() : flags))
             .put("object", object)
-            .put("size", size)
+            .put("size", (long) raw.length())
             .put("received", System.currentTimeMillis());
     Future<JsonObject> stored =
-        Future.all(persistBox(box, uid + 1), vault.putRecord(owner, MESSAGE_PREFIX + id, record))
+        Future.all(
+                persistBox(box, uid + 1),
+                vault.putRecordWithObject(
+                    owner, MESSAGE_PREFIX + id, record, "message/rfc822", raw, null))
             .map(
                 all -> {
                   indexIfNewer(id, record, all.resultAt(1));

@@ -49,6 +49,13 @@ public final class FencedVault implements Vault {
   }
 
   @Override
+  public Future<Version> putRecordWithObject(
+      String owner, String key, JsonObject value, String mediaType, Buffer bytes, Fence other) {
+    return vault.putRecordWithObject(
+        owner, key, value, mediaType, bytes, other == null ? fence : other);
+  }
+
+  @Override
   public Future<Version> deleteRecord(String owner, String key) {
     return vault.deleteRecord(owner, key, fence);
   }

@@ -786,6 +786,62 @@ public final class LocalStore implements AutoCloseable {
         });
   }
 
+  /**
+   * Stores an object and merges a record that refers to it. A small new object and the record go
+   * into one transaction of the group commit, so both cost one sync, and a refused {@code fence}
+   * (null for none) leaves neither; a large object, or one stored before, is put first and the
+   * record merged after it.
+   *
+   * @return 1 if the record changed the stored state, else 0
+   */
+  public int applyWithObject(
+      String owner, Fence fence, StoredRecord record, String id, String mediaType, byte[] bytes) {
+    VaultNames.requireOwner(owner);
+    VaultNames.requireObjectId(id);
+    requireMediaType(mediaType);
+    Objects.requireNonNull(bytes, "bytes");
+    if (!record.owner().equals(owner)) {
+      throw new IllegalArgumentException("the record is " + record.owner() + "'s, not " + owner);
+    }
+    if (bytes.length > inDbMaxBytes) {
+      putObject(owner, id, mediaType, bytes);
+      return applyFencedOrNot(owner, fence, record);
+    }
+    if (!ObjectFiles.matches(bytes, id)) {
+      throw new IllegalArgumentException("object content does not hash to " + id);
+    }
+    ReentrantLock lock = objectLock(owner, id);
+    lock.lock();
+    try {
+      if (indexRow(owner, id).isPresent()) {
+        putObject(owner, id, mediaType, bytes);
+        return applyFencedOrNot(owner, fence, record);
+      }
+      ObjectInfo info =
+          new ObjectInfo(owner, id, bytes.length, mediaType, System.currentTimeMillis());
+      int changed =
+          inGroupCommit(
+              db -> {
+                if (fence != null) {
+                  RecordSql.pass(db, owner, fence);
+                }
+                insertIndexRow(db, info, true);
+                writeBytes(db, owner, id, bytes);
+                return RecordSql.merge(db, record) ? 1 : 0;
+              });
+      countRepair(owner, id);
+      return changed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private int applyFencedOrNot(String owner, Fence fence, StoredRecord record) {
+    return fence == null
+        ? applyRecords(List.of(record))
+        : applyFenced(owner, fence, List.of(record));
+  }
+
   /** The highest epoch this replica has seen for each of the owner's scopes. */
   public Map<String, Long> fences(String owner) {
     VaultNames.requireOwner(owner);
@@ -904,6 +960,11 @@ public final class LocalStore implements AutoCloseable {
    * hashed: a version names one write.
    */
   public Map<Long, String> recordSummary(String owner) {
+    return recordSummary(owner, Long.MAX_VALUE);
+  }
+
+  /** {@link #recordSummary(String)} of the records whose version is before {@code beforeHlc}. */
+  public Map<Long, String> recordSummary(String owner, long beforeHlc) {
     VaultNames.requireOwner(owner);
     return withDb(
         db -> {
@@ -911,8 +972,9 @@ public final class LocalStore implements AutoCloseable {
           try (PreparedStatement q =
               db.prepareStatement(
                   "SELECT key, hlc, device, value IS NULL, epoch FROM records"
-                      + " WHERE owner = ? ORDER BY key")) {
+                      + " WHERE owner = ? AND hlc < ? ORDER BY key")) {
             q.setString(1, owner);
+            q.setLong(2, beforeHlc);
             try (ResultSet rs = q.executeQuery()) {
               while (rs.next()) {
                 long hlc = rs.getLong(2);
@@ -941,6 +1003,11 @@ public final class LocalStore implements AutoCloseable {
 
   /** Every record of {@code owner} in one {@link #recordSummary} bucket, tombstones included. */
   public List<StoredRecord> recordsInBucket(String owner, long bucket) {
+    return recordsInBucket(owner, bucket, Long.MAX_VALUE);
+  }
+
+  /** {@link #recordsInBucket(String, long)}, only those with a version before {@code beforeHlc}. */
+  public List<StoredRecord> recordsInBucket(String owner, long bucket, long beforeHlc) {
     VaultNames.requireOwner(owner);
     if (bucket < 0) {
       throw new IllegalArgumentException("bucket must not be negative: " + bucket);
@@ -951,7 +1018,7 @@ public final class LocalStore implements AutoCloseable {
     }
     long from = Hlc.of(firstMillis, 0);
     long lastMillis = Math.min(Hlc.MAX_MILLIS, firstMillis + RECORD_BUCKET_MILLIS - 1);
-    long to = Hlc.of(lastMillis, Hlc.MAX_COUNTER);
+    long to = Math.min(Hlc.of(lastMillis, Hlc.MAX_COUNTER), beforeHlc - 1);
     return withDb(
         db -> {
           try (PreparedStatement q =

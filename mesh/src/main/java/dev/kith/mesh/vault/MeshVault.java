@@ -67,6 +67,10 @@ public final class MeshVault implements Vault {
       Pattern.compile(
           "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*( *;[\\x20-\\x7e]*)?");
   private static final int ANTI_ENTROPY_PULLS = 4;
+
+  /** Records younger than this are left out of anti-entropy's comparison, see settleMillis. */
+  private static final long MAX_SETTLE_MILLIS = 10_000;
+
   private static final int TOMBSTONE_BATCH = 500;
 
   /** How long a device that the health view declared lost counts as not alive. */
@@ -278,14 +282,7 @@ public final class MeshVault implements Vault {
     try {
       checkOwner(owner);
       checkMediaType(mediaType);
-      if (bytes.length() > settings.maxObjectBytes()) {
-        throw new IllegalArgumentException(
-            "object is "
-                + bytes.length()
-                + " bytes; the vault keeps objects up to "
-                + settings.maxObjectBytes()
-                + " bytes (vault-max-object-bytes)");
-      }
+      checkObjectSize(bytes.length());
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
@@ -556,6 +553,53 @@ public final class MeshVault implements Vault {
       return Future.failedFuture(new IllegalArgumentException("a record needs a JSON value"));
     }
     return writeRecord(owner, key, value.encode(), fence);
+  }
+
+  @Override
+  public Future<Version> putRecordWithObject(
+      String owner, String key, JsonObject value, String mediaType, Buffer bytes, Fence fence) {
+    String encoded;
+    try {
+      checkOwner(owner);
+      checkKey(key);
+      checkMediaType(mediaType);
+      checkObjectSize(bytes.length());
+      if (value == null) {
+        throw new IllegalArgumentException("a record needs a JSON value");
+      }
+      encoded = value.encode();
+      StoredRecord.checkValue(encoded);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    byte[] data = bytes.getBytes();
+    long epoch = fence == null ? 0 : fence.epoch();
+    StoredRecord record =
+        new StoredRecord(owner, key, new Version(epoch, hlc.now(), device), encoded);
+    // A small object is hashed here; a large one on a worker, as putObject does.
+    Future<String> id =
+        data.length <= LocalStore.IN_DB_MAX_BYTES
+            ? Future.succeededFuture(sha256(data))
+            : protocol.blocking(() -> sha256(data));
+    return id.compose(
+            objectId ->
+                replicaSets
+                    .of(owner)
+                    .compose(
+                        set ->
+                            quorumWrite(
+                                owner,
+                                set,
+                                "record " + key + " with object " + objectId,
+                                to ->
+                                    protocol.applyWithObject(
+                                        to,
+                                        owner,
+                                        fence,
+                                        record,
+                                        new ReplicaProtocol.Staged(objectId, mediaType, data)))))
+        .map(record.version())
+        .onSuccess(v -> publish(List.of(record)));
   }
 
   @Override
@@ -987,7 +1031,11 @@ public final class MeshVault implements Vault {
   }
 
   private Future<Void> pullSummaries(String peer, String owner) {
-    return Future.all(protocol.summary(peer, owner), protocol.summary(device, owner))
+    // Writes of the last moments may still be on their way to a replica that is fine: comparing
+    // them would pull whole buckets that are arriving anyway, every round, under a steady load.
+    long before = Hlc.of(Math.max(0, System.currentTimeMillis() - settleMillis()), 0);
+    return Future.all(
+            protocol.summary(peer, owner, before), protocol.summary(device, owner, before))
         .compose(
             both -> {
               JsonObject theirs = both.resultAt(0);
@@ -1004,7 +1052,8 @@ public final class MeshVault implements Vault {
               JsonObject myRecords = mine.getJsonObject("records", new JsonObject());
               for (String bucket : theirRecords.fieldNames()) {
                 if (!theirRecords.getString(bucket).equals(myRecords.getString(bucket))) {
-                  chain = chain.compose(v -> pullRecords(peer, owner, Long.parseLong(bucket)));
+                  chain =
+                      chain.compose(v -> pullRecords(peer, owner, Long.parseLong(bucket), before));
                 }
               }
               return chain;
@@ -1074,9 +1123,17 @@ public final class MeshVault implements Vault {
     return all.future();
   }
 
-  private Future<Void> pullRecords(String peer, String owner, long bucket) {
+  /**
+   * How old a record must be before anti-entropy compares it: the anti-entropy period, at most
+   * {@link #MAX_SETTLE_MILLIS}.
+   */
+  private long settleMillis() {
+    return Math.min(MAX_SETTLE_MILLIS, settings.antiEntropyMillis());
+  }
+
+  private Future<Void> pullRecords(String peer, String owner, long bucket, long before) {
     return protocol
-        .bucketRecords(peer, owner, bucket)
+        .bucketRecords(peer, owner, bucket, before)
         .compose(protocol::applyHere)
         .onSuccess(transfers::increment)
         .mapEmpty();
@@ -1280,6 +1337,17 @@ public final class MeshVault implements Vault {
   static void checkMediaType(String mediaType) {
     if (mediaType == null || mediaType.length() > 255 || !MEDIA_TYPE.matcher(mediaType).matches()) {
       throw new IllegalArgumentException("'" + mediaType + "' is not a media type (type/subtype)");
+    }
+  }
+
+  private void checkObjectSize(int length) {
+    if (length > settings.maxObjectBytes()) {
+      throw new IllegalArgumentException(
+          "object is "
+              + length
+              + " bytes; the vault keeps objects up to "
+              + settings.maxObjectBytes()
+              + " bytes (vault-max-object-bytes)");
     }
   }
 

@@ -164,6 +164,38 @@ final class ReplicaProtocol {
         .mapEmpty();
   }
 
+  /** An object that travels with a record, see {@link #applyWithObject}. */
+  record Staged(String id, String mediaType, byte[] bytes) {}
+
+  /**
+   * A record and the object it refers to, made durable together on {@code to} (one transaction), or
+   * neither when {@code fence} (null for none) is refused there.
+   */
+  Future<Void> applyWithObject(
+      String to, String owner, Fence fence, StoredRecord record, Staged object) {
+    if (to.equals(device)) {
+      return blocking(() -> applyWithObjectHere(owner, fence, record, object)).mapEmpty();
+    }
+    JsonObject meta =
+        new JsonObject().put("record", record.toJson()).put("fence", fenceJson(fence));
+    DeliveryOptions options =
+        options("apply-with-object")
+            .addHeader("owner", owner)
+            .addHeader("id", object.id())
+            .addHeader("type", object.mediaType())
+            .addHeader("meta", meta.encode());
+    return request(to, Buffer.buffer(object.bytes()), options)
+        .recover(e -> Future.failedFuture(fencedOr(e, owner, fence)))
+        .mapEmpty();
+  }
+
+  private Integer applyWithObjectHere(
+      String owner, Fence fence, StoredRecord record, Staged object) {
+    hlc.observe(record.version().hlc());
+    return store.applyWithObject(
+        owner, fence, record, object.id(), object.mediaType(), object.bytes());
+  }
+
   /** Compare-and-set, phase 1, on {@code to}. */
   Future<RecordSql.Ballot> prepare(
       String to, String owner, String key, Version ballot, Fence fence) {
@@ -298,11 +330,16 @@ final class ReplicaProtocol {
   }
 
   /** Digests of {@code from}'s objects and records, by bucket. */
-  Future<JsonObject> summary(String from, String owner) {
+  /**
+   * Digests of {@code from}'s objects and of its records with a version before {@code beforeHlc}
+   * (later ones may still be on their way to some replicas; comparing them would pull what is
+   * arriving anyway).
+   */
+  Future<JsonObject> summary(String from, String owner, long beforeHlc) {
     if (from.equals(device)) {
-      return blocking(() -> summaryLocal(owner));
+      return blocking(() -> summaryLocal(owner, beforeHlc));
     }
-    return call(from, "summary", new JsonObject().put("owner", owner));
+    return call(from, "summary", new JsonObject().put("owner", owner).put("before", beforeHlc));
   }
 
   Future<List<String>> objectIds(String from, String owner, String bucket) {
@@ -319,11 +356,12 @@ final class ReplicaProtocol {
             });
   }
 
-  Future<List<StoredRecord>> bucketRecords(String from, String owner, long bucket) {
+  Future<List<StoredRecord>> bucketRecords(String from, String owner, long bucket, long beforeHlc) {
     if (from.equals(device)) {
-      return blocking(() -> store.recordsInBucket(owner, bucket));
+      return blocking(() -> store.recordsInBucket(owner, bucket, beforeHlc));
     }
-    JsonObject body = new JsonObject().put("owner", owner).put("bucket", bucket);
+    JsonObject body =
+        new JsonObject().put("owner", owner).put("bucket", bucket).put("before", beforeHlc);
     return this.<JsonObject>call(from, "bucket-records", body).map(ReplicaProtocol::records);
   }
 
@@ -366,6 +404,16 @@ final class ReplicaProtocol {
               byte[] bytes = ((Buffer) message.body()).getBytes();
               yield putObject(device, h.get("owner"), h.get("id"), h.get("type"), bytes)
                   .map(new JsonObject().put("id", h.get("id")));
+            }
+            case "apply-with-object" -> {
+              MultiMap h = message.headers();
+              JsonObject meta = new JsonObject(h.get("meta"));
+              Staged object =
+                  new Staged(h.get("id"), h.get("type"), ((Buffer) message.body()).getBytes());
+              StoredRecord record = StoredRecord.fromJson(meta.getJsonObject("record"));
+              Fence fence = fence(meta.getJsonObject("fence"));
+              yield blocking(() -> applyWithObjectHere(h.get("owner"), fence, record, object))
+                  .map(n -> new JsonObject().put("changed", n));
             }
             case "get-object" -> {
               JsonObject b = (JsonObject) message.body();
@@ -428,7 +476,10 @@ final class ReplicaProtocol {
                       b.getInteger("limit", 100))
                   .map(ReplicaProtocol::recordsJson);
             }
-            case "summary" -> summary(device, ((JsonObject) message.body()).getString("owner"));
+            case "summary" -> {
+              JsonObject b = (JsonObject) message.body();
+              yield summary(device, b.getString("owner"), b.getLong("before", Long.MAX_VALUE));
+            }
             case "object-ids" -> {
               JsonObject b = (JsonObject) message.body();
               yield objectIds(device, b.getString("owner"), b.getString("bucket"))
@@ -436,7 +487,11 @@ final class ReplicaProtocol {
             }
             case "bucket-records" -> {
               JsonObject b = (JsonObject) message.body();
-              yield bucketRecords(device, b.getString("owner"), b.getLong("bucket"))
+              yield bucketRecords(
+                      device,
+                      b.getString("owner"),
+                      b.getLong("bucket"),
+                      b.getLong("before", Long.MAX_VALUE))
                   .map(ReplicaProtocol::recordsJson);
             }
             case "stats" -> stats(device, ((JsonObject) message.body()).getString("owner"));
@@ -567,11 +622,11 @@ final class ReplicaProtocol {
         .map(List::size);
   }
 
-  private JsonObject summaryLocal(String owner) {
+  private JsonObject summaryLocal(String owner, long beforeHlc) {
     JsonObject objects = new JsonObject();
     store.objectSummary(owner).forEach(objects::put);
     JsonObject records = new JsonObject();
-    for (Map.Entry<Long, String> e : store.recordSummary(owner).entrySet()) {
+    for (Map.Entry<Long, String> e : store.recordSummary(owner, beforeHlc).entrySet()) {
       records.put(String.valueOf(e.getKey()), e.getValue());
     }
     return new JsonObject().put("objects", objects).put("records", records);

@@ -48,6 +48,19 @@ public interface Vault {
   Future<Version> putRecord(String owner, String key, JsonObject value, Fence fence);
 
   /**
+   * Stores an object and writes a record that refers to it, in one step: each replica makes both
+   * durable in one transaction (one sync), and the future completes once {@code W} replicas hold
+   * both, with the record's new version. A refused fence fails it with {@link Fenced}, and then
+   * neither is written. The record's value names the object by its id, the SHA-256 of {@code bytes}
+   * in lowercase hex, which the caller computes. What a mail delivery needs: the message and its
+   * index entry for the price of one write.
+   */
+  default Future<Version> putRecordWithObject(
+      String owner, String key, JsonObject value, String mediaType, Buffer bytes, Fence fence) {
+    return putObject(owner, mediaType, bytes).compose(id -> putRecord(owner, key, value, fence));
+  }
+
+  /**
    * Deletes a record under a fence (null for none), like {@link #putRecord(String, String,
    * JsonObject, Fence)}.
    */

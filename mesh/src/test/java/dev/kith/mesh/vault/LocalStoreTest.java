@@ -656,6 +656,23 @@ class LocalStoreTest {
       }
     }
 
+    @Test
+    @DisplayName("leave out records at or after a cut-off, so writes still arriving do not differ")
+    void cutOff() throws Exception {
+      try (LocalStore other = LocalStore.open(otherDir)) {
+        store.applyRecord(put("old", T0, "d", "1"));
+        other.applyRecord(put("old", T0, "d", "1"));
+        store.applyRecord(put("new", T0 + 5_000, "d", "2"));
+        long cut = Hlc.of(T0 + 5_000, 0);
+        long bucket = LocalStore.recordBucket(Hlc.of(T0, 0));
+
+        assertThat(store.recordSummary(ALICE, cut)).isEqualTo(other.recordSummary(ALICE, cut));
+        assertThat(store.recordSummary(ALICE)).isNotEqualTo(other.recordSummary(ALICE));
+        assertThat(keys(store.recordsInBucket(ALICE, bucket, cut))).containsExactly("old");
+        assertThat(keys(store.recordsInBucket(ALICE, bucket))).containsExactly("new", "old");
+      }
+    }
+
     private <K> Set<K> differingKeys(Map<K, String> a, Map<K, String> b) {
       Set<K> keys = new java.util.TreeSet<>(a.keySet());
       keys.addAll(b.keySet());
