@@ -67,6 +67,7 @@ public final class MeshVault implements Vault {
       Pattern.compile(
           "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*( *;[\\x20-\\x7e]*)?");
   private static final int ANTI_ENTROPY_PULLS = 4;
+  private static final String PERIODIC = "periodic";
 
   /** Records younger than this are left out of anti-entropy's comparison, see settleMillis. */
   private static final long MAX_SETTLE_MILLIS = 10_000;
@@ -93,6 +94,7 @@ public final class MeshVault implements Vault {
   private final Set<String> gauged = ConcurrentHashMap.newKeySet();
   private final AtomicInteger antiEntropyRunning = new AtomicInteger();
   private volatile boolean antiEntropyAgain;
+  private volatile boolean antiEntropyFullAgain;
   private volatile boolean stopped;
   private final List<Long> timers = new ArrayList<>();
   private final Map<String, Long> lostAtMillis = new ConcurrentHashMap<>();
@@ -179,7 +181,7 @@ public final class MeshVault implements Vault {
                   vertx.setPeriodic(
                       ReplicaSets.MAINTAIN_MILLIS, t -> protocol.blocking(this::maintain)));
               timers.add(
-                  vertx.setPeriodic(settings.antiEntropyMillis(), t -> runAntiEntropy("periodic")));
+                  vertx.setPeriodic(settings.antiEntropyMillis(), t -> runAntiEntropy(PERIODIC)));
               timers.add(vertx.setPeriodic(10_000, t -> refreshStats()));
               timers.add(
                   vertx.setPeriodic(
@@ -234,18 +236,26 @@ public final class MeshVault implements Vault {
     }
   }
 
-  /** Runs a round of anti-entropy now, for tests and for a device that just joined. */
+  /**
+   * Runs a round of anti-entropy now, for tests and for a device that just joined. A periodic round
+   * leaves out the last moments' records (see {@link #settleMillis}); any other compares
+   * everything, since what a device that was apart missed may be seconds old.
+   */
   public void runAntiEntropy(String why) {
     if (stopped) {
       return;
     }
+    boolean full = !PERIODIC.equals(why);
     if (antiEntropyRunning.getAndIncrement() > 0) {
       antiEntropyAgain = true;
+      antiEntropyFullAgain |= full;
       antiEntropyRunning.decrementAndGet();
       return;
     }
     antiEntropyAgain = false;
-    antiEntropyRound(why)
+    full |= antiEntropyFullAgain;
+    antiEntropyFullAgain = false;
+    antiEntropyRound(why, full)
         .onComplete(
             done -> {
               antiEntropyRunning.decrementAndGet();
@@ -981,7 +991,11 @@ public final class MeshVault implements Vault {
   }
 
   /** Pulls, for each owner this device keeps, what other alive replicas hold and it lacks. */
-  private Future<Void> antiEntropyRound(String why) {
+  private Future<Void> antiEntropyRound(String why, boolean full) {
+    // Writes of the last moments may still be on their way to a replica that is fine: comparing
+    // them would pull whole buckets that are arriving anyway, every round, under a steady load.
+    long before =
+        full ? Long.MAX_VALUE : Hlc.of(Math.max(0, System.currentTimeMillis() - settleMillis()), 0);
     Future<Void> chain = Future.succeededFuture();
     for (Map.Entry<String, ReplicaSets.ReplicaSet> e : replicaSets.all().entrySet()) {
       String owner = e.getKey();
@@ -996,7 +1010,7 @@ public final class MeshVault implements Vault {
         chain =
             chain.compose(
                 v ->
-                    pullFrom(peer, owner)
+                    pullFrom(peer, owner, before)
                         .recover(
                             x -> {
                               log.warn(
@@ -1015,7 +1029,7 @@ public final class MeshVault implements Vault {
     return chain;
   }
 
-  private Future<Void> pullFrom(String peer, String owner) {
+  private Future<Void> pullFrom(String peer, String owner, long before) {
     return protocol
         .fences(peer, owner)
         .compose(
@@ -1027,13 +1041,10 @@ public final class MeshVault implements Vault {
                           store.raiseFences(owner, seen);
                           return null;
                         }))
-        .compose(v -> pullSummaries(peer, owner));
+        .compose(v -> pullSummaries(peer, owner, before));
   }
 
-  private Future<Void> pullSummaries(String peer, String owner) {
-    // Writes of the last moments may still be on their way to a replica that is fine: comparing
-    // them would pull whole buckets that are arriving anyway, every round, under a steady load.
-    long before = Hlc.of(Math.max(0, System.currentTimeMillis() - settleMillis()), 0);
+  private Future<Void> pullSummaries(String peer, String owner, long before) {
     return Future.all(
             protocol.summary(peer, owner, before), protocol.summary(device, owner, before))
         .compose(
