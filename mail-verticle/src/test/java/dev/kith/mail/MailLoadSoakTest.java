@@ -27,8 +27,8 @@ import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A busy mesh must not split itself (issue 21): three devices take SMTP load from sixteen clients
- * for ten minutes, as fast as the two cores allow, and no device may so much as suspect another,
- * no service may move, and every message that got a 250 must be in the INBOX. {@code
+ * for ten minutes, as fast as the two cores allow, and no device may so much as suspect another, no
+ * service may move, and every message that got a 250 must be in the INBOX. {@code
  * -Dkith.mailLoad.seconds=N} shortens the run for a quick local check.
  *
  * <p>A soak: it runs only in the {@code soak} profile ({@code mvn -Psoak}, {@code KITH_SOAK=true
