@@ -48,6 +48,7 @@ public final class VaultBenchmark {
   public static void main(String[] args) throws Exception {
     int writes = 3000;
     int concurrency = 8;
+    int warmup = 200;
     int fillMb = 1024;
     boolean throughput = true;
     boolean rereplication = true;
@@ -56,13 +57,14 @@ public final class VaultBenchmark {
       switch (args[i]) {
         case "--writes" -> writes = Integer.parseInt(args[++i]);
         case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
+        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
         case "--fill-mb" -> fillMb = Integer.parseInt(args[++i]);
         case "--only-throughput" -> rereplication = false;
         case "--only-rereplication" -> throughput = false;
         case "--jar" -> jar = Path.of(args[++i]);
         default -> {
           System.err.println(
-              "usage: VaultBenchmark [--writes N] [--concurrency C] [--fill-mb MB]"
+              "usage: VaultBenchmark [--writes N] [--concurrency C] [--warmup N] [--fill-mb MB]"
                   + " [--only-throughput|--only-rereplication] [--jar PATH]");
           System.exit(2);
         }
@@ -74,8 +76,8 @@ public final class VaultBenchmark {
     StringBuilder report = new StringBuilder();
     if (throughput) {
       Result sqlite = sqliteLoop(writes);
-      Result w1 = vaultWrites(jar, 1, writes, concurrency);
-      Result w2 = vaultWrites(jar, 2, writes, concurrency);
+      Result w1 = vaultWrites(jar, 1, writes, concurrency, warmup);
+      Result w2 = vaultWrites(jar, 2, writes, concurrency, warmup);
       report.append(
           String.format(
               "%n| writes of 4 KB | ops/s | p50 (ms) | p99 (ms) | ops/s vs SQLite |%n"
@@ -152,7 +154,8 @@ public final class VaultBenchmark {
   }
 
   /** Writes through three loopback devices, round robin, from {@code concurrency} clients. */
-  static Result vaultWrites(Path jar, int quorum, int writes, int concurrency) throws Exception {
+  static Result vaultWrites(Path jar, int quorum, int writes, int concurrency, int warmup)
+      throws Exception {
     try (LocalMesh mesh =
         LocalMesh.options()
             .devices(3)
@@ -161,7 +164,7 @@ public final class VaultBenchmark {
             .start()) {
       awaitFormed(mesh);
       // Warm up: the replica set, connections and the JIT.
-      for (int i = 0; i < 200; i++) {
+      for (int i = 0; i < warmup; i++) {
         post(mesh.device(i % 3), randomObject(new Random(-i)));
       }
       long[] latencies = new long[writes];
