@@ -171,7 +171,16 @@ public final class HealthExtension implements MeshExtension {
             () -> context.serviceContext().owners().names(),
             context.metrics());
     MemberEviction eviction =
-        new MemberEviction(context.vertx(), context.hazelcast(), context.device());
+        new MemberEviction(
+            context.vertx(),
+            context.hazelcast(),
+            context.device(),
+            () ->
+                view.observedAll().stream()
+                    .filter(
+                        o -> o.state() == Liveness.ALIVE && !o.device().equals(context.device()))
+                    .map(MeshView.Observed::device)
+                    .toList());
     view.onChange(
         change -> {
           changedAtMillis.put(change.device(), change.atMillis());

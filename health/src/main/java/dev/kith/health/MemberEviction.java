@@ -5,10 +5,17 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.instance.impl.HazelcastInstanceProxy;
 import dev.kith.health.gossip.GossipVerticle;
+import dev.kith.health.gossip.Liveness;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * <p>A master's death. The claimant drops every member that refuses its claim, and a member refuses
  * while it does not suspect the master itself. So every report is first published as a death
  * notice, which the others' views accept when they already suspect the device, and the member next
- * in line waits {@link #CLAIM_DELAY_MILLIS} before its own report starts the claim.
+ * in line asks the others until every one of them finds the master dead (at most {@link
+ * #CLAIM_DELAY_MILLIS}) before its own report starts the claim.
  *
  * <p>The connection stays open. Closing it (as Hazelcast's own heartbeat check does) makes the next
  * operation for the member open a new one; a hung device's kernel accepts it, its process never
@@ -69,10 +77,23 @@ final class MemberEviction {
   private volatile long quietUntilNanos = System.nanoTime();
   private volatile long mergedAtNanos = System.nanoTime() - QUIET_AFTER_MERGE_MILLIS * 1_000_000L;
 
-  MemberEviction(Vertx vertx, HazelcastInstance hazelcast, String device) {
+  /** How often the member next in line asks the others whether they agree, see {@link #evict}. */
+  private static final long AGREEMENT_POLL_MILLIS = 100;
+
+  /** How long after the others agree the claim starts: time for their own reports to apply. */
+  private static final long AFTER_AGREEMENT_MILLIS = 100;
+
+  private final Supplier<List<String>> others;
+
+  /**
+   * @param others the other devices that are alive in this device's view
+   */
+  MemberEviction(
+      Vertx vertx, HazelcastInstance hazelcast, String device, Supplier<List<String>> others) {
     this.vertx = vertx;
     this.hazelcast = hazelcast;
     this.device = device;
+    this.others = others;
     hazelcast
         .getLifecycleService()
         .addLifecycleListener(
@@ -109,17 +130,66 @@ final class MemberEviction {
             new JsonObject().put("device", deadDevice).put("memberId", memberId).put("by", device));
     if (claimsLeadFrom(memberId)) {
       log.info(
-          "{} waits {} ms before it reports {}, the cluster's oldest member, as dead: it will then"
-              + " claim the lead, and a member that does not suspect {} yet would refuse the claim"
-              + " and be dropped",
+          "{} waits until the others find {} dead too (at most {} ms) before it reports it: {} is"
+              + " the cluster's oldest member, this device will claim the lead, and a member that"
+              + " does not suspect {} yet would refuse the claim and be dropped",
           device,
+          deadDevice,
           CLAIM_DELAY_MILLIS,
           deadDevice,
           deadDevice);
-      vertx.setTimer(CLAIM_DELAY_MILLIS, t -> report(deadDevice, memberId, reason));
+      long deadline = System.nanoTime() + CLAIM_DELAY_MILLIS * 1_000_000L;
+      awaitAgreement(deadDevice, deadline)
+          .onComplete(
+              agreed -> {
+                long margin = Boolean.TRUE.equals(agreed.result()) ? AFTER_AGREEMENT_MILLIS : 1;
+                vertx.setTimer(margin, t -> report(deadDevice, memberId, reason));
+              });
     } else {
       report(deadDevice, memberId, reason);
     }
+  }
+
+  /**
+   * Completes with true once every other alive device's view has {@code deadDevice} dead (or left),
+   * false once {@code deadlineNanos} passes first. Asks them every {@link #AGREEMENT_POLL_MILLIS}.
+   */
+  private Future<Boolean> awaitAgreement(String deadDevice, long deadlineNanos) {
+    List<String> asked = others.get().stream().filter(d -> !d.equals(deadDevice)).toList();
+    JsonObject question = new JsonObject().put("device", deadDevice);
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(AGREEMENT_POLL_MILLIS * 3);
+    List<Future<Boolean>> answers = new ArrayList<>();
+    for (String other : asked) {
+      answers.add(
+          vertx
+              .eventBus()
+              .<JsonObject>request(GossipVerticle.heardAddress(other), question, options)
+              .map(
+                  reply -> {
+                    String state = reply.body().getString("state");
+                    return Liveness.DEAD.wireName().equals(state)
+                        || Liveness.LEFT.wireName().equals(state);
+                  })
+              .otherwise(false));
+    }
+    return Future.all(answers)
+        .map(all -> answers.stream().allMatch(Future::result))
+        .otherwise(false)
+        .compose(
+            agreed -> {
+              if (agreed) {
+                return Future.succeededFuture(true);
+              }
+              long left = (deadlineNanos - System.nanoTime()) / 1_000_000L;
+              if (left <= 0) {
+                return Future.succeededFuture(false);
+              }
+              Promise<Boolean> next = Promise.promise();
+              vertx.setTimer(
+                  Math.min(AGREEMENT_POLL_MILLIS, left),
+                  t -> awaitAgreement(deadDevice, deadlineNanos).onComplete(next));
+              return next.future();
+            });
   }
 
   /** Whether the member is the cluster's master and this member is next in line to succeed it. */

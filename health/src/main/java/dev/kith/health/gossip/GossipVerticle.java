@@ -117,8 +117,8 @@ public final class GossipVerticle extends VerticleBase {
 
   /**
    * The address where {@code device} says how long ago it last heard a device that another one
-   * suspects ({@code {"device"}} in, {@code {"ago"}} in milliseconds out, null if it does not hear
-   * it either).
+   * suspects ({@code {"device"}} in; out {@code {"ago"}} in milliseconds, null if it does not hear
+   * it either, and {@code {"state"}}, the device's liveness in its view).
    */
   public static String heardAddress(String device) {
     return "kith.health.heard." + device;
@@ -390,7 +390,9 @@ public final class GossipVerticle extends VerticleBase {
       return;
     }
     java.util.OptionalLong ago = view.heardAgoMillis(asked);
-    message.reply(new JsonObject().put("ago", ago.isPresent() ? ago.getAsLong() : null));
+    String state = view.observed(asked).map(o -> o.state().wireName()).orElse(null);
+    message.reply(
+        new JsonObject().put("ago", ago.isPresent() ? ago.getAsLong() : null).put("state", state));
   }
 
   private void onPowerRequest(Message<Object> message) {
