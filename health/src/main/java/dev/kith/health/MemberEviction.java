@@ -14,7 +14,10 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +87,10 @@ final class MemberEviction {
   private static final long AFTER_AGREEMENT_MILLIS = 100;
 
   private final Supplier<List<String>> others;
+  private final Map<String, Set<String>> verdicts = new ConcurrentHashMap<>();
+
+  /** How long a death notice counts as another device's verdict. */
+  private static final long VERDICT_KEPT_MILLIS = 10_000;
 
   /**
    * @param others the other devices that are alive in this device's view
@@ -94,6 +101,20 @@ final class MemberEviction {
     this.hazelcast = hazelcast;
     this.device = device;
     this.others = others;
+    // Who declared which member dead: the death notices of the others, which reach this device even
+    // while a question to one of them waits on the dead master's partitions.
+    vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            GossipVerticle.DEAD_ADDRESS,
+            m -> {
+              String member = m.body().getString("memberId");
+              String by = m.body().getString("by");
+              if (member != null && by != null) {
+                verdicts.computeIfAbsent(member, k -> ConcurrentHashMap.newKeySet()).add(by);
+                vertx.setTimer(VERDICT_KEPT_MILLIS, t -> verdicts.remove(member));
+              }
+            });
     hazelcast
         .getLifecycleService()
         .addLifecycleListener(
@@ -139,7 +160,7 @@ final class MemberEviction {
           deadDevice,
           deadDevice);
       long deadline = System.nanoTime() + CLAIM_DELAY_MILLIS * 1_000_000L;
-      awaitAgreement(deadDevice, deadline)
+      awaitAgreement(deadDevice, memberId, deadline)
           .onComplete(
               agreed -> {
                 long margin = Boolean.TRUE.equals(agreed.result()) ? AFTER_AGREEMENT_MILLIS : 1;
@@ -151,15 +172,21 @@ final class MemberEviction {
   }
 
   /**
-   * Completes with true once every other alive device's view has {@code deadDevice} dead (or left),
-   * false once {@code deadlineNanos} passes first. Asks them every {@link #AGREEMENT_POLL_MILLIS}.
+   * Completes with true once every other alive device has declared {@code deadDevice} dead (its
+   * death notice arrived, or its view answers dead or left), false once {@code deadlineNanos}
+   * passes first. Asks them every {@link #AGREEMENT_POLL_MILLIS}.
    */
-  private Future<Boolean> awaitAgreement(String deadDevice, long deadlineNanos) {
+  private Future<Boolean> awaitAgreement(String deadDevice, String memberId, long deadlineNanos) {
     List<String> asked = others.get().stream().filter(d -> !d.equals(deadDevice)).toList();
     JsonObject question = new JsonObject().put("device", deadDevice);
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(AGREEMENT_POLL_MILLIS * 3);
     List<Future<Boolean>> answers = new ArrayList<>();
+    Set<String> noticed = verdicts.getOrDefault(memberId, Set.of());
     for (String other : asked) {
+      if (noticed.contains(other)) {
+        answers.add(Future.succeededFuture(true));
+        continue;
+      }
       answers.add(
           vertx
               .eventBus()
@@ -187,7 +214,7 @@ final class MemberEviction {
               Promise<Boolean> next = Promise.promise();
               vertx.setTimer(
                   Math.min(AGREEMENT_POLL_MILLIS, left),
-                  t -> awaitAgreement(deadDevice, deadlineNanos).onComplete(next));
+                  t -> awaitAgreement(deadDevice, memberId, deadlineNanos).onComplete(next));
               return next.future();
             });
   }
