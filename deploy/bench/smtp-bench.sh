@@ -432,17 +432,18 @@ kith_run() {
   echo "$seconds $((after - before)) $(cpu_ms_per_message "$ticks" "$count") $quiet $busy"
 }
 
-# vault_counter NAME: the sum of a counter over the devices' /metrics (an integer).
+# vault_counter NAME: the sum of a counter (every series of it) over the devices' /metrics.
 vault_counter() {
   local port
   for port in "${HTTP_PORTS[@]}"; do
-    curl -fsS "http://127.0.0.1:$port/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+    curl -fsS "http://127.0.0.1:$port/metrics" | awk -v n="$1" '$1 == n || index($1, n "{") == 1 { print $NF }'
   done | awk '{ s += $1 } END { printf "%d", s }'
 }
 # What the stores committed per message: transactions (each one sync of a log) and writes in them.
 commits_report() {
   awk -v c="$commits" -v w="$writes" -v n="$count" \
     'BEGIN { printf "%.2f vault commits per message (%.2f writes each)", c / n, c ? w / c : 0 }'
+  printf '; %d suspicion(s) and %d service move(s) during the run' "$suspicions" "$failovers"
 }
 
 # Each device's CPU time per thread group (JIT compiler, GC, event loops, vault workers, SMTP
@@ -530,9 +531,13 @@ for count in $COUNTS; do
   if has_system kith; then
     commits_before=$(vault_counter kith_vault_commits_total)
     writes_before=$(vault_counter kith_vault_committed_writes_total)
+    suspicions_before=$(vault_counter kith_suspicions_total)
+    failovers_before=$(vault_counter kith_failovers_total)
     out=$(kith_run "$count")
     commits=$(( $(vault_counter kith_vault_commits_total) - commits_before ))
     writes=$(( $(vault_counter kith_vault_committed_writes_total) - writes_before ))
+    suspicions=$(( $(vault_counter kith_suspicions_total) - suspicions_before ))
+    failovers=$(( $(vault_counter kith_failovers_total) - failovers_before ))
     read -r kith_s inbox kith_cpu kith_quiet kith_busy <<<"$out"
     if [ "$kith_s" = failed ]; then
       FAILURES=$((FAILURES + 1))
