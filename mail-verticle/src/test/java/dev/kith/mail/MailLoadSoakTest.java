@@ -112,7 +112,12 @@ class MailLoadSoakTest {
     for (String name : List.of("kith_suspicions_total", "kith_failovers_total")) {
       double sum = 0;
       for (DeviceProcess d : mesh.devices()) {
-        sum += MeshApi.metricSum(d.httpUrl(), name);
+        try {
+          sum += MeshApi.metricSum(d.httpUrl(), name);
+        } catch (RuntimeException e) {
+          throw new AssertionError(
+              d.name() + " does not answer /metrics (hung or out of memory? see its log)", e);
+        }
       }
       sums.put(name, sum);
     }
