@@ -34,12 +34,7 @@ class ChatOfflineTest {
           + " order when her device returns")
   void keepsMessagesUntilADeviceReturns() {
     ChatTesting.requireSlixmpp();
-    try (LocalMesh mesh =
-        LocalMesh.options()
-            .names("d1.alice", "d2.bob", "d3.bob")
-            .each(ChatTesting::withChat)
-            .start()) {
-      ChatTesting.awaitXmpp(mesh);
+    try (LocalMesh mesh = ChatTesting.startMesh("d1.alice", "d2.bob", "d3.bob")) {
       DeviceProcess d1 = mesh.device("d1.alice");
       DeviceProcess d2 = mesh.device("d2.bob");
       JsonObject config =

@@ -24,9 +24,7 @@ class ChatPepTest {
       "an OMEMO device list published with access model open reaches alice's other resource and"
           + " bob; a whitelist node is refused to bob with forbidden and given to alice")
   void publishOptionsDecideWhoReads() {
-    try (LocalMesh mesh =
-        LocalMesh.options().names("d1.alice", "d2.bob").each(ChatTesting::withChat).start()) {
-      ChatTesting.awaitXmpp(mesh);
+    try (LocalMesh mesh = ChatTesting.startMesh("d1.alice", "d2.bob")) {
       DeviceProcess d1 = mesh.device("d1.alice");
       JsonObject out =
           ChatTesting.python(

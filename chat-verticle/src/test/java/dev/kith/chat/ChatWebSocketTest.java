@@ -31,9 +31,7 @@ class ChatWebSocketTest {
   void webSocketChat() {
     DebianPackages.require(
         Path.of("/usr/lib/python3/dist-packages/websocket/__init__.py"), "python3-websocket");
-    try (LocalMesh mesh =
-        LocalMesh.options().names("d1.alice", "d2.bob").each(ChatTesting::withChat).start()) {
-      ChatTesting.awaitXmpp(mesh);
+    try (LocalMesh mesh = ChatTesting.startMesh("d1.alice", "d2.bob")) {
       DeviceProcess d1 = mesh.device("d1.alice");
       JsonObject out =
           ChatTesting.python(

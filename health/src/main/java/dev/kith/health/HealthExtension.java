@@ -172,15 +172,7 @@ public final class HealthExtension implements MeshExtension {
             context.metrics());
     MemberEviction eviction =
         new MemberEviction(
-            context.vertx(),
-            context.hazelcast(),
-            context.device(),
-            () ->
-                view.observedAll().stream()
-                    .filter(
-                        o -> o.state() == Liveness.ALIVE && !o.device().equals(context.device()))
-                    .map(MeshView.Observed::device)
-                    .toList());
+            context.vertx(), context.hazelcast(), context.device(), view::aliveOthers);
     view.onChange(
         change -> {
           changedAtMillis.put(change.device(), change.atMillis());

@@ -355,20 +355,18 @@ public final class GossipVerticle extends VerticleBase {
     }
     JsonObject question = new JsonObject().put("device", change.device());
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(VOUCH_TIMEOUT_MILLIS);
-    for (MeshView.Observed other : view.observedAll()) {
-      if (other.device().equals(device)
-          || other.device().equals(change.device())
-          || other.state() != Liveness.ALIVE) {
+    for (String other : view.aliveOthers()) {
+      if (other.equals(change.device())) {
         continue;
       }
       vertx
           .eventBus()
-          .<JsonObject>request(heardAddress(other.device()), question, options)
+          .<JsonObject>request(heardAddress(other), question, options)
           .onSuccess(
               reply -> {
                 Long ago = reply.body().getLong("ago");
                 if (ago != null) {
-                  view.vouch(change.device(), change.incarnation(), ago, other.device());
+                  view.vouch(change.device(), change.incarnation(), ago, other);
                 }
               })
           .onFailure(
@@ -376,7 +374,7 @@ public final class GossipVerticle extends VerticleBase {
                   log.debug(
                       "{}: {} did not say whether it hears {}: {}",
                       device,
-                      other.device(),
+                      other,
                       change.device(),
                       e.toString()));
     }

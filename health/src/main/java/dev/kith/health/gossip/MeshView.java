@@ -467,6 +467,14 @@ public final class MeshView {
     return !Double.isNaN(cpu) && cpu >= BUSY_CPU_LOAD;
   }
 
+  /** The devices other than this one that are ALIVE in this view, sorted by name. Any thread. */
+  public List<String> aliveOthers() {
+    return observedAll().stream()
+        .filter(o -> o.state() == Liveness.ALIVE && !o.device().equals(self))
+        .map(Observed::device)
+        .toList();
+  }
+
   /**
    * How long ago this view last heard {@code device}, if it is ALIVE here: what another device that
    * suspects it asks (see {@link #vouch}).

@@ -400,11 +400,13 @@ class MeshViewTest {
   void heardAgo() {
     view.receive(peer(0));
     pass(500);
+    assertThat(view.aliveOthers()).containsExactly(PEER);
     assertThat(view.heardAgoMillis(PEER)).hasValue(500);
     assertThat(view.heardAgoMillis(SELF)).isEmpty();
     assertThat(view.heardAgoMillis("nobody")).isEmpty();
     pass(1600);
     assertThat(view.heardAgoMillis(PEER)).as("suspect here").isEmpty();
+    assertThat(view.aliveOthers()).isEmpty();
   }
 
   @Test

@@ -414,11 +414,7 @@ public final class LocalStore implements AutoCloseable {
   private ObjectInfo insertInDb(String owner, String id, String mediaType, byte[] bytes) {
     ObjectInfo info =
         new ObjectInfo(owner, id, bytes.length, mediaType, System.currentTimeMillis());
-    inGroupCommit(
-        db -> {
-          insertIndexRow(db, info, true);
-          return writeBytes(db, owner, id, bytes);
-        });
+    inGroupCommit(db -> insertInDb(db, info, bytes));
     countRepair(owner, id);
     return info;
   }
@@ -452,6 +448,12 @@ public final class LocalStore implements AutoCloseable {
       insert.setInt(6, inDb ? 1 : 0);
       return insert.executeUpdate();
     }
+  }
+
+  /** The index row and the bytes of a small object, in the caller's transaction. */
+  private static int insertInDb(Connection db, ObjectInfo info, byte[] bytes) throws SQLException {
+    insertIndexRow(db, info, true);
+    return writeBytes(db, info.owner(), info.id(), bytes);
   }
 
   private static int writeBytes(Connection db, String owner, String id, byte[] bytes)
@@ -628,9 +630,9 @@ public final class LocalStore implements AutoCloseable {
    * CorruptObjectException} is thrown.
    */
   private byte[] readInDb(String owner, String id, long offset, int wanted) throws IOException {
-    byte[] stored = storedBytes(owner, id);
-    if (stored != null && ObjectFiles.matches(stored, id)) {
-      return java.util.Arrays.copyOfRange(stored, (int) offset, (int) offset + wanted);
+    byte[] range = intactRange(storedBytes(owner, id), id, offset, wanted);
+    if (range != null) {
+      return range;
     }
     ReentrantLock lock = objectLock(owner, id);
     lock.lock();
@@ -640,9 +642,10 @@ public final class LocalStore implements AutoCloseable {
       if (row.isEmpty()) {
         return null;
       }
-      stored = storedBytes(owner, id);
-      if (stored != null && ObjectFiles.matches(stored, id)) {
-        return java.util.Arrays.copyOfRange(stored, (int) offset, (int) offset + wanted);
+      byte[] stored = storedBytes(owner, id);
+      range = intactRange(stored, id, offset, wanted);
+      if (range != null) {
+        return range;
       }
       quarantineBytes(owner, id, stored);
       deleteIndexRow(owner, id);
@@ -786,6 +789,14 @@ public final class LocalStore implements AutoCloseable {
         });
   }
 
+  /** The {@code wanted} bytes at {@code offset} of {@code stored}, or null if it does not match. */
+  private static byte[] intactRange(byte[] stored, String id, long offset, int wanted) {
+    if (stored == null || !ObjectFiles.matches(stored, id)) {
+      return null;
+    }
+    return java.util.Arrays.copyOfRange(stored, (int) offset, (int) offset + wanted);
+  }
+
   /**
    * Stores an object and merges a record that refers to it. A small new object and the record go
    * into one transaction of the group commit, so both cost one sync, and a refused {@code fence}
@@ -825,8 +836,7 @@ public final class LocalStore implements AutoCloseable {
                 if (fence != null) {
                   RecordSql.pass(db, owner, fence);
                 }
-                insertIndexRow(db, info, true);
-                writeBytes(db, owner, id, bytes);
+                insertInDb(db, info, bytes);
                 return RecordSql.merge(db, record) ? 1 : 0;
               });
       countRepair(owner, id);

@@ -67,7 +67,6 @@ public final class MeshVault implements Vault {
       Pattern.compile(
           "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*( *;[\\x20-\\x7e]*)?");
   private static final int ANTI_ENTROPY_PULLS = 4;
-  private static final String PERIODIC = "periodic";
 
   /** Records younger than this are left out of anti-entropy's comparison, see settleMillis. */
   private static final long MAX_SETTLE_MILLIS = 10_000;
@@ -181,7 +180,8 @@ public final class MeshVault implements Vault {
                   vertx.setPeriodic(
                       ReplicaSets.MAINTAIN_MILLIS, t -> protocol.blocking(this::maintain)));
               timers.add(
-                  vertx.setPeriodic(settings.antiEntropyMillis(), t -> runAntiEntropy(PERIODIC)));
+                  vertx.setPeriodic(
+                      settings.antiEntropyMillis(), t -> runAntiEntropy("periodic", false)));
               timers.add(vertx.setPeriodic(10_000, t -> refreshStats()));
               timers.add(
                   vertx.setPeriodic(
@@ -237,15 +237,18 @@ public final class MeshVault implements Vault {
   }
 
   /**
-   * Runs a round of anti-entropy now, for tests and for a device that just joined. A periodic round
-   * leaves out the last moments' records (see {@link #settleMillis}); any other compares
-   * everything, since what a device that was apart missed may be seconds old.
+   * Runs a round of anti-entropy now that compares everything, for tests and for a device that just
+   * joined: what a device that was apart missed may be seconds old. The periodic rounds leave out
+   * the last moments' records (see {@link #settleMillis}).
    */
   public void runAntiEntropy(String why) {
+    runAntiEntropy(why, true);
+  }
+
+  private void runAntiEntropy(String why, boolean full) {
     if (stopped) {
       return;
     }
-    boolean full = !PERIODIC.equals(why);
     if (antiEntropyRunning.getAndIncrement() > 0) {
       antiEntropyAgain = true;
       antiEntropyFullAgain |= full;
@@ -253,9 +256,9 @@ public final class MeshVault implements Vault {
       return;
     }
     antiEntropyAgain = false;
-    full |= antiEntropyFullAgain;
+    boolean compareAll = full || antiEntropyFullAgain;
     antiEntropyFullAgain = false;
-    antiEntropyRound(why, full)
+    antiEntropyRound(why, compareAll)
         .onComplete(
             done -> {
               antiEntropyRunning.decrementAndGet();
@@ -263,7 +266,7 @@ public final class MeshVault implements Vault {
                 log.warn("vault anti-entropy on {} failed: {}", device, done.cause().toString());
               }
               if (antiEntropyAgain) {
-                vertx.setTimer(200, t -> runAntiEntropy("asked again while running"));
+                vertx.setTimer(200, t -> runAntiEntropy("asked again while running", false));
               }
             });
   }
@@ -297,8 +300,7 @@ public final class MeshVault implements Vault {
       return Future.failedFuture(e);
     }
     byte[] data = bytes.getBytes();
-    return protocol
-        .blocking(() -> sha256(data))
+    return objectId(data)
         .compose(
             id ->
                 replicaSets
@@ -583,15 +585,9 @@ public final class MeshVault implements Vault {
       return Future.failedFuture(e);
     }
     byte[] data = bytes.getBytes();
-    long epoch = fence == null ? 0 : fence.epoch();
-    StoredRecord record =
-        new StoredRecord(owner, key, new Version(epoch, hlc.now(), device), encoded);
-    // A small object is hashed here; a large one on a worker, as putObject does.
-    Future<String> id =
-        data.length <= LocalStore.IN_DB_MAX_BYTES
-            ? Future.succeededFuture(sha256(data))
-            : protocol.blocking(() -> sha256(data));
-    return id.compose(
+    StoredRecord record = newRecord(owner, key, encoded, fence);
+    return objectId(data)
+        .compose(
             objectId ->
                 replicaSets
                     .of(owner)
@@ -630,9 +626,7 @@ public final class MeshVault implements Vault {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    long epoch = fence == null ? 0 : fence.epoch();
-    StoredRecord record =
-        new StoredRecord(owner, key, new Version(epoch, hlc.now(), device), value);
+    StoredRecord record = newRecord(owner, key, value, fence);
     return replicaSets
         .of(owner)
         .compose(
@@ -1349,6 +1343,19 @@ public final class MeshVault implements Vault {
     if (mediaType == null || mediaType.length() > 255 || !MEDIA_TYPE.matcher(mediaType).matches()) {
       throw new IllegalArgumentException("'" + mediaType + "' is not a media type (type/subtype)");
     }
+  }
+
+  /** A new write of {@code key}: versioned now, under the fence's epoch (0 without one). */
+  private StoredRecord newRecord(String owner, String key, String value, Fence fence) {
+    long epoch = fence == null ? 0 : fence.epoch();
+    return new StoredRecord(owner, key, new Version(epoch, hlc.now(), device), value);
+  }
+
+  /** The id of {@code data}: a small object is hashed here, a large one on a worker. */
+  private Future<String> objectId(byte[] data) {
+    return data.length <= LocalStore.IN_DB_MAX_BYTES
+        ? Future.succeededFuture(sha256(data))
+        : protocol.blocking(() -> sha256(data));
   }
 
   private void checkObjectSize(int length) {

@@ -329,7 +329,6 @@ final class ReplicaProtocol {
     return this.<JsonObject>call(from, "scan", body).map(ReplicaProtocol::records);
   }
 
-  /** Digests of {@code from}'s objects and records, by bucket. */
   /**
    * Digests of {@code from}'s objects and of its records with a version before {@code beforeHlc}
    * (later ones may still be on their way to some replicas; comparing them would pull what is
