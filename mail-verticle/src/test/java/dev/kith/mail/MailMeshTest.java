@@ -373,6 +373,10 @@ class MailMeshTest {
         .containsExactly(rootId);
     assertThat(getJson(a, "alice", "/search?q=from:dave").getInteger("total")).isEqualTo(2);
     assertThat(getJson(a, "alice", "/search?q=nosuchwordanywhere").getInteger("total")).isZero();
+    // Words in the text, which the records leave out: read from the messages themselves.
+    assertThat(ids(getJson(a, "alice", "/search?q=text:numbers"))).containsExactly(rootId);
+    assertThat(ids(getJson(a, "alice", "/search?q=numbers"))).containsExactly(replyId, rootId);
+    assertThat(ids(getJson(b, "alice", "/search?q=from:dave%20above"))).containsExactly(replyId);
 
     // A new mailbox, a move into it with a new UID there, and the UID kept monotonic.
     assertThat(call(a, "alice", "POST", "/mailboxes", "{\"name\":\"Projects\"}").status())
@@ -402,6 +406,12 @@ class MailMeshTest {
     assertThat(
             boxes.getJsonArray("mailboxes").stream().map(m -> ((JsonObject) m).getString("name")))
         .contains("INBOX", "Sent", "Drafts", "Trash", "Archive", "Projects");
+  }
+
+  private static List<String> ids(JsonObject found) {
+    return found.getJsonArray("messages").stream()
+        .map(m -> ((JsonObject) m).getString("id"))
+        .toList();
   }
 
   private static int sendReply(DeviceProcess through, String id, String inReplyTo, String subject) {

@@ -49,7 +49,7 @@ final class MailboxImap {
     Set<String> keywords = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     for (String id : box.byUid.values()) {
       Indexed m = mail.message(id);
-      if (m != null && m.value().getJsonArray("keywords") != null) {
+      if (m != null && m.hasKeywords()) {
         m.value().getJsonArray("keywords").forEach(k -> keywords.add(String.valueOf(k)));
       }
     }
@@ -67,7 +67,7 @@ final class MailboxImap {
   private Long firstUnseen(Box box) {
     for (Map.Entry<Long, String> e : box.byUid.entrySet()) {
       Indexed m = mail.message(e.getValue());
-      if (m != null && !flagList(m.value(), "flags").contains("seen")) {
+      if (m != null && !m.hasFlag("seen")) {
         return e.getKey();
       }
     }
@@ -109,9 +109,8 @@ final class MailboxImap {
     for (long uid : uidList(uids)) {
       Indexed m = message(box, uid);
       if (m != null) {
-        JsonObject r = m.value().copy();
-        r.remove("text");
-        r.put("flags", imapFlags(m.value())).put("modseq", m.modseq());
+        JsonObject r = m.value();
+        r.put("flags", imapFlags(r)).put("modseq", m.modseq());
         r.remove("keywords");
         records.add(r);
       }
@@ -138,7 +137,7 @@ final class MailboxImap {
         modified.add(uid);
         continue;
       }
-      JsonObject record = m.value().copy();
+      JsonObject record = m.value();
       if (change.applyTo(record, mode)) {
         writes.add(record);
       }
@@ -176,7 +175,7 @@ final class MailboxImap {
           from.add(m.uid());
           to.add(target.uidNext);
           if (move) {
-            return mail.write(m.value().copy(), target);
+            return mail.write(m.value(), target);
           }
           String id = copyId(m.id(), target);
           return mail.file(id, m.value(), target);
@@ -234,9 +233,7 @@ final class MailboxImap {
     JsonArray expunged = new JsonArray();
     for (Map.Entry<Long, String> e : box.byUid.entrySet()) {
       Indexed m = mail.message(e.getValue());
-      if (m != null
-          && (only == null || only.contains(e.getKey()))
-          && flagList(m.value(), "flags").contains("deleted")) {
+      if (m != null && (only == null || only.contains(e.getKey())) && m.hasFlag("deleted")) {
         ids.add(m.id());
         expunged.add(e.getKey());
       }

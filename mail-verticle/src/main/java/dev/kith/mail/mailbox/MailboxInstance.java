@@ -17,7 +17,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
@@ -56,7 +55,6 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
   static final int MAX_LIST = 200;
   static final int MAX_BOXES = 1000;
   private static final int SCAN_PAGE = 500;
-  private static final int MAX_QUERY_CHARS = 500;
 
   private final String owner;
   private final String device;
@@ -240,8 +238,6 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
 
   private void index(String id, JsonObject value, Version version) {
     unindex(id);
-    Indexed indexed = new Indexed(value, version);
-    messages.put(id, indexed);
     String boxName = value.getString("box");
     Box box = boxes.get(boxName);
     if (box == null) {
@@ -250,6 +246,8 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
       box.durableUidNext = 0;
       boxes.put(boxName, box);
     }
+    Indexed indexed = Indexed.of(value, version, box.name);
+    messages.put(id, indexed);
     box.highestModSeq = Math.max(box.highestModSeq, indexed.modseq());
     changes.touch(boxName);
     long uid = value.getLong("uid", 0L);
@@ -301,7 +299,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     box.removeUid(m.uid(), id);
     long uid = box.uidNext++;
     long modseq = box.nextModSeq();
-    JsonObject record = m.value().copy().put("uid", uid).put("modseq", modseq);
+    JsonObject record = m.value().put("uid", uid).put("modseq", modseq);
     log.info("{}: {}'s message {} in {} gets UID {}: {}", device, owner, id, box.name, uid, why);
     Future.all(persistBox(box, uid + 1), vault.putRecord(owner, MESSAGE_PREFIX + id, record))
         .onComplete(
@@ -507,9 +505,9 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
       for (String id : box.byUid.values()) {
         Indexed m = messages.get(id);
         if (m != null) {
-          unseen += hasFlag(m.value(), "seen") ? 0 : 1;
-          deleted += hasFlag(m.value(), "deleted") ? 1 : 0;
-          size += m.value().getLong("size", 0L);
+          unseen += m.hasFlag("seen") ? 0 : 1;
+          deleted += m.hasFlag("deleted") ? 1 : 0;
+          size += m.size();
         }
       }
       list.add(
@@ -629,9 +627,9 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
       return Future.succeededFuture();
     }
     if (newUid) {
-      return write(m.value().copy(), to).mapEmpty();
+      return write(m.value(), to).mapEmpty();
     }
-    JsonObject record = m.value().copy().put("box", to.name).put("modseq", to.nextModSeq());
+    JsonObject record = m.value().put("box", to.name).put("modseq", to.nextModSeq());
     return vault
         .putRecord(owner, MESSAGE_PREFIX + id, record)
         .map(
@@ -714,13 +712,13 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
 
   @Override
   public Future<JsonObject> get(String id) {
-    return Future.succeededFuture(requireMessage(id).value().copy());
+    return Future.succeededFuture(requireMessage(id).value());
   }
 
   @Override
   public Future<JsonObject> update(String id, JsonObject flagChanges, String target) {
     Indexed m = requireMessage(id);
-    JsonObject record = m.value().copy();
+    JsonObject record = m.value();
     if (flagChanges != null) {
       List<String> flags = new ArrayList<>(stringList(record.getJsonArray("flags")));
       for (String flag : flagChanges.fieldNames()) {
@@ -783,7 +781,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     if ("Trash".equals(m.box())) {
       return remove(id).map(v -> new JsonObject().put("id", id).put("expunged", true));
     }
-    return write(m.value().copy(), boxes.get("Trash"))
+    return write(m.value(), boxes.get("Trash"))
         .map(s -> new JsonObject().put("id", id).put("box", "Trash").put("expunged", false));
   }
 
@@ -794,7 +792,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     List<Future<Void>> removed = new ArrayList<>();
     for (String id : List.copyOf(box.byUid.values())) {
       Indexed m = messages.get(id);
-      if (m != null && (all || hasFlag(m.value(), "deleted"))) {
+      if (m != null && (all || m.hasFlag("deleted"))) {
         removed.add(remove(id));
       }
     }
@@ -827,61 +825,17 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
 
   @Override
   public Future<JsonObject> search(String query, String boxName, int requestedLimit) {
-    String q = query == null ? "" : query.trim();
-    if (q.isEmpty() || q.length() > MAX_QUERY_CHARS) {
-      throw ServiceFailure.badRequest("q must be 1 to " + MAX_QUERY_CHARS + " characters");
-    }
+    MailSearch search = MailSearch.of(services().vertx(), vault, owner, query);
     int limit = limit(requestedLimit);
     Box only = boxName == null ? null : requireBox(boxName);
-    List<String[]> terms = new ArrayList<>();
-    for (String word : q.toLowerCase(Locale.ROOT).split("\\s+")) {
-      int colon = word.indexOf(':');
-      String field = colon > 0 ? word.substring(0, colon) : "";
-      if (!List.of("", "from", "to", "subject", "text").contains(field)) {
-        field = "";
-        colon = -1;
-      }
-      String value = colon > 0 ? word.substring(colon + 1) : word;
-      if (!value.isEmpty()) {
-        terms.add(new String[] {field, value});
-      }
-    }
-    List<JsonObject> hits = new ArrayList<>();
+    List<Indexed> candidates = new ArrayList<>();
     for (Indexed m : messages.values()) {
-      if (only != null && !only.name.equals(m.box())) {
-        continue;
-      }
-      if (terms.stream().allMatch(t -> matches(m.value(), t[0], t[1]))) {
-        hits.add(m.value());
+      if (only == null || only.name.equals(m.box())) {
+        candidates.add(m);
       }
     }
-    hits.sort(NEWEST_FIRST);
-    JsonArray page = new JsonArray();
-    hits.stream().limit(limit).forEach(r -> page.add(summaryOf(r)));
-    return Future.succeededFuture(new JsonObject().put("total", hits.size()).put("messages", page));
-  }
-
-  private static boolean matches(JsonObject r, String field, String value) {
-    return switch (field) {
-      case "from" -> contains(r.getValue("from"), value);
-      case "to" -> contains(r.getValue("to"), value) || contains(r.getValue("cc"), value);
-      case "subject" -> contains(r.getValue("subject"), value);
-      case "text" -> contains(r.getValue("text"), value);
-      default ->
-          contains(r.getValue("from"), value)
-              || contains(r.getValue("to"), value)
-              || contains(r.getValue("cc"), value)
-              || contains(r.getValue("subject"), value)
-              || contains(r.getValue("text"), value);
-    };
-  }
-
-  private static boolean contains(Object field, String value) {
-    if (field == null) {
-      return false;
-    }
-    String text = field instanceof JsonArray a ? a.encode() : field.toString();
-    return text.toLowerCase(Locale.ROOT).contains(value);
+    candidates.sort(NEWEST_FIRST);
+    return search.run(candidates, limit);
   }
 
   @Override
@@ -889,15 +843,15 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     if (thread == null || thread.isEmpty() || thread.length() > 998) {
       throw ServiceFailure.badRequest("a thread id is the Message-ID of its first message");
     }
-    List<JsonObject> hits = new ArrayList<>();
+    List<Indexed> hits = new ArrayList<>();
     for (Indexed m : messages.values()) {
-      if (thread.equals(m.value().getString("thread"))) {
-        hits.add(m.value());
+      if (m.inThread(thread)) {
+        hits.add(m);
       }
     }
     hits.sort(NEWEST_FIRST.reversed());
     JsonArray list = new JsonArray();
-    hits.forEach(r -> list.add(summaryOf(r)));
+    hits.forEach(m -> list.add(summaryOf(m.value())));
     if (list.isEmpty()) {
       throw ServiceFailure.notFound("no thread " + thread);
     }
@@ -950,21 +904,14 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
 
   // ------------------------------------------------------------------------------ helpers
 
-  private static final Comparator<JsonObject> NEWEST_FIRST =
-      Comparator.comparingLong((JsonObject r) -> r.getLong("received", 0L))
-          .thenComparing(r -> r.getString("id"))
-          .reversed();
+  private static final Comparator<Indexed> NEWEST_FIRST =
+      Comparator.comparingLong(Indexed::received).thenComparing(Indexed::id).reversed();
 
   /** What lists show of a message: its record without the search text. */
   static JsonObject summaryOf(JsonObject record) {
     JsonObject summary = new JsonObject(new LinkedHashMap<>(record.getMap()));
     summary.remove("text");
     return summary;
-  }
-
-  private static boolean hasFlag(JsonObject record, String flag) {
-    JsonArray flags = record.getJsonArray("flags");
-    return flags != null && flags.contains(flag);
   }
 
   private static JsonArray flags(List<String> requested) {

@@ -44,8 +44,9 @@ import org.owasp.html.PolicyFactory;
  * arrays of decoded addresses as {@code "Name <a@b>"} or {@code "a@b"}), {@code date} (epoch
  * millis, or null), {@code inReplyTo} (or null), {@code references} (array), {@code thread} (the
  * root message id: first of References, else In-Reply-To, else its own Message-ID, else null),
- * {@code snippet} (the first 200 characters of its text), {@code text} (at most 4096 characters of
- * its plain text, for search), {@code attachments} (how many) and {@code size} (bytes).
+ * {@code snippet} (the first 200 characters of its text), {@code attachments} (how many) and {@code
+ * size} (bytes). The text itself is not in the summary: {@link #searchText} reads it from the
+ * message when a search asks for it.
  *
  * <p>Mail comes from strangers, so every method reads it as hostile: the parser streams through the
  * message (mime4j's pull parser, never a DOM), reads at most a bounded number of characters from
@@ -107,11 +108,19 @@ public final class MessageParser {
     Walk walk = new Walk(Mode.SUMMARY, -1);
     walk.run(raw);
     JsonObject summary = walk.envelope(raw == null ? 0 : raw.length);
-    String text = walk.plainText(SUMMARY_TEXT_CHARS);
-    summary.put("snippet", snippet(text));
-    summary.put("text", text);
+    summary.put("snippet", snippet(walk.plainText(SUMMARY_TEXT_CHARS)));
     summary.put("attachments", walk.attachments.size());
     return summary;
+  }
+
+  /**
+   * The message's plain text for search: its text parts, or its HTML's text when it has none, up to
+   * a million characters. Never throws on bad input.
+   */
+  public static String searchText(byte[] raw) {
+    Walk walk = new Walk(Mode.FULL, -1);
+    walk.run(raw);
+    return walk.plainText(FULL_TEXT_CHARS);
   }
 
   /**

@@ -102,7 +102,8 @@ class MessageParserTest {
       assertThat(summary.getString("thread")).isNull();
       assertThat(summary.getJsonArray("from")).isEmpty();
       assertThat(summary.getJsonArray("references")).isEmpty();
-      assertThat(summary.getString("text")).isEqualTo("body");
+      assertThat(summary.getString("snippet")).isEqualTo("body");
+      assertThat(summary.containsKey("text")).as("the text is read for search, not kept").isFalse();
     }
 
     @Test
@@ -193,7 +194,7 @@ class MessageParserTest {
               "",
               "Sch=C3=B6ne Gr=C3=BC=C3=9Fe, a very long line that was wrapped by the sen=",
               "der =3D done");
-      assertThat(MessageParser.summary(raw).getString("text"))
+      assertThat(MessageParser.searchText(raw))
           .isEqualTo("Schöne Grüße, a very long line that was wrapped by the sender = done");
     }
 
@@ -201,7 +202,7 @@ class MessageParserTest {
     @DisplayName("read ISO-8859-1 text in its charset")
     void latin1() {
       byte[] raw = mail("Content-Type: text/plain; charset=iso-8859-1", "", "Caf\u00e9 cr\u00e8me");
-      assertThat(MessageParser.summary(raw).getString("text")).isEqualTo("Café crème");
+      assertThat(MessageParser.searchText(raw)).isEqualTo("Café crème");
     }
 
     @Test
@@ -215,7 +216,7 @@ class MessageParserTest {
               "<p>Hello&nbsp;&amp; welcome</p><script>alert('x')</script>",
               "<div>second</div></body></html>");
       JsonObject summary = MessageParser.summary(raw);
-      assertThat(summary.getString("text")).isEqualTo("Hello & welcome\n\nsecond");
+      assertThat(MessageParser.searchText(raw)).isEqualTo("Hello & welcome\n\nsecond");
       assertThat(summary.getString("snippet")).isEqualTo("Hello & welcome second");
     }
 
@@ -240,8 +241,8 @@ class MessageParserTest {
     void caps() {
       String text = "word ".repeat(5000);
       JsonObject summary = MessageParser.summary(mail("Subject: long", "", text));
-      assertThat(summary.getString("text").length()).isEqualTo(4096);
       assertThat(summary.getString("snippet").length()).isEqualTo(200);
+      assertThat(MessageParser.searchText(mail("Subject: long", "", text))).isEqualTo(text.strip());
       assertThat(MessageParser.parse(mail("Subject: long", "", text)).getString("text"))
           .isEqualTo(text.strip());
     }
@@ -383,7 +384,7 @@ class MessageParserTest {
               "",
               Base64.getEncoder().encodeToString("%PDF-1.4".getBytes(StandardCharsets.US_ASCII)));
       assertThat(MessageParser.summary(raw).getInteger("attachments")).isEqualTo(1);
-      assertThat(MessageParser.summary(raw).getString("text")).isEmpty();
+      assertThat(MessageParser.searchText(raw)).isEmpty();
       assertThat(MessageParser.attachment(raw, 0).bytes())
           .isEqualTo("%PDF-1.4".getBytes(StandardCharsets.US_ASCII));
     }
@@ -457,7 +458,8 @@ class MessageParserTest {
           () -> {
             JsonObject summary = MessageParser.summary(garbage);
             assertThat(summary.getInteger("size")).isEqualTo(garbage.length);
-            assertThat(summary.getString("text").length()).isLessThanOrEqualTo(4096);
+            assertThat(summary.getString("snippet").length()).isLessThanOrEqualTo(200);
+            assertThat(MessageParser.searchText(garbage).length()).isLessThanOrEqualTo(1024 * 1024);
             JsonObject parsed = MessageParser.parse(garbage);
             assertThat(parsed.getInteger("size")).isEqualTo(garbage.length);
             MessageParser.attachment(garbage, 0);
@@ -471,7 +473,8 @@ class MessageParserTest {
         JsonObject summary = MessageParser.summary(raw);
         assertThat(summary.getInteger("size")).isZero();
         assertThat(summary.getString("subject")).isNull();
-        assertThat(summary.getString("text")).isEmpty();
+        assertThat(summary.getString("snippet")).isEmpty();
+        assertThat(MessageParser.searchText(raw)).isEmpty();
       }
       assertThat(MessageParser.summary(null).getInteger("size")).isZero();
       assertThat(MessageParser.parse(null).getJsonArray("headers")).isEmpty();
@@ -506,8 +509,8 @@ class MessageParserTest {
           () -> {
             JsonObject summary = MessageParser.summary(raw);
             assertThat(summary.getString("subject")).isEqualTo("big");
-            assertThat(summary.getString("text").length()).isEqualTo(4096);
-            assertThat(summary.getString("text")).startsWith("zzz");
+            assertThat(summary.getString("snippet")).startsWith("zzz");
+            assertThat(MessageParser.searchText(raw).length()).isEqualTo(1024 * 1024);
             JsonObject parsed = MessageParser.parse(raw);
             assertThat(parsed.getString("text").length()).isEqualTo(1024 * 1024);
             assertThat(parsed.getString("html").length()).isLessThanOrEqualTo(3 * 1024 * 1024);
