@@ -53,6 +53,20 @@ public final class Tokens {
   private final JWTAuth signer;
   private final Map<String, Future<JWTAuth>> verifiers = new ConcurrentHashMap<>();
 
+  /**
+   * Tokens whose signature this device has checked, until they expire: checking an Ed25519
+   * signature costs 0.6-2 ms of CPU, more than the rest of a typical API request, and a client
+   * sends the same token with every request. A removed device and a forgotten key still refuse them
+   * at once ({@link #forget}, {@link #forgetDevice}); a logged-out session is the caller's check.
+   */
+  private final Map<String, Checked> checked = new ConcurrentHashMap<>();
+
+  /** Most tokens kept in {@link #checked}; past it, the expired ones go, or all of them. */
+  static final int MAX_CHECKED = 10_000;
+
+  private record Checked(
+      String keyId, String owner, boolean admin, String sessionId, long expiresAtMillis) {}
+
   public Tokens(
       Vertx vertx,
       String device,
@@ -134,6 +148,11 @@ public final class Tokens {
       return Future.failedFuture(
           new IllegalArgumentException("the token was signed by a removed device"));
     }
+    Checked known = checked.get(token);
+    if (known != null && System.currentTimeMillis() < known.expiresAtMillis()) {
+      return Future.succeededFuture(
+          new Principal(known.owner(), known.admin(), known.sessionId(), viaCookie));
+    }
     return verifierFor(keyId)
         .compose(jwt -> jwt.authenticate(new TokenCredentials(token)))
         .compose(
@@ -145,6 +164,8 @@ public final class Tokens {
                 return Future.failedFuture(
                     new IllegalArgumentException("not a token of this mesh"));
               }
+              // The principal leaves out the time claims; the attributes hold them.
+              remember(token, keyId, claims, user.attributes().getLong("exp"));
               return Future.succeededFuture(
                   new Principal(
                       claims.getString("sub"),
@@ -154,16 +175,44 @@ public final class Tokens {
             });
   }
 
+  private void remember(String token, String keyId, JsonObject claims, Long exp) {
+    if (exp == null) {
+      return;
+    }
+    if (checked.size() >= MAX_CHECKED) {
+      long now = System.currentTimeMillis();
+      checked.values().removeIf(c -> c.expiresAtMillis() <= now);
+      if (checked.size() >= MAX_CHECKED) {
+        checked.clear();
+      }
+    }
+    checked.put(
+        token,
+        new Checked(
+            keyId,
+            claims.getString("sub"),
+            claims.getBoolean("adm", false),
+            claims.getString("sid"),
+            exp * 1000));
+  }
+
+  /** How many checked tokens this device keeps (for tests). */
+  int checkedTokens() {
+    return checked.size();
+  }
+
   /** Forgets a key, so tokens it signed are checked against the vault again (and refused). */
   public void forget(String keyId) {
     if (!kid.equals(keyId)) {
       verifiers.remove(keyId);
+      checked.values().removeIf(c -> c.keyId().equals(keyId));
     }
   }
 
   /** Forgets every key of {@code device}; its tokens are then looked up, and refused, anew. */
   public void forgetDevice(String device) {
     verifiers.keySet().removeIf(k -> !k.equals(kid) && k.startsWith(device + "."));
+    checked.values().removeIf(c -> !c.keyId().equals(kid) && c.keyId().startsWith(device + "."));
   }
 
   /** Deletes the published keys of {@code device}, so no device accepts tokens it signed. */

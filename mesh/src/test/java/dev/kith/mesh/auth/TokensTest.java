@@ -97,6 +97,66 @@ class TokensTest {
                         })));
   }
 
+  @Test
+  @DisplayName(
+      "A checked token is accepted again without a second look-up, a changed copy of it is not, and"
+          + " it is refused once its signer's key is forgotten and deleted")
+  void checkedTokensAreKeptUntilTheirKeyGoes(Vertx vertx, VertxTestContext testContext)
+      throws Exception {
+    MemoryVault vault = new MemoryVault();
+    Tokens laptop = tokens(vertx, "laptop.alice", vault);
+    Tokens pi = tokens(vertx, "pi.alice", vault);
+    String token = laptop.issue("alice", true, "s1");
+    String payload = token.split("\\.")[1];
+    String forged =
+        token.replace(
+            payload,
+            java.util.Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(
+                    new String(java.util.Base64.getUrlDecoder().decode(payload))
+                        .replace("\"alice\"", "\"bob\"")
+                        .getBytes()));
+
+    laptop
+        .publish()
+        .compose(v -> pi.verify(token, false))
+        .compose(first -> pi.verify(token, true))
+        .compose(
+            again -> {
+              testContext.verify(
+                  () -> {
+                    assertThat(again.owner()).isEqualTo("alice");
+                    assertThat(again.admin()).isTrue();
+                    assertThat(again.viaCookie()).as("as this request sent it").isTrue();
+                    assertThat(vault.reads.get()).as("key look-ups").isEqualTo(1);
+                    assertThat(pi.checkedTokens()).as("tokens kept as checked").isEqualTo(1);
+                  });
+              return pi.verify(forged, false).transform(f -> Future.succeededFuture(f));
+            })
+        .compose(
+            forgedCheck -> {
+              testContext.verify(() -> assertThat(forgedCheck.failed()).as("forged").isTrue());
+              // The laptop is removed: its keys are deleted and every device forgets them.
+              return laptop.deleteKeysOf("laptop.alice");
+            })
+        .compose(
+            v -> {
+              pi.forgetDevice("laptop.alice");
+              return pi.verify(token, false).transform(f -> Future.succeededFuture(f));
+            })
+        .onComplete(
+            testContext.succeeding(
+                after ->
+                    testContext.verify(
+                        () -> {
+                          assertThat(after.failed()).as("after the key went").isTrue();
+                          assertThat(after.cause()).hasMessageContaining("unknown");
+                          assertThat(pi.checkedTokens()).isZero();
+                          testContext.completeNow();
+                        })));
+  }
+
   private static Tokens tokens(Vertx vertx, String device, Vault vault) throws Exception {
     KeyPair key = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
     return new Tokens(vertx, device, "m1", key, 300, new Accounts(vault), d -> false);
