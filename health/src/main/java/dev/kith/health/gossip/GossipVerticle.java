@@ -136,6 +136,7 @@ public final class GossipVerticle extends VerticleBase {
     deaths = vertx.eventBus().consumer(DEAD_ADDRESS, this::onDeath);
     heard = vertx.eventBus().consumer(heardAddress(device), this::onHeardQuestion);
     view.onChange(this::askOthersOnSuspicion);
+    view.onChange(this::learnRouteOnArrival);
     Future<Sample> firstSample = sample().onSuccess(this::absorb);
     return Future.join(
             List.of(
@@ -148,6 +149,7 @@ public final class GossipVerticle extends VerticleBase {
             ready -> {
               view.setMembers(membership.memberIds());
               publish(false);
+              learnRoute(DEAD_ADDRESS);
               power
                   .lastProblem()
                   .ifPresent(problem -> log.info("{}: power reading: {}", device, problem));
@@ -332,6 +334,9 @@ public final class GossipVerticle extends VerticleBase {
   }
 
   private void onDeath(Message<Object> message) {
+    if (message.body() instanceof JsonObject learning && learning.containsKey("route")) {
+      return; // a device learning the route, see learnRoute
+    }
     if (!(message.body() instanceof JsonObject death)
         || !(death.getValue("device") instanceof String dead)
         || !(death.getValue("memberId") instanceof String memberId)
@@ -378,6 +383,37 @@ public final class GossipVerticle extends VerticleBase {
                       change.device(),
                       e.toString()));
     }
+  }
+
+  /**
+   * The event bus looks up who listens on an address in the cluster's registry the first time it
+   * sends there, and then keeps it up to date. That look-up waits on the registry's partition, and
+   * while the dead device is the master, the partitions it owned wait for the new master's claim,
+   * which waits for these very messages (the death notices and the questions of {@link
+   * dev.kith.health.MemberEviction}). Each route is therefore learned ahead of need: the death
+   * notices' at start, a device's questions when it arrives (again after a restart, when its old
+   * route was forgotten).
+   */
+  private void learnRouteOnArrival(StateChange change) {
+    // New, back from the dead, or restarted (ALIVE to ALIVE, a new incarnation); a suspect that
+    // speaks again kept its route.
+    boolean arrived = change.to() == Liveness.ALIVE && change.from() != Liveness.SUSPECT;
+    if (stopped || !arrived || change.device().equals(device)) {
+      return;
+    }
+    learnRoute(heardAddress(change.device()));
+  }
+
+  private void learnRoute(String address) {
+    if (address.equals(DEAD_ADDRESS)) {
+      vertx.eventBus().publish(address, new JsonObject().put("route", device));
+      return;
+    }
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(VOUCH_TIMEOUT_MILLIS * 10);
+    vertx
+        .eventBus()
+        .request(address, new JsonObject().put("device", device), options)
+        .onFailure(e -> log.debug("{}: no answer on {} yet: {}", device, address, e.toString()));
   }
 
   private void onHeardQuestion(Message<Object> message) {
