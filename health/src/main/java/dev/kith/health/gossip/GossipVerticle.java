@@ -149,7 +149,8 @@ public final class GossipVerticle extends VerticleBase {
             ready -> {
               view.setMembers(membership.memberIds());
               publish(false);
-              learnRoute(DEAD_ADDRESS);
+              // The death notices' route, learned ahead of need (see learnRouteOnArrival).
+              vertx.eventBus().publish(DEAD_ADDRESS, new JsonObject().put("route", device));
               power
                   .lastProblem()
                   .ifPresent(problem -> log.info("{}: power reading: {}", device, problem));
@@ -335,7 +336,7 @@ public final class GossipVerticle extends VerticleBase {
 
   private void onDeath(Message<Object> message) {
     if (message.body() instanceof JsonObject learning && learning.containsKey("route")) {
-      return; // a device learning the route, see learnRoute
+      return; // a device learning the route, see learnRouteOnArrival
     }
     if (!(message.body() instanceof JsonObject death)
         || !(death.getValue("device") instanceof String dead)
@@ -401,14 +402,7 @@ public final class GossipVerticle extends VerticleBase {
     if (stopped || !arrived || change.device().equals(device)) {
       return;
     }
-    learnRoute(heardAddress(change.device()));
-  }
-
-  private void learnRoute(String address) {
-    if (address.equals(DEAD_ADDRESS)) {
-      vertx.eventBus().publish(address, new JsonObject().put("route", device));
-      return;
-    }
+    String address = heardAddress(change.device());
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(VOUCH_TIMEOUT_MILLIS * 10);
     vertx
         .eventBus()

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 final class MailSearch {
 
   private static final Logger log = LoggerFactory.getLogger(MailSearch.class);
-  static final int MAX_QUERY_CHARS = 500;
+  private static final int MAX_QUERY_CHARS = 500;
 
   /** How many messages are read from the vault at once for a text search. */
   private static final int READ_BATCH = 32;
@@ -174,7 +174,7 @@ final class MailSearch {
 
   private static JsonObject answer(List<Indexed> hits, int limit) {
     JsonArray page = new JsonArray();
-    hits.stream().limit(limit).forEach(m -> page.add(MailboxInstance.summaryOf(m.value())));
+    hits.stream().limit(limit).forEach(m -> page.add(m.value()));
     return new JsonObject().put("total", hits.size()).put("messages", page);
   }
 

@@ -15,7 +15,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -696,7 +695,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
       }
       Indexed m = messages.get(e.getValue());
       if (m != null) {
-        page.add(summaryOf(m.value()));
+        page.add(m.value());
         last = e.getKey();
       }
     }
@@ -771,7 +770,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
                 from.vanish(fromUid, leftAt);
               }
               indexIfNewer(id, record, all.resultAt(1));
-              return summaryOf(record);
+              return record;
             });
   }
 
@@ -851,7 +850,7 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
     }
     hits.sort(NEWEST_FIRST.reversed());
     JsonArray list = new JsonArray();
-    hits.forEach(m -> list.add(summaryOf(m.value())));
+    hits.forEach(m -> list.add(m.value()));
     if (list.isEmpty()) {
       throw ServiceFailure.notFound("no thread " + thread);
     }
@@ -906,13 +905,6 @@ final class MailboxInstance extends ServiceInstance implements Mailboxes {
 
   private static final Comparator<Indexed> NEWEST_FIRST =
       Comparator.comparingLong(Indexed::received).thenComparing(Indexed::id).reversed();
-
-  /** What lists show of a message: its record without the search text. */
-  static JsonObject summaryOf(JsonObject record) {
-    JsonObject summary = new JsonObject(new LinkedHashMap<>(record.getMap()));
-    summary.remove("text");
-    return summary;
-  }
 
   private static JsonArray flags(List<String> requested) {
     List<String> flags = new ArrayList<>();

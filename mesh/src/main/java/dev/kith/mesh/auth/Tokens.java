@@ -62,7 +62,7 @@ public final class Tokens {
   private final Map<String, Checked> checked = new ConcurrentHashMap<>();
 
   /** Most tokens kept in {@link #checked}; past it, the expired ones go, or all of them. */
-  static final int MAX_CHECKED = 10_000;
+  private static final int MAX_CHECKED = 10_000;
 
   private record Checked(
       String keyId, String owner, boolean admin, String sessionId, long expiresAtMillis) {}
