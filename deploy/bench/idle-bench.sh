@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # What idle devices cost: RSS, CPU and thread wakeups of N devices that do nothing, on loopback.
 #
-#   deploy/bench/idle-bench.sh [--devices N] [--power SPEC] [--java-opts "OPTS"] [--warmup S] [--window S]
+#   deploy/bench/idle-bench.sh [--devices N] [--power SPEC] [--java-opts "OPTS"] [--warmup S] [--window S] [--jar JAR]
 #
 # Starts N devices from deploy/target/kith.jar in one mesh (the first alone, the others joining it),
 # waits until every one is ready, lets them settle for --warmup seconds, then measures each over
 # --window seconds from /proc: CPU time (user + system, as % of one core), resident memory, threads,
 # and wakeups (voluntary context switches of all its threads, per second). Prints a table and the
 # means. --power is passed to every device (mains, or battery:LEVEL:charging|discharging:PCT_PER_MIN);
-# --java-opts replaces the JVM options (default: none, what `java -jar kith.jar` runs with).
+# --java-opts replaces the JVM options (default: none, what `java -jar kith.jar` runs with); --jar
+# runs another build (default deploy/target/kith.jar), so that two builds can be compared side by side.
 # Run it with the cores to itself; it says how busy the machine was before it started.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -18,6 +19,7 @@ power=mains
 java_opts=""
 warmup=60
 window=60
+jar=deploy/target/kith.jar
 while (($#)); do
   case "$1" in
     --devices) devices=$2; shift 2 ;;
@@ -25,11 +27,11 @@ while (($#)); do
     --java-opts) java_opts=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --window) window=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --jar) jar=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "idle-bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-jar=deploy/target/kith.jar
 [[ -f "$jar" ]] || { echo "idle-bench.sh: build first: mvn -q -DskipTests package" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/kith-idle.XXXXXX)

@@ -20,7 +20,7 @@ port="${port:-8080}"
 
 # A small heap and a quick JIT: a phone has little memory to spare and a battery to save.
 java_opts=(-Xms32m -Xmx192m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m
-  -Xss512k -XX:+ExitOnOutOfMemoryError)
+  -Xss512k -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData)
 export MALLOC_ARENA_MAX=2
 
 # Android suspends the CPU of an idle phone; the other devices would declare this one dead.

@@ -109,6 +109,7 @@ public final class HealthExtension implements MeshExtension {
             new SwitchablePower(configured),
             new LoadSampler(context.config().home()),
             view,
+            context.tempo(),
             context.metrics());
     return context
         .vertx()
@@ -158,7 +159,8 @@ public final class HealthExtension implements MeshExtension {
                     Duration.ofMillis(
                         Math.max(0, event.getLong("readyAt") - event.getLong("detectedAt"))));
               }
-            });
+            },
+            context.tempo());
     controller =
         new PlacementController(
             context.vertx(),

@@ -10,6 +10,7 @@ import dev.kith.mesh.auth.LoginLimiter;
 import dev.kith.mesh.auth.MeshOwners;
 import dev.kith.mesh.auth.Passwords;
 import dev.kith.mesh.auth.Tokens;
+import dev.kith.mesh.cluster.HazelcastIdle;
 import dev.kith.mesh.cluster.HazelcastSetup;
 import dev.kith.mesh.cluster.JoinPlan;
 import dev.kith.mesh.cluster.KnownPeers;
@@ -99,6 +100,7 @@ public final class Device {
   private final Vertx vertx;
   private final DeviceRegistry registry;
   private final MeshMetrics meshMetrics;
+  private final Tempo tempo;
   private final List<String> running = new CopyOnWriteArrayList<>();
   private final List<MeshExtension> extensions = loadExtensions();
   private final MeshTrust trust;
@@ -117,12 +119,12 @@ public final class Device {
   private final java.util.Map<String, String> removedNames =
       new java.util.concurrent.ConcurrentHashMap<>();
 
-  private long guardTimer = -1;
+  private Tempo.Round guardRound;
   private volatile MeshVault vault;
   private volatile DeviceInfo self;
   private volatile boolean ready;
   private volatile int httpPort;
-  private long refreshTimer = -1;
+  private Tempo.Round refreshRound;
 
   private Device(
       DeviceConfig config,
@@ -139,6 +141,7 @@ public final class Device {
     this.vertx = vertx;
     this.registry = registry;
     this.meshMetrics = meshMetrics;
+    this.tempo = new Tempo(config.name());
   }
 
   /** The version of Kith, from the jar manifest. */
@@ -234,6 +237,7 @@ public final class Device {
         .compose(
             vertx -> {
               HazelcastInstance hz = clusterManager.getHazelcastInstance();
+              HazelcastIdle.stopFutureCheck(hz, config.name());
               int size = hz.getCluster().getMembers().size();
               log.info(
                   "joined mesh '{}' in {} ms with {} device(s)",
@@ -315,7 +319,7 @@ public final class Device {
     built.set(context);
     MeshContext meshContext =
         new MeshContext(
-            vertx, config, hz, registry, services, metrics, context, vaultOpen.future());
+            vertx, config, hz, registry, services, metrics, context, tempo, vaultOpen.future());
     revocations = new Revocations(vertx, hz, trust.folder(), config.name());
     peers = new PeerKeeper(vertx, config.home(), config.name());
     revocations.onRevoked(r -> deviceRemoved(hz, r));
@@ -359,11 +363,11 @@ public final class Device {
               registry.onMembershipChange(this::refreshDevices);
               registry.onEntriesChanged(this::refreshDevices);
               registry.onMerged(() -> claimAgain(waitForSilentHolder));
-              refreshTimer = vertx.setPeriodic(REGISTRY_REFRESH_MILLIS, t -> refreshDevices());
+              refreshRound = tempo.every(vertx, REGISTRY_REFRESH_MILLIS, this::refreshDevices);
               // Connections made just before a removal was known are closed on the next round.
-              guardTimer =
-                  vertx.setPeriodic(
-                      GUARD_PERIOD_MILLIS, t -> busGuard.cut(RevocationTrust.revoked()));
+              guardRound =
+                  tempo.every(
+                      vertx, GUARD_PERIOD_MILLIS, () -> busGuard.cut(RevocationTrust.revoked()));
               ready = true;
               // The first read, now that it counts: the next comes with a change or the timer.
               refreshDevices();
@@ -658,7 +662,7 @@ public final class Device {
   }
 
   private Future<Void> startVault(HazelcastInstance hz, PrometheusMeterRegistry metrics) {
-    return MeshVault.start(vertx, config, hz, metrics, this::rankForStorage)
+    return MeshVault.start(vertx, config, hz, metrics, tempo, this::rankForStorage)
         .compose(
             opened -> {
               vault = opened;
@@ -835,8 +839,10 @@ public final class Device {
   /** The clean leave: tell the mesh, then close. */
   public Future<Void> stop() {
     ready = false;
-    vertx.cancelTimer(refreshTimer);
-    vertx.cancelTimer(guardTimer);
+    if (refreshRound != null) {
+      refreshRound.cancel();
+      guardRound.cancel();
+    }
     log.info("device {} is leaving the mesh", config.name());
     // Completed off any Vert.x context: vertx.close() stops the event loop that a future
     // composed on the registry call would complete on, and that future would never complete.

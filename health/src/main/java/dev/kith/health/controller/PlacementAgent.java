@@ -2,6 +2,7 @@ package dev.kith.health.controller;
 
 import dev.kith.health.placement.InstanceKey;
 import dev.kith.health.placement.MoveReason;
+import dev.kith.mesh.Tempo;
 import dev.kith.mesh.spi.InstanceContext;
 import dev.kith.mesh.spi.InstanceRouter;
 import dev.kith.mesh.spi.KithService;
@@ -85,20 +86,24 @@ public final class PlacementAgent {
   private volatile Map<InstanceKey, Long> runningSnapshot = Map.of();
   private boolean syncing;
   private Context context;
-  private long timer = -1;
+  private final Tempo tempo;
+  private Tempo.Round syncRound;
 
   /**
    * @param onSync called with every placement record after each sync (the metrics read them here,
    *     so the map is read once per sync, not once per consumer)
    * @param onReady called with the move event when an instance placed here is ready
+   * @param tempo the device's pace: the periodic sync runs less often while it saves power
    */
   public PlacementAgent(
       ServiceContext context,
       PlacementStore store,
       List<KithService> services,
       Consumer<Collection<PlacementRecord>> onSync,
-      Consumer<JsonObject> onReady) {
+      Consumer<JsonObject> onReady,
+      Tempo tempo) {
     this.vertx = context.vertx();
+    this.tempo = tempo;
     this.device = context.device();
     this.serviceContext = context;
     this.store = store;
@@ -112,12 +117,14 @@ public final class PlacementAgent {
   public void start() {
     context = vertx.getOrCreateContext();
     store.onChange(this::requestSync);
-    timer = vertx.setPeriodic(SYNC_PERIOD_MILLIS, t -> requestSync());
+    syncRound = tempo.every(vertx, SYNC_PERIOD_MILLIS, this::requestSync);
     requestSync();
   }
 
   public void stop() {
-    vertx.cancelTimer(timer);
+    if (syncRound != null) {
+      syncRound.cancel();
+    }
   }
 
   /** What runs here now: instance key to epoch. */

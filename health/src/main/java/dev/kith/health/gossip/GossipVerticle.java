@@ -6,6 +6,7 @@ import dev.kith.health.power.PowerStatus;
 import dev.kith.health.power.SwitchablePower;
 import dev.kith.health.sampling.LoadSampler;
 import dev.kith.health.sampling.LoadStatus;
+import dev.kith.mesh.Tempo;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AsyncResult;
@@ -69,6 +70,7 @@ public final class GossipVerticle extends VerticleBase {
   private final HealthConfig health;
   private final Membership membership;
   private final SwitchablePower power;
+  private final Tempo tempo;
   private final LoadSampler loadSampler;
   private final MeshView view;
   private final Counter sentBytes;
@@ -100,8 +102,10 @@ public final class GossipVerticle extends VerticleBase {
       SwitchablePower power,
       LoadSampler loadSampler,
       MeshView view,
+      Tempo tempo,
       MeterRegistry metrics) {
     this.device = device;
+    this.tempo = tempo;
     this.owner = owner;
     this.incarnation = incarnation;
     this.health = health;
@@ -155,7 +159,7 @@ public final class GossipVerticle extends VerticleBase {
                   .lastProblem()
                   .ifPresent(problem -> log.info("{}: power reading: {}", device, problem));
               gossipTimer = vertx.setTimer(periodMillis(), id -> gossipTick());
-              checkTimer = vertx.setTimer(MeshView.CHECK_PERIOD_MILLIS, id -> checkTick());
+              checkTimer = vertx.setTimer(checkPeriodMillis(), id -> checkTick());
               log.info(
                   "{} gossips every {} ms (incarnation {}), power {}",
                   device,
@@ -210,6 +214,7 @@ public final class GossipVerticle extends VerticleBase {
     context.runOnContext(
         v -> {
           latest = new Sample(now, latest.load(), generation);
+          tempo.save(now.isBattery());
           if (!stopped) {
             publish(false);
           }
@@ -267,7 +272,7 @@ public final class GossipVerticle extends VerticleBase {
       log.error("{}: failure check failed; trying again", device, e);
     } finally {
       if (!stopped) {
-        checkTimer = vertx.setTimer(MeshView.CHECK_PERIOD_MILLIS, id -> checkTick());
+        checkTimer = vertx.setTimer(checkPeriodMillis(), id -> checkTick());
       }
     }
   }
@@ -287,6 +292,12 @@ public final class GossipVerticle extends VerticleBase {
     PowerStatus powerNow =
         sample.generation() == power.generation() ? sample.power() : latest.power();
     latest = new Sample(powerNow, sample.load(), power.generation());
+    tempo.save(powerNow.isBattery());
+  }
+
+  /** The failure detector's check period: longer on battery, a little later to notice silence. */
+  private long checkPeriodMillis() {
+    return tempo.saving() ? MeshView.CHECK_PERIOD_ON_BATTERY_MILLIS : MeshView.CHECK_PERIOD_MILLIS;
   }
 
   private long periodMillis() {

@@ -66,6 +66,9 @@ public final class MeshView {
   /** How often the owner of a view should call {@link #check}. */
   public static final long CHECK_PERIOD_MILLIS = 100;
 
+  /** The check period of a device on battery (see {@link dev.kith.mesh.Tempo}). */
+  public static final long CHECK_PERIOD_ON_BATTERY_MILLIS = 250;
+
   /** A device whose CPU load is at least this is saturated, see {@link #busySlackMillis}. */
   static final double BUSY_CPU_LOAD = 0.9;
 

@@ -9,6 +9,7 @@ import dev.kith.health.power.SimulatedPower;
 import dev.kith.health.power.SwitchablePower;
 import dev.kith.health.sampling.LoadSampler;
 import dev.kith.health.sampling.LoadStatus;
+import dev.kith.mesh.Tempo;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -52,6 +53,7 @@ class GossipVerticleTest {
 
   private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
   private final List<DeviceStatus> heard = new CopyOnWriteArrayList<>();
+  private final Tempo tempo = new Tempo("laptop.alice");
 
   private GossipVerticle verticle(PowerSource power, MeshView view) {
     return new GossipVerticle(
@@ -63,6 +65,7 @@ class GossipVerticleTest {
         new SwitchablePower(power),
         new LoadSampler(home),
         view,
+        tempo,
         metrics);
   }
 
@@ -101,6 +104,7 @@ class GossipVerticleTest {
                   assertThat(first.memberId()).isEqualTo(MEMBER);
                   assertThat(first.periodMillis()).isEqualTo(100);
                   assertThat(first.power()).isEqualTo(PowerStatus.MAINS);
+                  assertThat(tempo.saving()).isFalse();
                   assertThat(first.load().heapMaxBytes()).isPositive();
                   // Every status heard was counted when it was sent (ASCII: a char is a byte).
                   assertThat(metrics.get("kith.gossip.sent.bytes").counter().count())
@@ -119,7 +123,8 @@ class GossipVerticleTest {
   }
 
   @Test
-  @DisplayName("gossips on the longer battery period while on battery")
+  @DisplayName(
+      "gossips on the longer battery period while on battery, and slows the device's rounds")
   void batteryPeriod(Vertx vertx, VertxTestContext test) {
     listen(
         vertx,
@@ -129,6 +134,8 @@ class GossipVerticleTest {
                 () -> {
                   assertThat(heard.get(1).periodMillis()).isEqualTo(150);
                   assertThat(heard.get(1).power()).isEqualTo(PowerStatus.battery(0.5, false));
+                  assertThat(tempo.saving()).isTrue();
+                  assertThat(tempo.period(500)).isEqualTo(500L * Tempo.SAVING_FACTOR);
                 });
             test.completeNow();
           }
@@ -147,6 +154,7 @@ class GossipVerticleTest {
         vertx,
         () -> {
           if (heard.get(heard.size() - 1).power().batteryLevel() == 0.2) {
+            test.verify(() -> assertThat(tempo.saving()).isTrue());
             gossiped.flag();
           }
         });

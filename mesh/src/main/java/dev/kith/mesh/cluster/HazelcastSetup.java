@@ -75,6 +75,12 @@ public final class HazelcastSetup {
     // collection walks every partition and, while the partition table is repaired after a member
     // left, waits and warns for each replica without an owner (hundreds of lines a minute).
     config.getMetricsConfig().setEnabled(false);
+    // Two threads that wake every second on every idle device to watch for slow operations and
+    // low memory, for logs that a mesh does not need (the device's own metrics say more).
+    config.setProperty("hazelcast.slow.operation.detector.enabled", "false");
+    config.setProperty("hazelcast.health.monitoring.level", "OFF");
+    // A mesh keeps no CRDT counters, whose replication otherwise runs every second.
+    config.getCRDTReplicationConfig().setReplicationPeriodMillis(60_000);
 
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(device.clusterPort());

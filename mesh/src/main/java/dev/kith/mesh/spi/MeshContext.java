@@ -1,6 +1,7 @@
 package dev.kith.mesh.spi;
 
 import com.hazelcast.core.HazelcastInstance;
+import dev.kith.mesh.Tempo;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.registry.DeviceRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,6 +25,7 @@ public record MeshContext(
     List<KithService> services,
     MeterRegistry metrics,
     ServiceContext serviceContext,
+    Tempo tempo,
     Future<Void> vaultOpen) {
 
   public MeshContext {

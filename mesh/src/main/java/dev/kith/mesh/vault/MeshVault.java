@@ -1,6 +1,7 @@
 package dev.kith.mesh.vault;
 
 import com.hazelcast.core.HazelcastInstance;
+import dev.kith.mesh.Tempo;
 import dev.kith.mesh.config.DeviceConfig;
 import dev.kith.mesh.spi.ServiceUnavailable;
 import io.micrometer.core.instrument.Counter;
@@ -96,6 +97,8 @@ public final class MeshVault implements Vault {
   private volatile boolean antiEntropyFullAgain;
   private volatile boolean stopped;
   private final List<Long> timers = new ArrayList<>();
+  private Tempo.Round maintainRound;
+  private Tempo.Round statsRound;
   private final Map<String, Long> lostAtMillis = new ConcurrentHashMap<>();
 
   private MeshVault(
@@ -149,17 +152,18 @@ public final class MeshVault implements Vault {
       DeviceConfig config,
       HazelcastInstance hazelcast,
       MeterRegistry metrics,
+      Tempo tempo,
       UnaryOperator<List<String>> rank) {
     return vertx
         .executeBlocking(() -> LocalStore.open(config.home().resolve("vault")))
         .compose(
             store -> {
               MeshVault vault = new MeshVault(vertx, config, hazelcast, store, metrics, rank);
-              return vault.begin().map(vault);
+              return vault.begin(tempo).map(vault);
             });
   }
 
-  private Future<Void> begin() {
+  private Future<Void> begin(Tempo tempo) {
     replicaSets.onChange(
         (owner, set) -> {
           if (set.devices().contains(device)) {
@@ -176,13 +180,13 @@ public final class MeshVault implements Vault {
         .compose(mirrored -> protocol.listen())
         .onSuccess(
             listening -> {
-              timers.add(
-                  vertx.setPeriodic(
-                      ReplicaSets.MAINTAIN_MILLIS, t -> protocol.blocking(this::maintain)));
+              maintainRound =
+                  tempo.every(
+                      vertx, ReplicaSets.MAINTAIN_MILLIS, () -> protocol.blocking(this::maintain));
               timers.add(
                   vertx.setPeriodic(
                       settings.antiEntropyMillis(), t -> runAntiEntropy("periodic", false)));
-              timers.add(vertx.setPeriodic(10_000, t -> refreshStats()));
+              statsRound = tempo.every(vertx, 10_000, this::refreshStats);
               timers.add(
                   vertx.setPeriodic(
                       Math.min(settings.tombstoneAgeMillis(), 600_000), t -> collectTombstones()));
@@ -274,6 +278,10 @@ public final class MeshVault implements Vault {
   public Future<Void> stop() {
     stopped = true;
     timers.forEach(vertx::cancelTimer);
+    if (maintainRound != null) {
+      maintainRound.cancel();
+      statsRound.cancel();
+    }
     return protocol
         .close()
         .eventually(
