@@ -4,7 +4,7 @@
 #   deploy/bench/idle-bench.sh [--devices N] [--power SPEC] [--java-opts "OPTS"] [--warmup S] [--window S] [--jar JAR]
 #
 # Starts N devices from deploy/target/kith.jar in one mesh (the first alone, the others joining it),
-# waits until every one is ready, lets them settle for --warmup seconds, then measures each over
+# waits until every one is ready and lists all N alive, lets them settle for --warmup seconds, then measures each over
 # --window seconds from /proc: CPU time (user + system, as % of one core), resident memory, threads,
 # and wakeups (voluntary context switches of all its threads, per second). Prints a table and the
 # means. --power is passed to every device (mains, or battery:LEVEL:charging|discharging:PCT_PER_MIN);
@@ -41,7 +41,7 @@ trap cleanup EXIT
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; devices $devices, power $power, java opts '${java_opts:-none}'"
 base=$((20000 + RANDOM % 20000))
-first_cluster=$((base + 1))
+first_cluster=$((base + 11)) # d1's cluster port, as the loop below gives it
 for i in $(seq 1 "$devices"); do
   http=$((base + 10 * i)); cluster=$((base + 10 * i + 1))
   args=(--name "d$i.alice" --home "$work/d$i" --http-port "$http" --cluster-port "$cluster"
@@ -60,6 +60,15 @@ for i in $(seq 1 "$devices"); do
     sleep 0.5
   done
 done
+# One mesh, not N devices alone: each lists all N alive before the warm-up counts.
+for i in $(seq 1 "$devices"); do
+  http=$((base + 10 * i)); tries=0
+  until [[ $(curl -s "http://127.0.0.1:$http/metrics" | grep -c '^kith_device_up{.*} 1\.0') -ge $devices ]]; do
+    tries=$((tries + 1)); ((tries < 120)) || { echo "d$i.alice does not list $devices devices alive; its log:"; tail -20 "$work/d$i.log"; exit 1; }
+    sleep 0.5
+  done
+done
+echo "one mesh: every device lists $devices alive"
 sleep "$warmup"
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
