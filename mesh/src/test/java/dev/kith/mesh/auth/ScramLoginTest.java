@@ -3,19 +3,15 @@ package dev.kith.mesh.auth;
 import static dev.kith.mesh.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.config.JoinConfig;
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.kith.mesh.spi.Owners;
 import dev.kith.mesh.spi.Owners.Login;
 import dev.kith.mesh.spi.Owners.Outcome;
-import dev.kith.mesh.testing.FreePorts;
+import dev.kith.mesh.testing.LoneHazelcast;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -47,18 +43,7 @@ class ScramLoginTest {
 
   @BeforeAll
   static void startHazelcast() {
-    Config config = new Config().setClusterName("scram-" + UUID.randomUUID());
-    config.setProperty("hazelcast.logging.type", "slf4j");
-    config.setProperty("hazelcast.phone.home.enabled", "false");
-    config.setProperty("hazelcast.socket.bind.any", "false");
-    config.setProperty("hazelcast.local.localAddress", "127.0.0.1");
-    // A free port, not Hazelcast's 5701: device processes of other tests may be using that one.
-    config.getNetworkConfig().setPort(FreePorts.next()).setPortAutoIncrement(false);
-    JoinConfig join = config.getNetworkConfig().getJoin();
-    join.getAutoDetectionConfig().setEnabled(false);
-    join.getMulticastConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(false);
-    hazelcast = Hazelcast.newHazelcastInstance(config);
+    hazelcast = LoneHazelcast.start("scram");
   }
 
   @AfterAll

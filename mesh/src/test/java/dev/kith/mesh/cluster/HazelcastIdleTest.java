@@ -2,13 +2,9 @@ package dev.kith.mesh.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.config.JoinConfig;
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
-import dev.kith.mesh.testing.FreePorts;
-import java.util.UUID;
+import dev.kith.mesh.testing.LoneHazelcast;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,17 +16,7 @@ class HazelcastIdleTest {
 
   @BeforeEach
   void start() {
-    Config config = new Config().setClusterName("idle-" + UUID.randomUUID());
-    config.setProperty("hazelcast.logging.type", "slf4j");
-    config.setProperty("hazelcast.phone.home.enabled", "false");
-    config.setProperty("hazelcast.socket.bind.any", "false");
-    config.setProperty("hazelcast.local.localAddress", "127.0.0.1");
-    config.getNetworkConfig().setPort(FreePorts.next()).setPortAutoIncrement(false);
-    JoinConfig join = config.getNetworkConfig().getJoin();
-    join.getAutoDetectionConfig().setEnabled(false);
-    join.getMulticastConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(false);
-    hazelcast = Hazelcast.newHazelcastInstance(config);
+    hazelcast = LoneHazelcast.start("idle");
   }
 
   @AfterEach
