@@ -97,8 +97,7 @@ public final class MeshVault implements Vault {
   private volatile boolean antiEntropyFullAgain;
   private volatile boolean stopped;
   private final List<Long> timers = new ArrayList<>();
-  private Tempo.Round maintainRound;
-  private Tempo.Round statsRound;
+  private final List<Tempo.Round> rounds = new ArrayList<>();
   private final Map<String, Long> lostAtMillis = new ConcurrentHashMap<>();
 
   private MeshVault(
@@ -180,13 +179,13 @@ public final class MeshVault implements Vault {
         .compose(mirrored -> protocol.listen())
         .onSuccess(
             listening -> {
-              maintainRound =
+              rounds.add(
                   tempo.every(
-                      vertx, ReplicaSets.MAINTAIN_MILLIS, () -> protocol.blocking(this::maintain));
+                      vertx, ReplicaSets.MAINTAIN_MILLIS, () -> protocol.blocking(this::maintain)));
               timers.add(
                   vertx.setPeriodic(
                       settings.antiEntropyMillis(), t -> runAntiEntropy("periodic", false)));
-              statsRound = tempo.every(vertx, 10_000, this::refreshStats);
+              rounds.add(tempo.every(vertx, 10_000, this::refreshStats));
               timers.add(
                   vertx.setPeriodic(
                       Math.min(settings.tombstoneAgeMillis(), 600_000), t -> collectTombstones()));
@@ -278,10 +277,7 @@ public final class MeshVault implements Vault {
   public Future<Void> stop() {
     stopped = true;
     timers.forEach(vertx::cancelTimer);
-    if (maintainRound != null) {
-      maintainRound.cancel();
-      statsRound.cancel();
-    }
+    rounds.forEach(Tempo.Round::cancel);
     return protocol
         .close()
         .eventually(
